@@ -1,0 +1,88 @@
+"""Helpers shared by the test suite: real servers on 127.0.0.1, started and stopped deterministically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT.parent / "shared" / "x-api" / "examples"
+VECTORS = Path(__file__).resolve().parent / "vectors"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve_app(app: Any, port: int | None = None, **config: Any) -> Iterator[str]:
+    """Run an ASGI app under uvicorn in a thread; yield its base URL once it accepts connections."""
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.005)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def wait_ready(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll `url` until it answers at all (any status), or fail with the process's output."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            out = proc.stdout.read().decode() if proc.stdout else ""
+            raise RuntimeError(f"process exited with {proc.returncode}: {out}")
+        try:
+            httpx.get(url, timeout=0.5)
+            return
+        except httpx.TransportError:
+            time.sleep(0.02)
+    raise RuntimeError(f"{url} did not come up in {timeout}s")
+
+
+def xhooks_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "xhooks", *args]
+
+
+@contextlib.contextmanager
+def spawn(args: list[str], ready_url: str | None = None, env: dict[str, str] | None = None,
+          cwd: str | Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Start a process (its output merged), wait for `ready_url`, and always reap it."""
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=full_env, cwd=cwd)
+    try:
+        if ready_url:
+            wait_ready(ready_url, proc=proc)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
