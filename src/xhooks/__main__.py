@@ -1,0 +1,3 @@
+from xhooks.cli.main import main
+
+main()

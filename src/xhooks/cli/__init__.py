@@ -1,0 +1,1 @@
+"""The `xhooks` command line (thin: parsing only)."""

@@ -1,0 +1,97 @@
+"""`xhooks events list|show|stats`: read the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Annotated
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from xhooks.config import Settings
+from xhooks.errors import ConfigError
+from xhooks.store import EventQuery, Store, open_store
+
+app = typer.Typer(help="Read what the receiver stored.", no_args_is_help=True)
+
+DbOption = Annotated[str | None, typer.Option(help="The store: a SQLite path, sqlite:///PATH or postgresql://…")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _store(db: str | None) -> Store:
+    return open_store(str(Settings.load().get("db", db, "xhooks.db")))
+
+
+def _time(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%fZ")[:-4] + "Z"
+
+
+def _print_json(value: object) -> None:
+    sys.stdout.write(msgspec.json.encode(value).decode() + "\n")
+
+
+@app.command("list")
+def list_command(
+    db: DbOption = None,
+    event_type: Annotated[str | None, typer.Option("--type", help="Only this event type, e.g. post.create")] = None,
+    user: Annotated[str | None, typer.Option(help="Only events for this for_user_id")] = None,
+    status: Annotated[str | None, typer.Option(help="pending, claimed, handled, retry or dead")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """List stored events, newest first."""
+    events = _store(db).events(EventQuery(event_type=event_type, for_user_id=user, status=status, limit=limit))
+    if as_json:
+        _print_json(events)
+        return
+    if not events:
+        typer.echo("No events yet. Start `xhooks serve`, register its URL with X (or the emulator), and wait.")
+        return
+    table = Table("id", "received (UTC)", "type", "for user", "status", "dups", "key")
+    for event in events:
+        table.add_row(
+            str(event.id), _time(event.received_at), event.event_type, event.for_user_id or "", event.status,
+            str(event.duplicates), event.key,
+        )
+    Console().print(table)
+
+
+@app.command("show")
+def show_command(event_id: int, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Show one event with its delivery: raw body, headers and every sighting."""
+    store = _store(db)
+    event = store.event(event_id)
+    if event is None:
+        raise ConfigError(f"no event {event_id}; list them with `xhooks events list`")
+    delivery = store.delivery(event.delivery_id)
+    sightings = store.sightings(event_id)
+    if as_json:
+        body = delivery.body.decode("utf-8", "replace") if delivery else None
+        headers = delivery.headers if delivery else []
+        _print_json({"event": event, "body": body, "headers": headers, "sightings": sightings})
+        return
+    typer.echo(f"event {event.id}  {event.event_type}  for_user_id={event.for_user_id}  status={event.status}")
+    typer.echo(f"key {event.key}\nreceived {_time(event.received_at)}  duplicates {event.duplicates}")
+    if delivery is not None:
+        typer.echo(f"\ndelivery {delivery.id} (app {delivery.app}, {delivery.shape}, secret #{delivery.secret_index})")
+        for name, value in delivery.headers:
+            typer.echo(f"  {name}: {value}")
+        typer.echo("\n" + delivery.body.decode("utf-8", "replace"))
+    typer.echo("\nsightings: " + ", ".join(f"delivery {d} at {_time(t)}" for d, t in sightings))
+
+
+@app.command("stats")
+def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Counts: deliveries, events, duplicates, by type and status, unparsed bodies, rejections."""
+    stats = _store(db).stats()
+    if as_json:
+        _print_json(stats)
+        return
+    typer.echo(f"deliveries {stats.deliveries}  events {stats.events}  duplicates {stats.duplicates}"
+               f"  unparsed {stats.unparsed}")
+    for title, counts in (("by type", stats.by_type), ("by status", stats.by_status), ("rejected", stats.rejections)):
+        if counts:
+            typer.echo(f"{title}: " + ", ".join(f"{name}={count}" for name, count in counts.items()))

@@ -1,0 +1,88 @@
+"""One place that resolves settings: explicit arguments, then `XHOOKS_*` environment variables, then `xhooks.toml`.
+
+Every command and every library entry point that reads configuration goes through `Settings`, so the order
+is the same everywhere and lives nowhere else. Secret values are masked in `repr`.
+
+```python
+settings = Settings.load()                      # reads ./xhooks.toml if present, and os.environ
+secrets = settings.get_list("consumer_secret", explicit=cli_values)
+```
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from xhooks.errors import ConfigError
+
+__all__ = ["Settings", "mask"]
+
+ENV_PREFIX = "XHOOKS_"
+DEFAULT_FILE = "xhooks.toml"
+
+
+def mask(secret: str | bytes | None) -> str:
+    """Show enough of a secret to recognise it, never enough to use it: `abcd…(25 chars)`."""
+    if not secret:
+        return "<unset>"
+    text = secret.decode("utf-8", "replace") if isinstance(secret, bytes) else secret
+    return f"{text[:4]}…({len(text)} chars)" if len(text) > 8 else "****"
+
+
+class Settings:
+    """Resolved configuration sources (environment and file); ask it for one setting at a time."""
+
+    def __init__(self, environ: Mapping[str, str], file_values: Mapping[str, Any], file_path: Path | None) -> None:
+        self._environ = environ
+        self._file = file_values
+        self.file_path = file_path
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read `path` (default `./xhooks.toml`, or `XHOOKS_CONFIG`) if it exists, and the environment.
+
+        Raises:
+            ConfigError: the file exists but is not valid TOML, or an explicit `path` does not exist.
+        """
+        env = os.environ if environ is None else environ
+        explicit = path is not None or ENV_PREFIX + "CONFIG" in env
+        file_path = Path(path if path is not None else env.get(ENV_PREFIX + "CONFIG", DEFAULT_FILE))
+        if not file_path.exists():
+            if explicit:
+                raise ConfigError(f"config file {file_path} does not exist; create it or drop the option")
+            return cls(env, {}, None)
+        try:
+            values = tomllib.loads(file_path.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file_path} is not valid TOML ({exc}); fix the file") from exc
+        return cls(env, values, file_path)
+
+    def get(self, name: str, explicit: Any = None, default: Any = None) -> Any:
+        """The value of `name`: `explicit` if not None, else `XHOOKS_<NAME>`, else the file's `name`, else default."""
+        if explicit is not None:
+            return explicit
+        env_value = self._environ.get(ENV_PREFIX + name.upper())
+        if env_value is not None:
+            return env_value
+        return self._file.get(name, default)
+
+    def get_list(self, name: str, explicit: Sequence[str] | None = None) -> list[str]:
+        """A list setting; the environment form is comma-separated (`XHOOKS_CONSUMER_SECRET=old,new`)."""
+        if explicit:
+            return list(explicit)
+        env_value = self._environ.get(ENV_PREFIX + name.upper())
+        if env_value is not None:
+            return [part.strip() for part in env_value.split(",") if part.strip()]
+        value = self._file.get(name, [])
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return list(value)
+        raise ConfigError(f"{name} in {self.file_path} must be a string or a list of strings")
+
+    def __repr__(self) -> str:
+        return f"Settings(file={self.file_path}, keys={sorted(self._file)})"

@@ -1,0 +1,93 @@
+"""Run the receiver under uvicorn (httptools + uvloop), with a deadline for request headers.
+
+uvicorn bounds idle keep-alive connections but not a client that opens a connection and never finishes
+its request headers; `_HeaderDeadline` closes such connections after `header_timeout` seconds, so slow
+or hostile clients cannot hold sockets forever. (Slow *bodies* are bounded by the receiver itself.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from xhooks.receiver.app import Receiver
+from xhooks.receiver.config import DEFAULT_MAX_BODY, AppConfig
+from xhooks.store import open_store
+
+__all__ = ["ServeConfig", "serve"]
+
+
+class _HeaderDeadline(HttpToolsProtocol):
+    header_timeout: float = 10.0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._deadline: asyncio.TimerHandle | None = self.loop.call_later(self.header_timeout, self._expire)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._deadline is None:
+            self._deadline = self.loop.call_later(self.header_timeout, self._expire)
+
+    def on_headers_complete(self) -> None:
+        self._cancel_deadline()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_deadline()
+        super().connection_lost(exc)
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+@dataclass
+class ServeConfig:
+    """Everything `xhooks serve` needs; built by the CLI from flags, `XHOOKS_*` and `xhooks.toml`."""
+
+    apps: list[AppConfig]
+    db: str = "xhooks.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    durability: str = "disk"
+    max_body: int = DEFAULT_MAX_BODY
+    body_timeout: float = 10.0
+    header_timeout: float = 10.0
+    log_level: str = "warning"
+    uvicorn_options: dict[str, Any] = field(default_factory=dict)
+
+
+def build_server(config: ServeConfig) -> uvicorn.Server:
+    """The uvicorn server for `config` (not yet running); `serve` runs it."""
+    store = open_store(config.db, durability=config.durability)
+    app = Receiver(store, config.apps, max_body=config.max_body, body_timeout=config.body_timeout)
+    protocol = type("HeaderDeadline", (_HeaderDeadline,), {"header_timeout": config.header_timeout})
+    uv_config = uvicorn.Config(
+        app,
+        host=config.host,
+        port=config.port,
+        http=protocol,
+        loop="uvloop",
+        lifespan="on",
+        access_log=False,
+        log_level=config.log_level,
+        timeout_keep_alive=30,
+        **config.uvicorn_options,
+    )
+    return uvicorn.Server(uv_config)
+
+
+def serve(config: ServeConfig) -> None:
+    """Serve until interrupted (SIGINT/SIGTERM finish in-flight requests, then close the store)."""
+    build_server(config).run()

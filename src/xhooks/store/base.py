@@ -1,0 +1,148 @@
+"""The store contract: what every engine (SQLite, PostgreSQL) promises the receiver, the workers and the tools.
+
+The store is the single source of truth on the consumer side. `record` returns only after the delivery and
+its events are committed, so the receiver never answers 200 for something that is not stored; an event key
+seen again for the same app becomes a duplicate sighting, never a second event.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import msgspec
+
+from xhooks._types import Headers
+from xhooks.protocol.envelope import EventRef, Shape
+
+__all__ = [
+    "Delivery",
+    "EventQuery",
+    "EventStatus",
+    "Intake",
+    "Stats",
+    "Store",
+    "StoredDelivery",
+    "StoredEvent",
+]
+
+
+class EventStatus(enum.Enum):
+    """Where an event is in its life: pending → claimed → handled | retry | dead."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    HANDLED = "handled"
+    RETRY = "retry"
+    DEAD = "dead"
+
+
+class Delivery(msgspec.Struct, frozen=True):
+    """One verified POST as received: raw bytes exactly as sent, headers, time, and the events parsed from it."""
+
+    app: str
+    received_at: float
+    headers: Headers
+    body: bytes
+    secret_index: int
+    shape: Shape
+    events: tuple[EventRef, ...]
+
+
+class Intake(msgspec.Struct, frozen=True):
+    """What `Store.record` did: the delivery's id, how many events were new and how many were duplicates."""
+
+    delivery_id: int
+    new_events: int
+    duplicates: int
+
+
+class StoredDelivery(msgspec.Struct, frozen=True):
+    id: int
+    app: str
+    received_at: float
+    headers: Headers
+    body: bytes
+    secret_index: int
+    shape: str
+
+
+class StoredEvent(msgspec.Struct, frozen=True):
+    id: int
+    app: str
+    key: str
+    event_type: str
+    for_user_id: str | None
+    delivery_id: int
+    index: int
+    received_at: float
+    status: str
+    attempts: int
+    duplicates: int
+    last_seen_at: float
+    last_error: str | None = None
+
+
+class EventQuery(msgspec.Struct, frozen=True):
+    """Filters for listing events; every field is optional and they combine with AND."""
+
+    app: str | None = None
+    event_type: str | None = None
+    for_user_id: str | None = None
+    status: str | None = None
+    since: float | None = None
+    until: float | None = None
+    limit: int = 50
+    after_id: int | None = None
+
+
+class Stats(msgspec.Struct, frozen=True):
+    deliveries: int
+    events: int
+    duplicates: int
+    by_type: dict[str, int]
+    by_status: dict[str, int]
+    unparsed: int
+    rejections: dict[str, int]
+
+
+class Store(ABC):
+    """A durable record of deliveries and events. Engines are chosen by URL (`xhooks.store.open_store`)."""
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Open connections and create or check the schema. Raises `StoreError` / `SchemaMismatch`."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Finish in-flight writes and release every connection."""
+
+    @abstractmethod
+    async def record(self, delivery: Delivery) -> Intake:
+        """Store `delivery` and its events durably; return once committed. Raises `StoreError`."""
+
+    @abstractmethod
+    async def record_rejection(self, app: str, reason: str, at: float) -> None:
+        """Count a refused request (bad signature, bad CRC token …) without storing its body."""
+
+    @abstractmethod
+    async def check_writable(self, at: float) -> bool:
+        """Commit a heartbeat; True when the store accepted the write."""
+
+    @abstractmethod
+    def events(self, query: EventQuery) -> Sequence[StoredEvent]:
+        """Events matching `query`, newest first (synchronous: for tools and tests, not the hot path)."""
+
+    @abstractmethod
+    def event(self, event_id: int) -> StoredEvent | None: ...
+
+    @abstractmethod
+    def delivery(self, delivery_id: int) -> StoredDelivery | None: ...
+
+    @abstractmethod
+    def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
+        """Every delivery that carried this event, `(delivery_id, received_at)`, first sighting first."""
+
+    @abstractmethod
+    def stats(self) -> Stats: ...

@@ -1,0 +1,337 @@
+"""The embedded store: one SQLite file in WAL mode, one writer thread, group commit.
+
+Every write (a delivery, a rejection count, a heartbeat) is a job on a queue. The writer thread takes the
+first waiting job, then everything else already queued (up to `max_batch`), applies them all in one
+transaction and commits once; only then are the callers' futures resolved. Under load many requests share
+one commit (and one fsync), which is what keeps the safe default fast; with a single request in flight a
+commit is as quick as SQLite allows.
+
+Durability: `disk` (default) sets `synchronous=FULL`, so a commit is flushed to disk before anyone is told
+(it survives a power cut); `process` sets `synchronous=NORMAL`, which in WAL mode survives a killed process
+but not a power cut.
+
+A failed commit (read-only file, disk full, locked) fails every job of its batch with `StoreError`, and the
+connection is reopened for the next batch, so the store recovers on its own once the fault clears.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from xhooks.errors import SchemaMismatch, StoreError
+from xhooks.store import _sqlite_schema as sql
+from xhooks.store.base import (
+    Delivery,
+    EventQuery,
+    Intake,
+    Stats,
+    Store,
+    StoredDelivery,
+    StoredEvent,
+)
+
+__all__ = ["SQLiteStore"]
+
+_Apply = Callable[[sqlite3.Cursor], Any]
+_Job = tuple[_Apply, "asyncio.Future[Any] | None"]
+_STOP = object()
+_headers_encoder = msgspec.json.Encoder()
+_headers_decoder = msgspec.json.Decoder(list[tuple[str, str]])
+
+_EVENT_COLUMNS = (
+    "id, app, key, event_type, for_user_id, delivery_id, idx, received_at, status, attempts, duplicates,"
+    " last_seen_at, last_error"
+)
+
+
+def _connect(path: str, durability: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=2.0)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'disk' else 'NORMAL'}")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    return conn
+
+
+def _record(delivery: Delivery) -> _Apply:
+    def apply(cur: sqlite3.Cursor) -> Intake:
+        cur.execute(
+            sql.INSERT_DELIVERY,
+            (
+                delivery.app,
+                delivery.received_at,
+                _headers_encoder.encode(delivery.headers),
+                delivery.body,
+                delivery.secret_index,
+                delivery.shape.value,
+            ),
+        )
+        delivery_id = cur.lastrowid
+        assert delivery_id is not None  # an INSERT into a rowid table always sets it
+        duplicates = 0
+        for event in delivery.events:
+            row = cur.execute(
+                sql.UPSERT_EVENT,
+                (
+                    delivery.app,
+                    event.key,
+                    event.event_type,
+                    event.for_user_id,
+                    delivery_id,
+                    event.index,
+                    delivery.received_at,
+                    delivery.received_at,
+                ),
+            ).fetchone()
+            if row[1]:
+                duplicates += 1
+                cur.execute(sql.INSERT_SIGHTING, (row[0], delivery_id, delivery.received_at))
+        return Intake(delivery_id, len(delivery.events) - duplicates, duplicates)
+
+    return apply
+
+
+def _resolve(results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, value, error in results:
+        if future.cancelled():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+
+class SQLiteStore(Store):
+    """The embedded default store. `path` is a file; it is created with its schema on `start()`.
+
+    ```python
+    store = SQLiteStore("xhooks.db")
+    await store.start()
+    intake = await store.record(delivery)   # returns after the commit holding it
+    ```
+    """
+
+    def __init__(self, path: str | Path, *, durability: str = "disk", max_batch: int = 512) -> None:
+        self.path = str(path)
+        self.durability = durability
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r}, durability={self.durability!r})"
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._thread is not None:
+            return
+        try:
+            conn = _connect(self.path, self.durability)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {self.path}: {exc}; check the path and its permissions") from exc
+        try:
+            self._ensure_schema(conn)
+        finally:
+            conn.close()
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run_writer, name="xhooks-sqlite-writer", daemon=True)
+        self._thread.start()
+
+    def _ensure_schema(self, conn: sqlite3.Connection) -> None:
+        try:
+            row = conn.execute(
+                "SELECT value FROM meta WHERE name = 'schema_version'"
+            ).fetchone() if self._has_meta(conn) else None
+            if row is None:
+                for statement in sql.STATEMENTS:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (name, value) VALUES ('schema_version', ?)", (str(sql.SCHEMA_VERSION),)
+                )
+            elif int(row[0]) != sql.SCHEMA_VERSION:
+                raise SchemaMismatch(
+                    f"{self.path} has schema version {row[0]}, this xhooks knows {sql.SCHEMA_VERSION};"
+                    " run `xhooks db upgrade` or use the matching xhooks version"
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot prepare {self.path}: {exc}") from exc
+
+    @staticmethod
+    def _has_meta(conn: sqlite3.Connection) -> bool:
+        return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is not None
+
+    async def close(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._queue.put(_STOP)
+        await asyncio.to_thread(thread.join)
+
+    # -- writes (group commit) -------------------------------------------------------------------------
+
+    def _submit(self, apply: _Apply, wait: bool) -> asyncio.Future[Any] | None:
+        if self._thread is None or self._loop is None:
+            raise RuntimeError("SQLiteStore.start() must be awaited before writing")
+        future = self._loop.create_future() if wait else None
+        self._queue.put((apply, future))
+        return future
+
+    async def record(self, delivery: Delivery) -> Intake:
+        future = self._submit(_record(delivery), wait=True)
+        assert future is not None
+        result: Intake = await future
+        return result
+
+    async def record_rejection(self, app: str, reason: str, at: float) -> None:
+        self._submit(lambda cur: cur.execute(sql.UPSERT_REJECTION, (app, reason, at)), wait=False)
+
+    async def check_writable(self, at: float) -> bool:
+        future = self._submit(lambda cur: cur.execute(sql.HEARTBEAT, (repr(at),)), wait=True)
+        assert future is not None
+        try:
+            await future
+        except StoreError:
+            return False
+        return True
+
+    def _run_writer(self) -> None:
+        conn: sqlite3.Connection | None = None
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            batch: list[_Job] = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is _STOP:
+                    stopping = True
+                    break
+                batch.append(job)
+            conn, results = self._commit(conn, batch)
+            waiting = [(future, value, error) for (_, future), (value, error) in zip(batch, results) if future]
+            if waiting:
+                assert self._loop is not None
+                try:
+                    self._loop.call_soon_threadsafe(_resolve, waiting)
+                except RuntimeError:  # the loop is closed: nobody is waiting any more
+                    break
+        if conn is not None:
+            conn.close()
+
+    def _commit(
+        self, conn: sqlite3.Connection | None, batch: list[_Job]
+    ) -> tuple[sqlite3.Connection | None, list[tuple[Any, BaseException | None]]]:
+        try:
+            if conn is None:
+                conn = _connect(self.path, self.durability)
+            cur = conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            values = [apply(cur) for apply, _ in batch]
+            cur.execute("COMMIT")
+            return conn, [(value, None) for value in values]
+        except Exception as exc:  # any failure fails the batch; the writer thread must survive it
+            if conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.rollback()
+                conn.close()
+            error = StoreError(f"could not commit to {self.path}: {exc}")
+            return None, [(None, error) for _ in batch]
+
+    # -- reads (synchronous; for tools, tests and the dashboard) ---------------------------------------
+
+    def _read(self) -> sqlite3.Connection:
+        if not Path(self.path).exists():
+            raise StoreError(f"no database at {self.path}; start `xhooks serve` first or pass --db")
+        try:
+            return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}") from exc
+
+    def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        conn = self._read()
+        try:
+            return conn.execute(statement, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}") from exc
+        finally:
+            conn.close()
+
+    def events(self, query: EventQuery) -> Sequence[StoredEvent]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (
+            ("app", query.app),
+            ("event_type", query.event_type),
+            ("for_user_id", query.for_user_id),
+            ("status", query.status),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        for condition, value in (
+            ("received_at >= ?", query.since),
+            ("received_at < ?", query.until),
+            ("id < ?", query.after_id),
+        ):
+            if value is not None:
+                clauses.append(condition)
+                params.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._query(f"SELECT {_EVENT_COLUMNS} FROM events {where} ORDER BY id DESC LIMIT ?", [*params, query.limit])
+        return [StoredEvent(*row) for row in rows]
+
+    def event(self, event_id: int) -> StoredEvent | None:
+        rows = self._query(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,))
+        return StoredEvent(*rows[0]) if rows else None
+
+    def delivery(self, delivery_id: int) -> StoredDelivery | None:
+        rows = self._query(
+            "SELECT id, app, received_at, headers, body, secret_index, shape FROM deliveries WHERE id = ?",
+            (delivery_id,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return StoredDelivery(row[0], row[1], row[2], _headers_decoder.decode(row[3]), bytes(row[4]), row[5], row[6])
+
+    def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
+        rows = self._query(
+            "SELECT delivery_id, received_at FROM events WHERE id = ?"
+            " UNION ALL SELECT delivery_id, seen_at FROM sightings WHERE event_id = ? ORDER BY 2, 1",
+            (event_id, event_id),
+        )
+        return [(int(row[0]), float(row[1])) for row in rows]
+
+    def stats(self) -> Stats:
+        conn = self._read()
+        try:
+            deliveries = conn.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+            events, duplicates = conn.execute("SELECT count(*), coalesce(sum(duplicates), 0) FROM events").fetchone()
+            by_type = dict(conn.execute("SELECT event_type, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"))
+            by_status = dict(conn.execute("SELECT status, count(*) FROM events GROUP BY 1"))
+            unparsed = conn.execute(
+                "SELECT count(*) FROM deliveries WHERE shape IN ('unknown', 'malformed')"
+            ).fetchone()[0]
+            rejections = {
+                f"{app}:{reason}": count
+                for app, reason, count in conn.execute("SELECT app, reason, count FROM rejections")
+            }
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}") from exc
+        finally:
+            conn.close()
+        return Stats(deliveries, events, duplicates, by_type, by_status, unparsed, rejections)
