@@ -53,8 +53,13 @@ def list_command(
     table = Table("id", "received (UTC)", "type", "for user", "status", "dups", "key")
     for event in events:
         table.add_row(
-            str(event.id), _time(event.received_at), event.event_type, event.for_user_id or "", event.status,
-            str(event.duplicates), event.key,
+            str(event.id),
+            _time(event.received_at),
+            event.event_type,
+            event.for_user_id or "",
+            event.status,
+            str(event.duplicates),
+            event.key,
         )
     Console().print(table)
 
@@ -90,8 +95,10 @@ def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         _print_json(stats)
         return
-    typer.echo(f"deliveries {stats.deliveries}  events {stats.events}  duplicates {stats.duplicates}"
-               f"  unparsed {stats.unparsed}")
+    typer.echo(
+        f"deliveries {stats.deliveries}  events {stats.events}  duplicates {stats.duplicates}"
+        f"  unparsed {stats.unparsed}"
+    )
     for title, counts in (("by type", stats.by_type), ("by status", stats.by_status), ("rejected", stats.rejections)):
         if counts:
             typer.echo(f"{title}: " + ", ".join(f"{name}={count}" for name, count in counts.items()))

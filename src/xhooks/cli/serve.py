@@ -31,17 +31,27 @@ def _apps(settings: Settings, secrets: list[str] | None, path: str | None) -> li
 def serve_command(
     consumer_secret: Annotated[
         list[str] | None,
-        typer.Option(help="Your app's consumer secret (API secret key). Repeat it to accept several during a rotation; the first answers CRC. Env: XHOOKS_CONSUMER_SECRET (comma-separated)."),
+        typer.Option(
+            help="Your app's consumer secret (API secret key). Repeat it to accept several during a rotation;"
+            " the first answers CRC. Env: XHOOKS_CONSUMER_SECRET (comma-separated)."
+        ),
     ] = None,
-    db: Annotated[str | None, typer.Option(help="A SQLite file path, sqlite:///PATH or postgresql://… [default: xhooks.db]")] = None,
+    db: Annotated[
+        str | None, typer.Option(help="A SQLite file path, sqlite:///PATH or postgresql://… [default: xhooks.db]")
+    ] = None,
     host: Annotated[str | None, typer.Option(help="Interface to bind. [default: 127.0.0.1]")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind. [default: 8080]")] = None,
     path: Annotated[str | None, typer.Option(help=f"Webhook path. [default: {DEFAULT_PATH}]")] = None,
     durability: Annotated[
         str | None,
-        typer.Option(help="disk: every commit flushed to disk (survives power loss). process: survives a killed process only; faster. [default: disk]"),
+        typer.Option(
+            help="disk: every commit flushed to disk (survives power loss)."
+            " process: survives a killed process only; faster. [default: disk]"
+        ),
     ] = None,
-    max_body: Annotated[int | None, typer.Option(help=f"Largest accepted body in bytes. [default: {DEFAULT_MAX_BODY}]")] = None,
+    max_body: Annotated[
+        int | None, typer.Option(help=f"Largest accepted body in bytes. [default: {DEFAULT_MAX_BODY}]")
+    ] = None,
     config: Annotated[Path | None, typer.Option(help="A TOML config file. [default: ./xhooks.toml if present]")] = None,
 ) -> None:
     """Answer X's CRC and store every signed delivery before acknowledging it."""

@@ -147,13 +147,13 @@ def _aaa_events(doc: dict[str, Any]) -> list[EventRef]:
     revoke = _get(doc, "user_event", "revoke")
     if isinstance(revoke, dict):
         user_id = _str(_get(revoke, "source", "user_id"))
-        ident = _ids(user_id, _str(_get(revoke, "target", "app_id")), _str(revoke.get("date_time")))
-        key = f"aaa:revoke:{ident or _content_key(revoke)}"
+        revoke_id = _ids(user_id, _str(_get(revoke, "target", "app_id")), _str(revoke.get("date_time")))
+        key = f"aaa:revoke:{revoke_id or _content_key(revoke)}"
         events.append(EventRef(key, "user_event.revoke", user_id, len(events)))
     status = doc.get("replay_job_status")
     if isinstance(status, dict):
-        ident = _ids(_str(status.get("job_id")), _str(status.get("job_state")))
-        key = f"aaa:replay_job_status:{ident or _content_key(status)}"
+        job_id = _ids(_str(status.get("job_id")), _str(status.get("job_state")))
+        key = f"aaa:replay_job_status:{job_id or _content_key(status)}"
         events.append(EventRef(key, "replay_job_status", None, len(events)))
     return events
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from xhooks.errors import ConfigError
 from xhooks.store.base import (
+    ClaimedEvent,
     Delivery,
     EventQuery,
     EventStatus,
@@ -19,6 +20,7 @@ from xhooks.store.base import (
 
 __all__ = [
     "STORE_ENGINES",
+    "ClaimedEvent",
     "Delivery",
     "EventQuery",
     "EventStatus",

@@ -35,7 +35,7 @@ STATEMENTS = (
     )""",
     "CREATE INDEX IF NOT EXISTS events_status ON events (status, next_attempt_at)",
     "CREATE INDEX IF NOT EXISTS events_type ON events (event_type, received_at)",
-    "CREATE INDEX IF NOT EXISTS events_user ON events (for_user_id, id)",
+    "CREATE INDEX IF NOT EXISTS events_user ON events (app, for_user_id, id)",
     """CREATE TABLE IF NOT EXISTS sightings (
         event_id INTEGER NOT NULL REFERENCES events(id),
         delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
@@ -62,4 +62,35 @@ UPSERT_REJECTION = """
     INSERT INTO rejections (app, reason, count, last_at) VALUES (?, ?, 1, ?)
     ON CONFLICT (app, reason) DO UPDATE SET count = count + 1, last_at = excluded.last_at
 """
-HEARTBEAT = "INSERT INTO meta (name, value) VALUES ('heartbeat', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+HEARTBEAT = (
+    "INSERT INTO meta (name, value) VALUES ('heartbeat', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
+
+# Due events, oldest first, skipping any event that has an older unfinished event of the same app and user.
+DUE_EVENTS = """
+    SELECT e.id FROM events e
+    WHERE (e.status = 'pending'
+           OR (e.status = 'retry' AND e.next_attempt_at <= :now)
+           OR (e.status = 'claimed' AND e.lease_until <= :now))
+      AND (e.for_user_id IS NULL OR NOT EXISTS (
+           SELECT 1 FROM events o
+           WHERE o.app = e.app AND o.for_user_id = e.for_user_id AND o.id < e.id
+             AND o.status IN ('pending', 'claimed', 'retry')))
+    ORDER BY e.id LIMIT :limit
+"""
+COMPLETE = """
+    UPDATE events SET status = 'handled', handled_at = ?, lease_owner = NULL, lease_until = NULL, last_error = NULL
+    WHERE id = ? AND status = 'claimed' AND lease_owner = ?
+"""
+FAIL = """
+    UPDATE events SET status = ?, next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
+    WHERE id = ? AND status = 'claimed' AND lease_owner = ?
+"""
+RELEASE = """
+    UPDATE events SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL
+    WHERE status = 'claimed' AND lease_owner = ?
+"""
+REDISPATCH = """
+    UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+    WHERE status != 'claimed'
+"""

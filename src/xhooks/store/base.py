@@ -19,6 +19,7 @@ from xhooks.protocol.envelope import EventRef, Shape
 __all__ = [
     "Delivery",
     "EventQuery",
+    "ClaimedEvent",
     "EventStatus",
     "Intake",
     "Stats",
@@ -84,6 +85,15 @@ class StoredEvent(msgspec.Struct, frozen=True):
     last_error: str | None = None
 
 
+class ClaimedEvent(msgspec.Struct, frozen=True):
+    """An event leased to one worker, with what its handlers need: the delivery's raw body and context."""
+
+    event: StoredEvent
+    body: bytes
+    attempt: int
+    """1 for the first run of the handlers, 2 for the first retry, …"""
+
+
 class EventQuery(msgspec.Struct, frozen=True):
     """Filters for listing events; every field is optional and they combine with AND."""
 
@@ -129,6 +139,35 @@ class Store(ABC):
     @abstractmethod
     async def check_writable(self, at: float) -> bool:
         """Commit a heartbeat; True when the store accepted the write."""
+
+    # -- dispatch: claims with leases -------------------------------------------------------------------
+
+    @abstractmethod
+    async def claim(self, worker: str, limit: int, lease: float, now: float) -> Sequence[ClaimedEvent]:
+        """Lease up to `limit` due events to `worker` until `now + lease`, oldest first.
+
+        Due means: `pending`; `retry` with `next_attempt_at <= now`; or `claimed` with an expired lease (its
+        worker died). Per-user order: an event is never claimed while an older unfinished event (pending,
+        claimed or retry) of the same app and `for_user_id` exists; events without a `for_user_id` are free.
+        """
+
+    @abstractmethod
+    async def complete(self, event_id: int, worker: str, now: float) -> bool:
+        """Mark a claimed event handled. False (and nothing changed) if `worker` no longer holds its lease."""
+
+    @abstractmethod
+    async def fail(self, event_id: int, worker: str, error: str, retry_at: float | None, now: float) -> bool:
+        """Record a failed attempt: `retry` at `retry_at`, or `dead` when `retry_at` is None. False if lease lost."""
+
+    @abstractmethod
+    async def release(self, event_ids: Sequence[int], worker: str) -> None:
+        """Give claimed events back (graceful shutdown) without counting an attempt."""
+
+    @abstractmethod
+    async def redispatch(self, query: EventQuery, now: float) -> int:
+        """Make the events matching `query` due again (`pending`, attempts reset); return how many."""
+
+    # -- reads -----------------------------------------------------------------------------------------
 
     @abstractmethod
     def events(self, query: EventQuery) -> Sequence[StoredEvent]:

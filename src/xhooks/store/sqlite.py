@@ -23,13 +23,14 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 from xhooks.errors import SchemaMismatch, StoreError
 from xhooks.store import _sqlite_schema as sql
 from xhooks.store.base import (
+    ClaimedEvent,
     Delivery,
     EventQuery,
     Intake,
@@ -41,6 +42,7 @@ from xhooks.store.base import (
 
 __all__ = ["SQLiteStore"]
 
+_T = TypeVar("_T")
 _Apply = Callable[[sqlite3.Cursor], Any]
 _Job = tuple[_Apply, "asyncio.Future[Any] | None"]
 _STOP = object()
@@ -61,7 +63,7 @@ def _connect(path: str, durability: str) -> sqlite3.Connection:
     return conn
 
 
-def _record(delivery: Delivery) -> _Apply:
+def _record(delivery: Delivery) -> Callable[[sqlite3.Cursor], Intake]:
     def apply(cur: sqlite3.Cursor) -> Intake:
         cur.execute(
             sql.INSERT_DELIVERY,
@@ -97,6 +99,25 @@ def _record(delivery: Delivery) -> _Apply:
         return Intake(delivery_id, len(delivery.events) - duplicates, duplicates)
 
     return apply
+
+
+def _where(query: EventQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) selecting the events that `query` describes, ignoring its limit."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for condition, value in (
+        ("app = ?", query.app),
+        ("event_type = ?", query.event_type),
+        ("for_user_id = ?", query.for_user_id),
+        ("status = ?", query.status),
+        ("received_at >= ?", query.since),
+        ("received_at < ?", query.until),
+        ("id < ?", query.after_id),
+    ):
+        if value is not None:
+            clauses.append(condition)
+            params.append(value)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else "WHERE 1 = 1"), params
 
 
 def _resolve(results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
@@ -149,9 +170,11 @@ class SQLiteStore(Store):
 
     def _ensure_schema(self, conn: sqlite3.Connection) -> None:
         try:
-            row = conn.execute(
-                "SELECT value FROM meta WHERE name = 'schema_version'"
-            ).fetchone() if self._has_meta(conn) else None
+            row = (
+                conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+                if self._has_meta(conn)
+                else None
+            )
             if row is None:
                 for statement in sql.STATEMENTS:
                     conn.execute(statement)
@@ -187,22 +210,63 @@ class SQLiteStore(Store):
         return future
 
     async def record(self, delivery: Delivery) -> Intake:
-        future = self._submit(_record(delivery), wait=True)
-        assert future is not None
-        result: Intake = await future
-        return result
+        return await self._write(_record(delivery))
 
     async def record_rejection(self, app: str, reason: str, at: float) -> None:
         self._submit(lambda cur: cur.execute(sql.UPSERT_REJECTION, (app, reason, at)), wait=False)
 
     async def check_writable(self, at: float) -> bool:
-        future = self._submit(lambda cur: cur.execute(sql.HEARTBEAT, (repr(at),)), wait=True)
-        assert future is not None
         try:
-            await future
+            await self._write(lambda cur: cur.execute(sql.HEARTBEAT, (repr(at),)))
         except StoreError:
             return False
         return True
+
+    async def claim(self, worker: str, limit: int, lease: float, now: float) -> Sequence[ClaimedEvent]:
+        def apply(cur: sqlite3.Cursor) -> list[ClaimedEvent]:
+            ids = [row[0] for row in cur.execute(sql.DUE_EVENTS, {"now": now, "limit": limit})]
+            if not ids:
+                return []
+            marks = ",".join("?" * len(ids))
+            cur.execute(
+                f"UPDATE events SET status = 'claimed', lease_owner = ?, lease_until = ?, attempts = attempts + 1"
+                f" WHERE id IN ({marks})",
+                (worker, now + lease, *ids),
+            )
+            columns = ", ".join(f"e.{name.strip()}" for name in _EVENT_COLUMNS.split(","))
+            rows = cur.execute(
+                f"SELECT {columns}, d.body FROM events e JOIN deliveries d ON d.id = e.delivery_id"
+                f" WHERE e.id IN ({marks}) ORDER BY e.id",
+                ids,
+            ).fetchall()
+            return [ClaimedEvent(StoredEvent(*row[:-1]), bytes(row[-1]), row[9]) for row in rows]
+
+        return await self._write(apply)
+
+    async def complete(self, event_id: int, worker: str, now: float) -> bool:
+        return await self._write(lambda cur: cur.execute(sql.COMPLETE, (now, event_id, worker)).rowcount == 1)
+
+    async def fail(self, event_id: int, worker: str, error: str, retry_at: float | None, now: float) -> bool:
+        status = "dead" if retry_at is None else "retry"
+        return await self._write(
+            lambda cur: cur.execute(sql.FAIL, (status, retry_at, error, event_id, worker)).rowcount == 1
+        )
+
+    async def release(self, event_ids: Sequence[int], worker: str) -> None:
+        if event_ids:
+            marks = ",".join("?" * len(event_ids))
+            await self._write(lambda cur: cur.execute(f"{sql.RELEASE} AND id IN ({marks})", (worker, *event_ids)))
+
+    async def redispatch(self, query: EventQuery, now: float) -> int:
+        where, params = _where(query)
+        condition = where.replace("WHERE", "AND", 1)
+        return await self._write(lambda cur: cur.execute(f"{sql.REDISPATCH} {condition}", params).rowcount)
+
+    async def _write(self, apply: Callable[[sqlite3.Cursor], _T]) -> _T:
+        future = self._submit(apply, wait=True)
+        assert future is not None
+        result: _T = await future
+        return result
 
     def _run_writer(self) -> None:
         conn: sqlite3.Connection | None = None
@@ -222,7 +286,9 @@ class SQLiteStore(Store):
                     break
                 batch.append(job)
             conn, results = self._commit(conn, batch)
-            waiting = [(future, value, error) for (_, future), (value, error) in zip(batch, results) if future]
+            waiting = [
+                (future, value, error) for (_, future), (value, error) in zip(batch, results, strict=True) if future
+            ]
             if waiting:
                 assert self._loop is not None
                 try:
@@ -271,27 +337,10 @@ class SQLiteStore(Store):
             conn.close()
 
     def events(self, query: EventQuery) -> Sequence[StoredEvent]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (
-            ("app", query.app),
-            ("event_type", query.event_type),
-            ("for_user_id", query.for_user_id),
-            ("status", query.status),
-        ):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        for condition, value in (
-            ("received_at >= ?", query.since),
-            ("received_at < ?", query.until),
-            ("id < ?", query.after_id),
-        ):
-            if value is not None:
-                clauses.append(condition)
-                params.append(value)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._query(f"SELECT {_EVENT_COLUMNS} FROM events {where} ORDER BY id DESC LIMIT ?", [*params, query.limit])
+        where, params = _where(query)
+        rows = self._query(
+            f"SELECT {_EVENT_COLUMNS} FROM events {where} ORDER BY id DESC LIMIT ?", [*params, query.limit]
+        )
         return [StoredEvent(*row) for row in rows]
 
     def event(self, event_id: int) -> StoredEvent | None:

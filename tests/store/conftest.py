@@ -1,0 +1,39 @@
+"""The store contract fixtures: one test body, every engine (the starlette `test_client_factory` idea).
+
+Each engine factory returns a fresh, unstarted store; add an engine by adding a `pytest.param` to ENGINES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from xhooks.store import Store
+from xhooks.store.sqlite import SQLiteStore
+
+EngineFactory = Callable[[Path], Store]
+
+
+def _sqlite(tmp_path: Path) -> Store:
+    return SQLiteStore(tmp_path / "contract.db")
+
+
+ENGINES = [pytest.param(_sqlite, id="sqlite")]
+
+
+@pytest.fixture(params=ENGINES)
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> EngineFactory:
+    factory: EngineFactory = request.param
+    return factory
+
+
+@pytest.fixture
+async def store(make_store: EngineFactory, tmp_path: Path) -> AsyncIterator[Store]:
+    engine = make_store(tmp_path)
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.close()

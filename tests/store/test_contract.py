@@ -1,0 +1,133 @@
+"""The store contract: every engine must pass every test here (see conftest.ENGINES)."""
+
+from __future__ import annotations
+
+import pytest
+
+from xhooks.protocol import parse_envelope
+from xhooks.store import Delivery, EventQuery, Store
+
+
+def _delivery(body: bytes, app: str = "/webhook", at: float = 1000.0) -> Delivery:
+    envelope = parse_envelope(body)
+    return Delivery(app, at, [("content-type", "application/json")], body, 0, envelope.shape, envelope.events)
+
+
+def _aaa(for_user: str, *tweet_ids: str) -> bytes:
+    items = ",".join(f'{{"id_str":"{tweet}","text":"hi"}}' for tweet in tweet_ids)
+    return f'{{"for_user_id":"{for_user}","tweet_create_events":[{items}]}}'.encode()
+
+
+def _xaa(uuid: str, user: str = "1") -> bytes:
+    return f'{{"data":{{"event_uuid":"{uuid}","event_type":"post.create","filter":{{"user_id":"{user}"}}}}}}'.encode()
+
+
+async def test_record_returns_new_and_duplicate_counts(store: Store) -> None:
+    first = await store.record(_delivery(_aaa("7", "1", "2")))
+    again = await store.record(_delivery(_aaa("7", "2", "3"), at=1001.0))
+    assert (first.new_events, first.duplicates) == (2, 0)
+    assert (again.new_events, again.duplicates) == (1, 1)
+    assert again.delivery_id != first.delivery_id
+
+
+async def test_duplicate_never_becomes_a_second_event(store: Store) -> None:
+    for at in (1.0, 2.0, 3.0):
+        await store.record(_delivery(_xaa("-42"), at=at))
+    events = store.events(EventQuery())
+    assert len(events) == 1
+    assert events[0].duplicates == 2
+    assert events[0].last_seen_at == 3.0
+    assert [delivery for delivery, _ in store.sightings(events[0].id)] == [1, 2, 3]
+
+
+async def test_same_key_for_two_apps_is_two_events(store: Store) -> None:
+    await store.record(_delivery(_xaa("5"), app="/a"))
+    await store.record(_delivery(_xaa("5"), app="/b"))
+    assert sorted(event.app for event in store.events(EventQuery())) == ["/a", "/b"]
+
+
+async def test_raw_bytes_and_headers_are_kept_exactly(store: Store) -> None:
+    body = b'{"data":{"event_uuid":"9","event_type":"dm.received","payload":{"text":"caf\\u00e9 \xe2\x9c\x93"}}}'
+    intake = await store.record(_delivery(body))
+    delivery = store.delivery(intake.delivery_id)
+    assert delivery is not None
+    assert delivery.body == body
+    assert delivery.headers == [("content-type", "application/json")]
+
+
+async def test_unparsed_body_is_kept_and_counted(store: Store) -> None:
+    await store.record(_delivery(b"not json at all"))
+    await store.record(_delivery(b'{"something":"else"}'))
+    stats = store.stats()
+    assert stats.unparsed == 2
+    assert stats.by_type == {"malformed": 1, "unknown": 1}
+
+
+async def test_rejections_are_counted_not_stored(store: Store) -> None:
+    await store.record_rejection("/webhook", "SignatureMismatch", 5.0)
+    await store.record_rejection("/webhook", "SignatureMismatch", 6.0)
+    assert await store.check_writable(7.0)  # also flushes the queued rejections
+    stats = store.stats()
+    assert stats.rejections == {"/webhook:SignatureMismatch": 2}
+    assert stats.events == 0
+
+
+async def test_events_query_filters(store: Store) -> None:
+    await store.record(_delivery(_aaa("7", "1"), at=10.0))
+    await store.record(_delivery(_xaa("2", user="8"), at=20.0))
+    assert [e.for_user_id for e in store.events(EventQuery(for_user_id="8"))] == ["8"]
+    assert [e.event_type for e in store.events(EventQuery(event_type="tweet_create_events"))] == ["tweet_create_events"]
+    assert [e.received_at for e in store.events(EventQuery(since=15.0))] == [20.0]
+    assert len(store.events(EventQuery(limit=1))) == 1
+
+
+async def test_claim_keeps_per_user_order(store: Store) -> None:
+    await store.record(_delivery(_aaa("7", "1", "2")))  # two events of user 7
+    await store.record(_delivery(_aaa("8", "3")))  # one of user 8
+    claimed = await store.claim("w1", limit=10, lease=30, now=100.0)
+    assert [c.event.key.rsplit(":", 1)[-1] for c in claimed] == ["1", "3"]  # "2" waits behind "1"
+    assert all(c.attempt == 1 for c in claimed)
+    assert claimed[0].body == _aaa("7", "1", "2")
+    assert await store.complete(claimed[0].event.id, "w1", now=101.0)
+    after = await store.claim("w2", limit=10, lease=30, now=102.0)
+    assert [c.event.key.rsplit(":", 1)[-1] for c in after] == ["2"]
+
+
+async def test_expired_lease_is_retaken_and_old_worker_loses_it(store: Store) -> None:
+    await store.record(_delivery(_xaa("1")))
+    (first,) = await store.claim("dead-worker", limit=1, lease=5, now=100.0)
+    assert await store.claim("w2", limit=1, lease=5, now=104.0) == []
+    (again,) = await store.claim("w2", limit=1, lease=5, now=106.0)
+    assert again.event.id == first.event.id and again.attempt == 2
+    assert not await store.complete(first.event.id, "dead-worker", now=107.0)
+    assert await store.complete(again.event.id, "w2", now=107.0)
+    assert store.events(EventQuery())[0].status == "handled"
+
+
+async def test_fail_retries_then_dead_letters_then_redispatch(store: Store) -> None:
+    await store.record(_delivery(_xaa("1")))
+    (claimed,) = await store.claim("w", limit=1, lease=30, now=0.0)
+    assert await store.fail(claimed.event.id, "w", "boom", retry_at=10.0, now=1.0)
+    assert await store.claim("w", limit=1, lease=30, now=5.0) == []
+    (retry,) = await store.claim("w", limit=1, lease=30, now=10.0)
+    assert retry.attempt == 2
+    assert await store.fail(retry.event.id, "w", "boom again", retry_at=None, now=11.0)
+    (dead,) = store.events(EventQuery(status="dead"))
+    assert dead.last_error == "boom again"
+    assert await store.redispatch(EventQuery(status="dead"), now=12.0) == 1
+    (fresh,) = await store.claim("w", limit=1, lease=30, now=12.0)
+    assert fresh.attempt == 1
+
+
+async def test_release_gives_events_back_without_an_attempt(store: Store) -> None:
+    await store.record(_delivery(_xaa("1")))
+    (claimed,) = await store.claim("w", limit=1, lease=30, now=0.0)
+    await store.release([claimed.event.id], "w")
+    (again,) = await store.claim("w2", limit=1, lease=30, now=1.0)
+    assert again.attempt == 1
+
+
+async def test_writes_before_start_are_a_usage_error(make_store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_store(tmp_path)
+    with pytest.raises(RuntimeError):
+        await engine.record(_delivery(_xaa("1")))
