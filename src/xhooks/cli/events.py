@@ -61,7 +61,7 @@ def list_command(
             str(event.duplicates),
             event.key,
         )
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 240).print(table)  # no wrapping when piped
 
 
 @app.command("show")

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.support import EXAMPLES
+from xhooks.protocol import Shape, parse_envelope
+
+DELIVERED = sorted(
+    path for path in EXAMPLES.glob("*.json") if path.name.split(".")[0] in ("aaa", "aaa-ent", "xaa", "xchat", "fs")
+    and ".api." not in path.name and "crc-response" not in path.name
+)
+
+
+@pytest.mark.parametrize("path", DELIVERED, ids=lambda path: path.name)
+def test_every_documented_payload_has_a_shape_and_keys(path) -> None:  # type: ignore[no-untyped-def]
+    envelope = parse_envelope(path.read_bytes())
+    assert envelope.shape not in (Shape.UNKNOWN, Shape.MALFORMED)
+    assert envelope.events
+    product = path.name.split(".")[0]
+    expected_prefix = {"aaa": "aaa:", "aaa-ent": "aaa:", "xaa": "xaa:", "xchat": "xaa:", "fs": "fs:"}[product]
+    assert all(event.key.startswith(expected_prefix) for event in envelope.events)
+
+
+def test_activity_key_is_the_opaque_event_uuid_even_negative() -> None:
+    envelope = parse_envelope((EXAMPLES / "xaa.post.delete.json").read_bytes())
+    (event,) = envelope.events
+    assert event.key == "xaa:-2781149976877970683"
+    assert (event.event_type, event.for_user_id) == ("post.delete", "1111111111111111111")
+
+
+def test_filtered_stream_post_is_keyed_by_post_id() -> None:
+    (event,) = parse_envelope((EXAMPLES / "fs.post.json").read_bytes()).events
+    assert (event.key, event.event_type) == ("fs:1346889436626259968", "filtered_stream.post")
+
+
+def test_one_post_can_hold_several_events() -> None:
+    body = {
+        "for_user_id": "42",
+        "tweet_create_events": [{"id_str": "1"}, {"id_str": "2"}],
+        "favorite_events": [{"id": "a7ba59eab0bfcba386f7acedac279542"}],
+    }
+    events = parse_envelope(json.dumps(body).encode()).events
+    assert [(e.event_type, e.index) for e in events] == [
+        ("tweet_create_events", 0),
+        ("tweet_create_events", 1),
+        ("favorite_events", 2),
+    ]
+    assert len({e.key for e in events}) == 3
+
+
+def test_same_post_for_two_subscribed_users_is_two_keys() -> None:
+    one = parse_envelope(b'{"for_user_id":"1","tweet_create_events":[{"id_str":"9"}]}').events[0]
+    two = parse_envelope(b'{"for_user_id":"2","tweet_create_events":[{"id_str":"9"}]}').events[0]
+    assert one.key != two.key
+
+
+def test_dm_key_is_the_message_id_per_user() -> None:
+    (event,) = parse_envelope((EXAMPLES / "aaa.direct_message_events.json").read_bytes()).events
+    assert event.key == "aaa:4337869213:direct_message_events:954491830116155396"
+
+
+def test_follow_and_unfollow_share_the_array_but_not_the_key() -> None:
+    follow = parse_envelope((EXAMPLES / "aaa.follow_events.follow.json").read_bytes()).events[0]
+    unfollow = parse_envelope((EXAMPLES / "aaa.follow_events.unfollow.json").read_bytes()).events[0]
+    assert (follow.event_type, unfollow.event_type) == ("follow_events.follow", "follow_events.unfollow")
+    assert follow.key != unfollow.key
+
+
+def test_identifierless_event_is_keyed_by_actor_object_and_time() -> None:
+    item = {"type": "block", "created_timestamp": "1518127020304", "source": {"id": "1"}, "target": {"id": "2"}}
+    reordered = {"target": {"id": "2", "screen_name": "changed"}, "created_timestamp": "1518127020304",
+                 "source": {"id": "1"}, "type": "block"}
+    first = parse_envelope(json.dumps({"for_user_id": "1", "block_events": [item]}).encode()).events[0]
+    again = parse_envelope(json.dumps({"for_user_id": "1", "block_events": [reordered]}).encode()).events[0]
+    assert first.key == again.key == "aaa:1:block_events:block:1:2:1518127020304"
+
+
+def test_documented_unfollow_events_key_is_accepted() -> None:
+    body = b'{"for_user_id":"1","unfollow_events":[{"type":"unfollow","created_timestamp":"5",'
+    body += b'"source":{"data":{"id":"1"}},"target":{"id_str":"2"}}]}'
+    (event,) = parse_envelope(body).events
+    assert (event.event_type, event.key) == ("unfollow_events.unfollow", "aaa:1:unfollow_events:unfollow:1:2:5")
+
+
+def test_revoke_and_replay_status_have_no_for_user_id_but_keys() -> None:
+    revoke = parse_envelope((EXAMPLES / "aaa.user_event.revoke.json").read_bytes()).events[0]
+    assert revoke.key == "aaa:revoke:63046977:13090192:2018-05-24T09:48:12+00:00"
+    status = parse_envelope(b'{"replay_job_status":{"job_id":"7","job_state":"Complete"}}').events[0]
+    assert (status.event_type, status.key) == ("replay_job_status", "aaa:replay_job_status:7:Complete")
+
+
+@pytest.mark.parametrize(
+    ("body", "shape"),
+    [
+        pytest.param(b"{not json", Shape.MALFORMED, id="malformed"),
+        pytest.param(b"\xff\xfe", Shape.MALFORMED, id="not-utf8"),
+        pytest.param(b'{"hello":"world"}', Shape.UNKNOWN, id="unknown-object"),
+        pytest.param(b"[1,2,3]", Shape.UNKNOWN, id="array"),
+        pytest.param(b'{"for_user_id":"1","tweet_create_events":[]}', Shape.UNKNOWN, id="empty-array"),
+    ],
+)
+def test_unrecognised_bodies_are_kept_with_a_raw_key(body: bytes, shape: Shape) -> None:
+    envelope = parse_envelope(body)
+    assert envelope.shape is shape
+    (event,) = envelope.events
+    assert event.key.startswith("raw:") and len(event.key) == len("raw:") + 64
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["for_user_id", "data", "event_uuid", "event_type", "tweet_create_events", "follow_events",
+                         "id", "id_str", "type", "source", "target", "matching_rules", "user_event", "revoke",
+                         "replay_job_status", "x"]), children, max_size=5),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_any_json_parses_to_at_least_one_keyed_event(value: object) -> None:
+    envelope = parse_envelope(json.dumps(value).encode())
+    assert envelope.events
+    assert all(event.key and event.event_type for event in envelope.events)
+
+
+@given(st.binary(max_size=400))
+def test_any_bytes_parse_without_raising(body: bytes) -> None:
+    assert parse_envelope(body).events

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import free_port
+from xhooks.receiver import AppConfig, ServeConfig, build_server
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    config = ServeConfig([AppConfig(("s",))], db=str(tmp_path / "s.db"), port=port, header_timeout=0.5)
+    server = build_server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    yield "127.0.0.1", port
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_headers_never_finished_are_cut_off_without_blocking_others(served: tuple[str, int]) -> None:
+    host, port = served
+    with socket.create_connection((host, port), timeout=5) as slow:
+        slow.sendall(b"POST /webhook HTTP/1.1\r\nhost: x\r\nx-trickle: ")  # and never the end of the headers
+        started = time.monotonic()
+        assert httpx.get(f"http://{host}:{port}/healthz").status_code == 200  # others are served meanwhile
+        assert slow.recv(1024) == b""  # the server closed the connection
+        assert time.monotonic() - started < 4.5  # closed by the deadline, not by the 5 s socket timeout
+
+
+def test_idle_connection_without_any_request_is_cut_off(served: tuple[str, int]) -> None:
+    with socket.create_connection(served, timeout=5) as idle:
+        assert idle.recv(1024) == b""
