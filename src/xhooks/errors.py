@@ -21,13 +21,16 @@ XhooksError
 from __future__ import annotations
 
 __all__ = [
+    "ClientError",
     "ConfigError",
     "InvalidCrcToken",
     "SchemaMismatch",
     "SignatureMismatch",
     "SignatureMissing",
     "StoreError",
+    "TransportError",
     "VerificationError",
+    "XApiError",
     "XhooksError",
 ]
 
@@ -82,3 +85,52 @@ class SchemaMismatch(StoreError):
 
 class ConfigError(XhooksError):
     """A configuration value is missing or invalid; the message names it and the fix."""
+
+
+class ClientError(XhooksError):
+    """Talking to X (or the emulator) failed."""
+
+
+class TransportError(ClientError):
+    """The request never got an HTTP answer: no connection, a timeout, a broken response.
+
+    The httpx exception that caused it is kept as `__cause__`.
+    """
+
+
+class XApiError(ClientError):
+    """X answered with an error status.
+
+    `reason` is X's machine-readable reason (`CrcValidationFailed`, …), taken from the prefix of
+    `errors[].message`, or None when the body names none. `body` is the raw response body.
+    Subclasses named after each reason live in `xhooks.client.errors`; an unknown reason stays an
+    `XApiError` and keeps `.reason`.
+    """
+
+    hint: str = "see the detail X gave"
+
+    def __init__(
+        self,
+        status_code: int,
+        *,
+        title: str | None = None,
+        detail: str | None = None,
+        reason: str | None = None,
+        message: str | None = None,
+        body: bytes = b"",
+    ) -> None:
+        self.status_code = status_code
+        self.title = title
+        self.detail = detail
+        self.reason = reason
+        self.message = message
+        self.body = body
+        what = reason or title or "error"
+        said = message or detail
+        super().__init__(f"X answered {status_code} {what}" + (f": {said}" if said else "") + f"; {self.hint}")
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code}, title={self.title!r}, "
+            f"detail={self.detail!r}, reason={self.reason!r}, message={self.message!r})"
+        )
