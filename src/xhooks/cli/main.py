@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from xhooks.cli import events, serve
+from xhooks.cli import doctor, events, serve
 from xhooks.errors import XhooksError
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve.serve_command)
 app.add_typer(events.app, name="events")
+app.command("doctor")(doctor.doctor_command)
 
 
 def main() -> None:
