@@ -1,0 +1,305 @@
+"""The emulator as one ASGI application: X's management API under `/2/`, the control API under `/_emulator/`.
+
+```python
+from xhooks.emulator import Emulator, EmulatorConfig
+
+emulator = Emulator(EmulatorConfig(db="emulator.db", allow_local_urls=True))
+print(emulator.credentials())          # the dev app's keys and the dev user's tokens
+uvicorn.run(emulator, host="127.0.0.1", port=8090)
+```
+
+A request is matched against `ROUTES`, authenticated, checked against the kinds of credential the endpoint
+accepts (X's OpenAPI `security`), counted against its rate limit, and handed to its handler. Every failure is
+an `ApiError` rendered with X's body and status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import secrets
+import string
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from xhooks._types import Receive, Scope, Send
+from xhooks.emulator import control, dm, stream, subscriptions, webhooks
+from xhooks.emulator.auth import ANY, APP_ONLY, APP_OR_OAUTH1, USER, Authenticator, Kind, Principal, require
+from xhooks.emulator.clock import Clock, RealClock
+from xhooks.emulator.config import EmulatorConfig
+from xhooks.emulator.crc import CrcClient, CrcResult, is_due, next_validity
+from xhooks.emulator.delivery import Deliverer
+from xhooks.emulator.errors import ApiError, not_found
+from xhooks.emulator.ratelimit import RateLimiter
+from xhooks.emulator.scheduler import Scheduler
+from xhooks.emulator.state import App, State, User, Webhook
+from xhooks.emulator.web import Request, Response, read_request
+
+__all__ = ["ROUTES", "Emulator", "Route"]
+
+Handler = Callable[["Emulator", Request, Principal], Awaitable[Response]]
+ALNUM = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    accepts: frozenset[Kind]
+    bucket: str | None
+
+
+def _route(method: str, template: str, handler: Handler, accepts: frozenset[Kind], bucket: str | None) -> Route:
+    pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
+    return Route(method, re.compile(f"^{pattern}$"), handler, accepts, bucket)
+
+
+AAA = "/2/account_activity/webhooks/{webhook_id}/subscriptions"
+ROUTES = (
+    _route("POST", "/2/webhooks", webhooks.create, APP_OR_OAUTH1, "webhooks.create"),
+    _route("GET", "/2/webhooks", webhooks.listing, APP_ONLY, "webhooks.list"),
+    _route("POST", "/2/webhooks/replay", webhooks.replay, APP_ONLY, "webhooks.replay"),
+    _route("PUT", "/2/webhooks/{webhook_id}", webhooks.validate, APP_OR_OAUTH1, "webhooks.validate"),
+    _route("DELETE", "/2/webhooks/{webhook_id}", webhooks.delete, APP_OR_OAUTH1, "webhooks.delete"),
+    _route("POST", AAA + "/all", subscriptions.aaa_subscribe, USER, "aaa.subscribe"),
+    _route("GET", AAA + "/all", subscriptions.aaa_check, USER, "aaa.check"),
+    _route("GET", AAA + "/all/list", subscriptions.aaa_list, APP_ONLY, "aaa.list"),
+    _route("DELETE", AAA + "/{user_id}/all", subscriptions.aaa_delete, APP_ONLY, "aaa.delete"),
+    _route("GET", "/2/account_activity/subscriptions/count", subscriptions.aaa_count, APP_ONLY, "aaa.count"),
+    _route("POST", "/2/activity/subscriptions", subscriptions.activity_create, ANY, "activity.create"),
+    _route("GET", "/2/activity/subscriptions", subscriptions.activity_list, ANY, "activity.list"),
+    _route("DELETE", "/2/activity/subscriptions", subscriptions.activity_delete_many, APP_ONLY, "activity.delete"),
+    _route(
+        "PUT", "/2/activity/subscriptions/{subscription_id}", subscriptions.activity_update, APP_ONLY, "activity.update"
+    ),
+    _route(
+        "DELETE",
+        "/2/activity/subscriptions/{subscription_id}",
+        subscriptions.activity_delete,
+        APP_ONLY,
+        "activity.delete",
+    ),
+    _route("GET", "/2/tweets/search/webhooks", stream.links, APP_ONLY, None),
+    _route("GET", "/2/tweets/search/stream/webhooks", stream.links, APP_ONLY, None),
+    _route("POST", "/2/tweets/search/webhooks/{webhook_id}", stream.link, APP_ONLY, None),
+    _route("DELETE", "/2/tweets/search/webhooks/{webhook_id}", stream.unlink, APP_ONLY, None),
+    _route("GET", "/2/tweets/search/stream/rules", stream.rules, APP_ONLY, "rules.list"),
+    _route("POST", "/2/tweets/search/stream/rules", stream.update_rules, APP_ONLY, "rules.update"),
+    _route("POST", "/2/dm_conversations/with/{participant_id}/messages", dm.send_message, USER, None),
+)
+
+
+def _random(length: int) -> str:
+    return "".join(secrets.choice(ALNUM) for _ in range(length))
+
+
+class Emulator:
+    """X's side of the wire for one or more apps, persisted in `config.db`."""
+
+    def __init__(self, config: EmulatorConfig | None = None, clock: Clock | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.clock: Clock = clock or RealClock()
+        self.state = State(self.config.db)
+        self.scheduler = Scheduler(self.clock)
+        self.auth = Authenticator(self.state)
+        self.limiter = RateLimiter(self.clock, self.config.limits if self.config.rate_limits else {})
+        self.http = httpx.AsyncClient(verify=True, trust_env=False)
+        self.crc = CrcClient(self.http, self.config.crc_timeout, self.config.remote_urls)
+        self.deliverer = Deliverer(self.state, self.scheduler, self.http, self.config)
+        self.replay_delay = 1.0
+        """Seconds between accepting a replay job and starting it (X queues jobs)."""
+        self._runner: asyncio.Task[None] | None = None
+        self._ensure_identity()
+
+    # identity -------------------------------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        return self.state.new_id(self.clock.now())
+
+    def _ensure_identity(self) -> None:
+        """Create the dev app, dev user and a counterpart on first start; apply credentials fixed by config."""
+        cfg = self.config
+        apps = self.state.apps()
+        if not apps:
+            app = App(
+                str(20_000_000 + secrets.randbelow(9_000_000)),
+                "xhooks-emulator-app",
+                cfg.consumer_key or _random(25),
+                cfg.consumer_secret or _random(50),
+                cfg.bearer_token or "AAAAAAAAAAAAAAAAAAAAA" + _random(80),
+            )
+            self.state.add_app(app, self.clock.now())
+            self.add_user("xhooks_dev", "xhooks Developer", cfg.access_token, cfg.access_token_secret)
+            self.add_user("xhooks_friend", "xhooks Friend")
+        else:
+            app = apps[0]
+            if cfg.consumer_key or cfg.consumer_secret or cfg.bearer_token:
+                self.state.update_app_credentials(
+                    app.id,
+                    cfg.consumer_key or app.consumer_key,
+                    cfg.consumer_secret or app.consumer_secret,
+                    cfg.bearer_token or app.bearer_token,
+                )
+            dev = self.dev_user()
+            if cfg.access_token or cfg.access_token_secret:
+                self.state.update_user_tokens(
+                    dev.id,
+                    cfg.access_token or dev.access_token or "",
+                    cfg.access_token_secret or dev.access_token_secret or "",
+                    dev.oauth2_token or "",
+                )
+
+    def add_user(
+        self,
+        username: str | None = None,
+        name: str | None = None,
+        access_token: str | None = None,
+        access_token_secret: str | None = None,
+    ) -> User:
+        user_id = self.new_id()
+        username = username or f"user_{user_id[-6:]}"
+        user = User(
+            user_id,
+            username,
+            name or username.replace("_", " ").title(),
+            self.clock.now(),
+            access_token or f"{user_id}-{_random(30)}",
+            access_token_secret or _random(45),
+            _random(60),
+            "tweet.read users.read dm.read dm.write like.read follows.read offline.access",
+        )
+        self.state.add_user(user, self.state.apps()[0].id if self.state.apps() else None)
+        return user
+
+    def dev_user(self) -> User:
+        return self.state.users()[0]
+
+    def dev_user_id(self) -> str:
+        return self.dev_user().id
+
+    def counterpart(self, user: User | None) -> User | None:
+        """Someone other than `user` to follow, DM or mention."""
+        return next((other for other in self.state.users() if user is None or other.id != user.id), None)
+
+    @staticmethod
+    def user_credentials(user: User) -> dict[str, Any]:
+        return {
+            "id": user.id,
+            "username": user.username,
+            "name": user.name,
+            "access_token": user.access_token,
+            "access_token_secret": user.access_token_secret,
+            "oauth2_access_token": user.oauth2_token,
+            "scopes": user.scopes,
+        }
+
+    def credentials(self) -> dict[str, Any]:
+        return {
+            "apps": [
+                {
+                    "id": app.id,
+                    "name": app.name,
+                    "consumer_key": app.consumer_key,
+                    "consumer_secret": app.consumer_secret,
+                    "bearer_token": app.bearer_token,
+                }
+                for app in self.state.apps()
+            ],
+            "users": [self.user_credentials(user) for user in self.state.users()],
+        }
+
+    # CRC --------------------------------------------------------------------------------------------------
+
+    async def run_crc(self, webhook: Webhook) -> CrcResult:
+        """Send a CRC to `webhook` now and apply X's verdict rules to it."""
+        app = self.state.app(webhook.app_id)
+        assert app is not None
+        result = await self.crc.check(webhook.url, app.consumer_secret)
+        now = self.clock.now()
+        self.state.record_crc(webhook.id, now, next_validity(webhook, result, now), result.verdict.value == "valid")
+        return result
+
+    async def crc_sweep(self) -> None:
+        """The scheduled check: every webhook that is due gets a CRC; then the next sweep is scheduled."""
+        now = self.clock.now()
+        for webhook in self.state.webhooks():
+            if is_due(webhook, now, self.config.crc_cadence):
+                await self.run_crc(webhook)
+        self.scheduler.after(self._crc_interval, self.crc_sweep)
+
+    @property
+    def _crc_interval(self) -> float:
+        return 3600.0 if self.config.crc_cadence == "hourly" else self.config.crc_interval
+
+    # lifecycle --------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the scheduler loop and the CRC schedule (the ASGI lifespan does this)."""
+        if self._runner is not None:
+            return
+        for job_id in self.state.interrupted_replays():
+            self.state.finish_replay(job_id, "Incomplete")
+        self.scheduler.after(self._crc_interval, self.crc_sweep)
+        self._runner = asyncio.get_running_loop().create_task(self.scheduler.run())
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+            self._runner = None
+        await self.http.aclose()
+
+    # ASGI -------------------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        if self._runner is None:
+            await self.start()
+        try:
+            request = await read_request(scope, receive)
+            if request.path.startswith("/_emulator/"):
+                response = await control.handle(self, request)
+            else:
+                response = await self.dispatch(request)
+        except ApiError as error:
+            response = Response(error.body, error.status, error.headers, "application/problem+json")
+        body = response.encode()
+        headers = [(b"content-type", response.content_type.encode()), (b"content-length", str(len(body)).encode())]
+        headers += [(name.encode(), value.encode()) for name, value in response.headers.items()]
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def dispatch(self, request: Request) -> Response:
+        for route in ROUTES:
+            match = route.pattern.match(request.path)
+            if match is None or route.method != request.method:
+                continue
+            request.params = match.groupdict()
+            who = self.auth.authenticate(request)
+            require(who, route.accepts)
+            limit_headers = self.limiter.take(who.app.id, route.bucket) if route.bucket else {}
+            response = await route.handler(self, request, who)
+            response.headers.update(limit_headers)
+            return response
+        raise not_found(request.path)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,92 @@
+"""The control API, outside X's `/2/` namespace: `/_emulator/…`.
+
+It is what `xhooks trigger` and tests use to make things happen on the emulated platform: produce events,
+add users, read the delivery log, move a manual clock, and wait until due work is done.
+
+| method | path | body / query | does |
+|---|---|---|---|
+| GET | `/_emulator/credentials` | | the apps and users with their keys and tokens |
+| POST | `/_emulator/users` | `{"username"?, "name"?}` | a new user with OAuth 1.0a and OAuth 2.0 tokens |
+| POST | `/_emulator/events` | `{"type", "user_id"?, "target_id"?, "text"?}` | produce one event, route it as X |
+| GET | `/_emulator/event-types` | | every type `events` accepts |
+| GET | `/_emulator/deliveries` | `?webhook_id=&since=` | the delivery log with every attempt |
+| GET | `/_emulator/clock` | | the emulator's time and whether it is manual |
+| POST | `/_emulator/clock/advance` | `{"seconds"}` | move a manual clock, running everything due on the way |
+| POST | `/_emulator/settle` | | wait until every job due now has finished |
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from xhooks.emulator.clock import ManualClock
+from xhooks.emulator.errors import ApiError, malformed
+from xhooks.emulator.events import AAA_TYPES, ALIASES, STREAM_TYPES, XAA_TYPES, Factory
+from xhooks.emulator.routing import route_aaa, route_stream, route_xaa
+from xhooks.emulator.web import Request, Response
+
+if TYPE_CHECKING:
+    from xhooks.emulator.app import Emulator
+
+__all__ = ["EVENT_TYPES", "handle", "trigger"]
+
+EVENT_TYPES = (*AAA_TYPES, *XAA_TYPES, *STREAM_TYPES)
+
+
+def trigger(
+    emu: Emulator, event_type: str, user_id: str | None = None, target_id: str | None = None, text: str | None = None
+) -> dict[str, Any]:
+    """Produce one event of `event_type` by `user_id` (default: the dev user) towards `target_id` and route it."""
+    event_type = ALIASES.get(event_type, event_type)
+    if event_type not in EVENT_TYPES:
+        raise malformed(f"Unknown event type {event_type!r}; GET /_emulator/event-types lists them")
+    actor = emu.state.user(user_id) if user_id else emu.dev_user()
+    target = emu.state.user(target_id) if target_id else emu.counterpart(actor)
+    if actor is None or target is None:
+        raise malformed("user_id and target_id must be ids of users the emulator knows")
+    app = emu.state.apps()[0]
+    factory = Factory(emu.new_id, emu.clock.now(), actor, target, text, app.id)
+    if event_type in AAA_TYPES:
+        routed = route_aaa(factory.aaa(event_type), emu.state, emu.deliverer)
+    elif event_type in STREAM_TYPES:
+        routed = route_stream(factory.stream_post(), emu.state, emu.deliverer)
+    else:
+        routed = route_xaa(factory.xaa(event_type), emu.state, emu.deliverer, emu.new_id)
+    return {"type": event_type, "user_id": actor.id, "target_id": target.id, "routed": routed}
+
+
+async def handle(emu: Emulator, req: Request) -> Response:
+    route = (req.method, req.path.removeprefix("/_emulator"))
+    if route == ("GET", "/credentials"):
+        return Response(emu.credentials())
+    if route == ("POST", "/users"):
+        body = req.json(required=False)
+        user = emu.add_user(body.get("username"), body.get("name"))
+        return Response(emu.user_credentials(user), status=201)
+    if route == ("POST", "/events"):
+        body = req.json()
+        event_type = body.get("type")
+        if not isinstance(event_type, str):
+            raise malformed("`type` is required")
+        return Response(trigger(emu, event_type, body.get("user_id"), body.get("target_id"), body.get("text")))
+    if route == ("GET", "/event-types"):
+        return Response(
+            {"account_activity": list(AAA_TYPES), "activity": list(XAA_TYPES), "stream": list(STREAM_TYPES)}
+        )
+    if route == ("GET", "/deliveries"):
+        since = req.arg("since") or "0"
+        return Response({"data": emu.state.deliveries(req.arg("webhook_id"), int(since) if since.isdigit() else 0)})
+    if route == ("GET", "/clock"):
+        return Response({"now": emu.clock.now(), "manual": isinstance(emu.clock, ManualClock)})
+    if route == ("POST", "/clock/advance"):
+        seconds = req.json().get("seconds")
+        if not isinstance(seconds, int | float) or seconds < 0:
+            raise malformed("`seconds` must be a non-negative number")
+        if not isinstance(emu.clock, ManualClock):
+            raise ApiError(409, {"title": "Conflict", "detail": "Only a manual clock (--clock manual) can be advanced"})
+        await emu.scheduler.advance(float(seconds))
+        return Response({"now": emu.clock.now()})
+    if route == ("POST", "/settle"):
+        await emu.scheduler.settle()
+        return Response({"now": emu.clock.now(), "pending": emu.scheduler.pending})
+    raise ApiError(404, {"title": "Not Found", "detail": f"No control endpoint {req.method} {req.path}"})

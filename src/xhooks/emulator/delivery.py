@@ -1,0 +1,101 @@
+"""Signed event POSTs, with X's retry schedule, optional duplicates, and a log of every attempt.
+
+Bytes: compact JSON with every non-ASCII character escaped as `\\uXXXX`, which is how X's bodies look on the
+wire; the signature is computed over exactly the bytes sent. Only a 200 counts as delivered (X: "Return a 200
+status"). A failed attempt is retried at X's legacy offsets from the first attempt (0, 6, 36, 281 s) unless
+retries are off. Nothing is sent to a webhook that is invalid when an attempt falls due: the delivery is
+logged as `dropped`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any
+
+import httpx
+
+from xhooks.emulator.config import EmulatorConfig
+from xhooks.emulator.crc import is_local_host
+from xhooks.emulator.scheduler import Scheduler
+from xhooks.emulator.state import State, Webhook
+from xhooks.protocol import signature
+
+__all__ = ["Deliverer", "encode"]
+
+
+def encode(event: Any) -> bytes:
+    """X's byte style: no spaces, non-ASCII as `\\uXXXX`."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+class Deliverer:
+    """Queues deliveries on the scheduler and performs the attempts."""
+
+    def __init__(self, state: State, scheduler: Scheduler, http: httpx.AsyncClient, config: EmulatorConfig) -> None:
+        self.state = state
+        self.scheduler = scheduler
+        self.http = http
+        self.config = config
+        self.random = random.Random(config.seed)
+
+    def send(self, webhook: Webhook, body: bytes, kind: str = "event") -> int:
+        """Log a delivery of `body` to `webhook` and schedule its first attempt; returns the delivery id."""
+        now = self.scheduler.clock.now()
+        if not webhook.valid:
+            return self.state.log_delivery(webhook.id, body, now, kind, "dropped")
+        delivery_id = self.state.log_delivery(webhook.id, body, now, kind, "pending")
+        self._schedule(delivery_id, webhook.id, body, 0, now)
+        return delivery_id
+
+    def _schedule(self, delivery_id: int, webhook_id: str, body: bytes, number: int, first_at: float) -> None:
+        async def job() -> None:
+            await self._attempt(delivery_id, webhook_id, body, number, first_at)
+
+        self.scheduler.at(first_at + self.config.retry_schedule[number], job)
+
+    async def _attempt(self, delivery_id: int, webhook_id: str, body: bytes, number: int, first_at: float) -> None:
+        webhook = self.state.webhook(webhook_id)
+        if webhook is None or not webhook.valid:
+            self.state.set_delivery_state(delivery_id, "dropped")
+            return
+        if await self.post(delivery_id, webhook, body, number):
+            self.state.set_delivery_state(delivery_id, "delivered")
+            if self.config.duplicate_rate and self.random.random() < self.config.duplicate_rate:
+                self.send(webhook, body, kind="duplicate")
+        elif number + 1 < len(self.config.retry_schedule):
+            self._schedule(delivery_id, webhook_id, body, number + 1, first_at)
+        else:
+            self.state.set_delivery_state(delivery_id, "failed")
+
+    async def post(self, delivery_id: int, webhook: Webhook, body: bytes, number: int) -> bool:
+        """One signed POST, logged; True only for a 200."""
+        app = self.state.app(webhook.app_id)
+        if app is None:
+            return False
+        headers = {
+            "content-type": "application/json",
+            "x-twitter-webhooks-signature": signature(body, app.consumer_secret),
+        }
+        at = self.scheduler.clock.now()
+        started = time.monotonic()
+        status: int | None = None
+        error: str | None = None
+        if not self.config.remote_urls and not is_local_host(webhook.url):
+            self.state.log_attempt(
+                delivery_id, number, at, None, 0.0, "not sent: this emulator contacts local hosts only"
+            )
+            return False
+        try:
+            response = await self.http.post(
+                webhook.url, content=body, headers=headers, timeout=self.config.delivery_timeout, follow_redirects=False
+            )
+            status = response.status_code
+        except httpx.TimeoutException:
+            error = f"timeout after {self.config.delivery_timeout:g} s"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        latency_ms = (time.monotonic() - started) * 1000
+        self.state.log_attempt(delivery_id, number, at, status, latency_ms, error)
+        return status == 200

@@ -1,0 +1,151 @@
+"""Where an event goes, as X routes it.
+
+* Account Activity: to every valid webhook where a user the event concerns is subscribed, one body per
+  `for_user_id` (two subscribed users in one DM give two deliveries). A revoke also deletes the user's
+  subscriptions, as X does.
+* X Activity API: to the webhook of every subscription whose `event_type` is the event's and whose filter
+  matches (`user_id` and, when set, `direction`; `keyword` for `news.new`). `oauth.revoke` goes, with an
+  empty filter and no tag, to each webhook that has a subscription for the revoking user.
+* Filtered Stream: a post goes to every webhook linked to the stream of an app with at least one matching
+  rule, with all the matching rules listed in `matching_rules`.
+
+Rule matching covers the common core of X's rule language: terms (AND), `OR`, quoted phrases, `-negation`,
+`from:`, `#hashtags` and `@mentions`; anything else is matched as a plain term.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+from xhooks.emulator.delivery import Deliverer, encode
+from xhooks.emulator.events import AaaEvent, StreamPost, XaaEvent, user_v2
+from xhooks.emulator.state import State
+
+__all__ = ["Routed", "route_aaa", "route_stream", "route_xaa", "rule_matches"]
+
+Routed = list[dict[str, Any]]
+DIRECTIONS = {"sent": "outbound", "received": "inbound"}
+
+
+def route_aaa(event: AaaEvent, state: State, deliverer: Deliverer) -> Routed:
+    routed: Routed = []
+    for user_id in event.for_users:
+        for webhook in state.subscribed_webhooks(user_id):
+            delivery_id = deliverer.send(webhook, encode(event.build(user_id)))
+            routed.append({"webhook_id": webhook.id, "for_user_id": user_id, "delivery_id": delivery_id})
+    if event.revokes is not None:
+        for webhook in state.subscribed_webhooks(event.revokes):
+            state.unsubscribe(webhook.id, event.revokes)
+    return routed
+
+
+def _filter_matches(flt: dict[str, str], event: XaaEvent) -> bool:
+    if "keyword" in flt:
+        return flt["keyword"].lower() in event.keyword_text.lower()
+    wanted = DIRECTIONS.get(flt.get("direction", ""), flt.get("direction"))
+    return any(
+        flt.get("user_id") == user_id and (not wanted or direction is None or wanted == direction)
+        for user_id, direction in event.matches
+    )
+
+
+def route_xaa(event: XaaEvent, state: State, deliverer: Deliverer, new_id: Callable[[], str]) -> Routed:
+    routed: Routed = []
+    if event.revoked_by is not None:
+        seen: set[str] = set()
+        for sub in state.activities():
+            if sub.webhook_id and sub.filter.get("user_id") == event.revoked_by and sub.webhook_id not in seen:
+                seen.add(sub.webhook_id)
+                body = {
+                    "data": {
+                        "event_uuid": new_id(),
+                        "filter": {},
+                        "event_type": event.event_type,
+                        "payload": event.payload,
+                    }
+                }
+                routed.append(_send(state, deliverer, sub.webhook_id, body, None))
+        return [item for item in routed if item]
+    for sub in state.activities():
+        canonical = "chat.conversation.join" if sub.event_type == "chat.conversation_join" else sub.event_type
+        if canonical != event.event_type or not sub.webhook_id or not _filter_matches(sub.filter, event):
+            continue
+        data: dict[str, Any] = {"event_uuid": new_id(), "filter": sub.filter, "event_type": event.event_type}
+        if sub.tag is not None:
+            data["tag"] = sub.tag
+        data["payload"] = event.payload
+        if event.includes is not None:
+            data["includes"] = event.includes
+        routed.append(_send(state, deliverer, sub.webhook_id, {"data": data}, sub.id))
+    return [item for item in routed if item]
+
+
+def _send(
+    state: State, deliverer: Deliverer, webhook_id: str, body: dict[str, Any], subscription_id: str | None
+) -> dict[str, Any]:
+    webhook = state.webhook(webhook_id)
+    if webhook is None:
+        return {}
+    delivery_id = deliverer.send(webhook, encode(body))
+    return {
+        "webhook_id": webhook_id,
+        "subscription_id": subscription_id,
+        "delivery_id": delivery_id,
+        "event_uuid": body["data"]["event_uuid"],
+    }
+
+
+def _term_matches(term: str, post: StreamPost) -> bool:
+    negate = term.startswith("-") and len(term) > 1
+    term = term[1:] if negate else term
+    if term.lower().startswith("from:"):
+        hit = term[5:].lstrip("@").lower() in (post.author.username.lower(), post.author.id)
+    else:
+        words = re.findall(r"[#@]?\w+", post.text.lower())
+        hit = (
+            term.lower() in words
+            if " " not in term and re.fullmatch(r"[#@]?\w+", term)
+            else (term.lower() in post.text.lower())
+        )
+    return hit != negate
+
+
+def rule_matches(value: str, post: StreamPost) -> bool:
+    """Whether a Filtered Stream rule `value` matches `post` (the common core of X's rule language)."""
+    for alternative in re.split(r"\s+OR\s+", value.strip()):
+        try:
+            terms = shlex.split(alternative.replace("(", " ").replace(")", " "))
+        except ValueError:
+            terms = alternative.split()
+        if terms and all(_term_matches(term, post) for term in terms):
+            return True
+    return False
+
+
+def route_stream(post: StreamPost, state: State, deliverer: Deliverer) -> Routed:
+    routed: Routed = []
+    for app in state.apps():
+        links = state.links(app.id)
+        matching = [
+            {"id": rule["id"], "tag": rule.get("tag", "")}
+            for rule in state.rules(app.id)
+            if rule_matches(rule["value"], post)
+        ]
+        if not links or not matching:
+            continue
+        author = user_v2(post.author)
+        body = {"data": post.post, "includes": {"users": [author]}, "matching_rules": matching}
+        for link in links:
+            webhook = state.webhook(link["webhook_id"])
+            if webhook is not None:
+                routed.append(
+                    {
+                        "webhook_id": webhook.id,
+                        "delivery_id": deliverer.send(webhook, encode(body)),
+                        "matching_rules": matching,
+                    }
+                )
+    return routed

@@ -1,0 +1,116 @@
+"""Filtered Stream webhooks: link and unlink a webhook, list links, and manage the stream's rules."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from xhooks.emulator.auth import Principal
+from xhooks.emulator.errors import malformed
+from xhooks.emulator.state import iso
+from xhooks.emulator.web import Request, Response
+from xhooks.emulator.webhooks import owned_webhook
+
+if TYPE_CHECKING:
+    from xhooks.emulator.app import Emulator
+
+__all__ = ["link", "links", "rules", "unlink", "update_rules"]
+
+LINK_PARAMS = ("tweet.fields", "expansions", "media.fields", "poll.fields", "user.fields", "place.fields")
+MAX_RULE_LENGTH = 2048
+
+
+async def link(emu: Emulator, req: Request, who: Principal) -> Response:
+    webhook = owned_webhook(emu, who, req.params["webhook_id"])
+    fields = [f"{name}={value}" for name in LINK_PARAMS if (value := req.arg(name))]
+    emu.state.link(webhook.id, who.app.id, emu.new_id(), fields, emu.clock.now())
+    return Response({"data": {"provisioned": True}})
+
+
+async def unlink(emu: Emulator, req: Request, who: Principal) -> Response:
+    webhook = owned_webhook(emu, who, req.params["webhook_id"])
+    return Response({"data": {"deleted": emu.state.unlink(webhook.id)}})
+
+
+async def links(emu: Emulator, req: Request, who: Principal) -> Response:
+    business_user = emu.dev_user_id()
+    items = [
+        {
+            "application_id": who.app.id,
+            "business_user_id": business_user,
+            "created_at": iso(item["created_at"]),
+            # X prints each field list split at its commas, e.g. ["user.fields=username", "name", "id"]
+            "fields": [part for field in item["fields"] for part in field.split(",")],
+            "instance_id": item["instance_id"],
+            "webhook_id": item["webhook_id"],
+        }
+        for item in emu.state.links(who.app.id)
+    ]
+    if emu.config.stream_links_shape == "links" or req.path.endswith("/stream/webhooks"):
+        return Response({"data": {"links": items}})
+    return Response({"data": items})
+
+
+async def rules(emu: Emulator, req: Request, who: Principal) -> Response:
+    wanted = {part for raw in req.query.get("ids", []) for part in raw.split(",") if part}
+    raw_max = req.arg("max_results") or "1000"
+    if not raw_max.isdigit() or not 1 <= int(raw_max) <= 1000:
+        raise malformed("`max_results` must be a number between 1 and 1000")
+    data = [rule for rule in emu.state.rules(who.app.id) if not wanted or rule["id"] in wanted]
+    token = req.arg("pagination_token")
+    start = 0
+    if token is not None:
+        ids = [rule["id"] for rule in data]
+        if token not in ids:
+            raise malformed("`pagination_token` is not valid")
+        start = ids.index(token)
+    page = data[start : start + int(raw_max)]
+    meta: dict[str, Any] = {"sent": iso(emu.clock.now()), "result_count": len(page)}
+    if start + int(raw_max) < len(data):
+        meta["next_token"] = data[start + int(raw_max)]["id"]
+    return Response({"data": page, "meta": meta} if page else {"meta": meta})
+
+
+async def update_rules(emu: Emulator, req: Request, who: Principal) -> Response:
+    body = req.json(required=False)
+    dry_run = req.arg("dry_run") == "true"
+    delete_all = req.arg("delete_all") == "true"
+    if set(body) - {"add", "delete"}:
+        raise malformed("The body may only hold `add` or `delete`")
+    now = emu.clock.now()
+    existing = emu.state.rules(who.app.id)
+    summary: dict[str, int] = {}
+    data: list[dict[str, str]] = []
+    if "add" in body or not (delete_all or "delete" in body):
+        additions = body.get("add")
+        if not isinstance(additions, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("value"), str) and r["value"] for r in additions
+        ):
+            raise malformed("`add` must be a list of rules, each with a non-empty `value`")
+        created = invalid = 0
+        for rule in additions:
+            if len(rule["value"]) > MAX_RULE_LENGTH or any(r["value"] == rule["value"] for r in existing + data):
+                invalid += 1
+                continue
+            item = {"id": emu.new_id(), "value": rule["value"], **({"tag": rule["tag"]} if rule.get("tag") else {})}
+            data.append(item)
+            created += 1
+        if not dry_run:
+            for item in data:
+                emu.state.add_rule(item["id"], who.app.id, item["value"], item.get("tag"))
+        summary = {"created": created, "not_created": invalid, "valid": created, "invalid": invalid}
+    else:
+        spec = body.get("delete") or {}
+        if not isinstance(spec, dict):
+            raise malformed("`delete` must be an object with `ids` or `values`")
+        doomed = [
+            r for r in existing if delete_all or r["id"] in spec.get("ids", []) or r["value"] in spec.get("values", [])
+        ]
+        if not dry_run:
+            for rule in doomed:
+                emu.state.delete_rule(rule["id"])
+        asked = len(existing) if delete_all else len(spec.get("ids", [])) + len(spec.get("values", []))
+        summary = {"deleted": len(doomed), "not_deleted": max(asked - len(doomed), 0)}
+    result: dict[str, Any] = {"meta": {"sent": iso(now), "summary": summary}}
+    if data:
+        result["data"] = data
+    return Response(result)

@@ -1,0 +1,93 @@
+"""The few HTTP pieces the emulator's hand-written router needs: a parsed request and a JSON response."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from xhooks._types import Receive, Scope
+from xhooks.emulator.errors import malformed
+
+__all__ = ["Request", "Response", "read_request"]
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query_string: bytes
+    headers: dict[str, str]
+    body: bytes
+    base_url: str
+    params: dict[str, str] = field(default_factory=dict)
+    """Path parameters captured by the route."""
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(self.query_string.decode("latin-1"), keep_blank_values=True)
+
+    def arg(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+    def json(self, required: bool = True) -> dict[str, Any]:
+        """The body as a JSON object; an empty body is `{}` unless `required`."""
+        if not self.body.strip():
+            if required:
+                raise malformed("A JSON request body is required")
+            return {}
+        try:
+            value = json.loads(self.body)
+        except ValueError as exc:
+            raise malformed(f"The request body is not valid JSON: {exc}") from None
+        if not isinstance(value, dict):
+            raise malformed("The request body must be a JSON object")
+        return value
+
+    @property
+    def url(self) -> str:
+        query = self.query_string.decode("latin-1")
+        return self.base_url + self.path + (f"?{query}" if query else "")
+
+
+@dataclass
+class Response:
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+    def encode(self) -> bytes:
+        return json.dumps(self.body, separators=(",", ":")).encode("utf-8")
+
+
+async def read_request(scope: Scope, receive: Receive, max_body: int = 1 << 20) -> Request:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_body:
+            raise malformed("The request body is too large")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    scheme = scope.get("scheme", "http")
+    host = headers.get("host")
+    if host is None:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    return Request(
+        method=scope["method"],
+        path=scope["path"],
+        query_string=scope.get("query_string", b""),
+        headers=headers,
+        body=b"".join(chunks),
+        base_url=f"{scheme}://{host}",
+    )

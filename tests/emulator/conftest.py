@@ -1,0 +1,125 @@
+"""Fixtures for the emulator tests: an emulator on a manual clock, and a tiny consumer built on xhooks.protocol.
+
+Both run under uvicorn on 127.0.0.1 (tests/support.serve_app); they meet only over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support import serve_app
+from xhooks._types import Receive, Scope, Send
+from xhooks.emulator import Emulator, EmulatorConfig, ManualClock
+from xhooks.errors import VerificationError
+from xhooks.protocol import crc_response, crc_token_from_query, verify
+
+
+@dataclass
+class Consumer:
+    """Answers CRC with `secret` and records every verified POST; `status` is what POSTs get back."""
+
+    secret: str
+    status: int = 200
+    crc_status: int = 200
+    received: list[bytes] = field(default_factory=list)
+    rejected: int = 0
+    crc_queries: list[bytes] = field(default_factory=list)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        status, answer = 200, b""
+        if scope["method"] == "GET":
+            self.crc_queries.append(scope["query_string"])
+            token = crc_token_from_query(
+                scope["query_string"], headers.get("x-twitter-webhooks-signature"), [self.secret]
+            )
+            status = self.crc_status
+            answer = json.dumps(crc_response(token, self.secret)).encode()
+        else:
+            try:
+                verify(body, headers.get("x-twitter-webhooks-signature"), [self.secret])
+            except VerificationError as exc:
+                self.rejected += 1
+                status = exc.status_hint
+            else:
+                status = self.status
+                if status == 200:
+                    self.received.append(body)
+        await send(
+            {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
+        )
+        await send({"type": "http.response.body", "body": answer})
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for body in self.received]
+
+
+@dataclass
+class Running:
+    emulator: Emulator
+    url: str
+    http: httpx.Client
+    app: dict[str, Any]
+    dev: dict[str, Any]
+    friend: dict[str, Any]
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.app['bearer_token']}"}
+
+    def user_bearer(self, user: dict[str, Any]) -> dict[str, str]:
+        return {"authorization": f"Bearer {user['oauth2_access_token']}"}
+
+    def advance(self, seconds: float) -> None:
+        response = self.http.post("/_emulator/clock/advance", json={"seconds": seconds})
+        assert response.status_code == 200, response.text
+
+    def settle(self) -> None:
+        assert self.http.post("/_emulator/settle").status_code == 200
+
+    def trigger(self, event_type: str, **fields: Any) -> dict[str, Any]:
+        response = self.http.post("/_emulator/events", json={"type": event_type, **fields})
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def deliveries(self, webhook_id: str | None = None) -> list[dict[str, Any]]:
+        params = {"webhook_id": webhook_id} if webhook_id else {}
+        return self.http.get("/_emulator/deliveries", params=params).json()["data"]  # type: ignore[no-any-return]
+
+    def register(self, url: str) -> dict[str, Any]:
+        response = self.http.post("/2/webhooks", json={"url": url}, headers=self.bearer)
+        assert response.status_code == 200, response.text
+        return response.json()["data"]  # type: ignore[no-any-return]
+
+
+def start(config: EmulatorConfig | None = None) -> Iterator[Running]:
+    emulator = Emulator(config or EmulatorConfig(allow_local_urls=True, remote_urls=False, seed=1), ManualClock())
+    with serve_app(emulator) as url, httpx.Client(base_url=url, timeout=10) as http:
+        creds = emulator.credentials()
+        yield Running(emulator, url, http, creds["apps"][0], creds["users"][0], creds["users"][1])
+
+
+@pytest.fixture
+def running() -> Iterator[Running]:
+    yield from start()
+
+
+@pytest.fixture
+def consumer_of(running: Running) -> Iterator[tuple[Consumer, str]]:
+    consumer = Consumer(running.app["consumer_secret"])
+    with serve_app(consumer) as url:
+        yield consumer, url + "/webhook"
