@@ -28,7 +28,7 @@ from xhooks.emulator.web import Request, Response
 if TYPE_CHECKING:
     from xhooks.emulator.app import Emulator
 
-__all__ = ["EVENT_TYPES", "handle", "trigger"]
+__all__ = ["EVENT_TYPES", "handle", "trigger", "trigger_remote"]
 
 EVENT_TYPES = (*AAA_TYPES, *XAA_TYPES, *STREAM_TYPES)
 
@@ -90,3 +90,35 @@ async def handle(emu: Emulator, req: Request) -> Response:
         await emu.scheduler.settle()
         return Response({"now": emu.clock.now(), "pending": emu.scheduler.pending})
     raise ApiError(404, {"title": "Not Found", "detail": f"No control endpoint {req.method} {req.path}"})
+
+
+def trigger_remote(
+    base_url: str,
+    event_type: str,
+    user_id: str | None = None,
+    target_id: str | None = None,
+    text: str | None = None,
+    timeout: float = 10.0,
+) -> dict[str, Any]:
+    """Ask a running emulator at `base_url` to produce an event (what `xhooks trigger` calls).
+
+    Raises:
+        ConfigError: the emulator is not reachable or refuses the event.
+    """
+    import httpx
+
+    from xhooks.errors import ConfigError
+
+    fields = {"type": event_type, "user_id": user_id, "target_id": target_id, "text": text}
+    try:
+        response = httpx.post(
+            f"{base_url.rstrip('/')}/_emulator/events",
+            json={k: v for k, v in fields.items() if v is not None},
+            timeout=timeout,
+        )
+    except httpx.HTTPError as exc:
+        raise ConfigError(f"cannot reach the emulator at {base_url} ({exc}); start it with `xhooks emulator`") from None
+    if response.status_code != 200:
+        raise ConfigError(f"the emulator refused the event: {response.text}")
+    result: dict[str, Any] = response.json()
+    return result

@@ -1,0 +1,115 @@
+"""`xhooks emulator` (X's side of the wire on 127.0.0.1) and `xhooks trigger` (make an event happen on it)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xhooks.config import Settings
+from xhooks.emulator import Emulator, EmulatorConfig, ManualClock, RealClock, ScaledClock
+from xhooks.emulator.clock import Clock
+from xhooks.emulator.control import trigger_remote
+from xhooks.emulator.serve import serve
+from xhooks.errors import ConfigError
+
+__all__ = ["emulator_command", "register", "trigger_command"]
+
+
+def _clock(kind: str, time_scale: float) -> Clock:
+    if kind == "manual":
+        return ManualClock()
+    if kind != "real":
+        raise ConfigError("--clock must be real or manual")
+    return ScaledClock(time_scale) if time_scale != 1.0 else RealClock()
+
+
+def emulator_command(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8090,
+    db: Annotated[str, typer.Option(help="SQLite file holding apps, webhooks, subscriptions and the log.")] = (
+        "xhooks-emulator.db"
+    ),
+    consumer_key: Annotated[
+        str | None, typer.Option(help="Fix the dev app's consumer key. Env: XHOOKS_EMULATOR_CONSUMER_KEY.")
+    ] = None,
+    consumer_secret: Annotated[
+        str | None, typer.Option(help="Fix the dev app's consumer secret. Env: XHOOKS_EMULATOR_CONSUMER_SECRET.")
+    ] = None,
+    bearer_token: Annotated[
+        str | None, typer.Option(help="Fix the dev app's bearer token. Env: XHOOKS_EMULATOR_BEARER_TOKEN.")
+    ] = None,
+    allow_local_urls: Annotated[
+        bool, typer.Option(help="Let http and ports through for 127.0.0.1/localhost URLs.")
+    ] = False,
+    max_webhooks: Annotated[int, typer.Option(help="Webhooks per app (X: 1 self-serve, 5+ enterprise).")] = 1,
+    crc_timeout: Annotated[float, typer.Option(help="Seconds a CRC may take.")] = 3.0,
+    crc_cadence: Annotated[
+        str, typer.Option(help="stale: every 30 min if not validated in 24 h (intro). hourly: quickstart.")
+    ] = "stale",
+    retries: Annotated[str, typer.Option(help="legacy: attempts at 0, 6, 36, 281 s. none: one attempt.")] = "legacy",
+    duplicate_rate: Annotated[float, typer.Option(help="Probability of delivering a successful event twice.")] = 0.0,
+    rate_limits: Annotated[bool, typer.Option(help="Enforce X's rate limits (429 + x-rate-limit-*).")] = True,
+    put_response: Annotated[
+        str, typer.Option(help="PUT /2/webhooks/{id} body key: valid (docs) or attempted (OpenAPI 2.161).")
+    ] = "valid",
+    flat_bodies: Annotated[
+        bool, typer.Option(help="Unwrapped create-webhook and replay bodies (OpenAPI 2.161).")
+    ] = False,
+    stream_links_shape: Annotated[
+        str, typer.Option(help="list (OpenAPI 2.167) or links (Filtered Stream quickstart).")
+    ] = "list",
+    activity_create_shape: Annotated[
+        str, typer.Option(help="flat (XAA quickstart) or subscription (OpenAPI).")
+    ] = "flat",
+    clock: Annotated[str, typer.Option(help="real, or manual (moved only by POST /_emulator/clock/advance).")] = "real",
+    time_scale: Annotated[
+        float, typer.Option(help="Run a real clock this many times faster (60: a minute per second).")
+    ] = 1.0,
+    config: Annotated[Path | None, typer.Option(help="A TOML config file. [default: ./xhooks.toml if present]")] = None,
+) -> None:
+    """Run X's side of the wire: management API, CRC on X's schedule, signed deliveries, replay, triggers."""
+    settings = Settings.load(config)
+    emulator_config = EmulatorConfig(
+        db=db,
+        max_webhooks=max_webhooks,
+        allow_local_urls=allow_local_urls,
+        crc_timeout=crc_timeout,
+        crc_cadence=crc_cadence,
+        retries=retries,
+        duplicate_rate=duplicate_rate,
+        rate_limits=rate_limits,
+        put_response=put_response,
+        flat_bodies=flat_bodies,
+        stream_links_shape=stream_links_shape,
+        activity_create_shape=activity_create_shape,
+        consumer_key=settings.get("emulator_consumer_key", consumer_key),
+        consumer_secret=settings.get("emulator_consumer_secret", consumer_secret),
+        bearer_token=settings.get("emulator_bearer_token", bearer_token),
+        access_token=settings.get("emulator_access_token"),
+        access_token_secret=settings.get("emulator_access_token_secret"),
+    )
+    emulator = Emulator(emulator_config, _clock(clock, time_scale))
+    typer.echo(json.dumps(emulator.credentials(), indent=2))
+    typer.echo(f"xhooks emulator: X API at http://{host}:{port}/2/, control API at /_emulator/ ({db})", err=True)
+    serve(emulator, host, port)
+
+
+def trigger_command(
+    event_type: Annotated[
+        str, typer.Argument(help="aaa.follow, post.create, stream.post, … (GET /_emulator/event-types)")
+    ],
+    emulator: Annotated[str, typer.Option(help="The emulator's base URL.")] = "http://127.0.0.1:8090",
+    user_id: Annotated[str | None, typer.Option(help="Who acts. [default: the dev user]")] = None,
+    target_id: Annotated[str | None, typer.Option(help="Who is acted on. [default: another user]")] = None,
+    text: Annotated[str | None, typer.Option(help="Text of the post, DM or keyword.")] = None,
+) -> None:
+    """Make an event happen on a running emulator and print where it was routed."""
+    typer.echo(json.dumps(trigger_remote(emulator, event_type, user_id, target_id, text), indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("emulator")(emulator_command)
+    app.command("trigger")(trigger_command)
