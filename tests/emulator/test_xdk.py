@@ -1,0 +1,90 @@
+"""The official SDK (`xdk`) pointed at the emulator with `base_url`: every call it makes parses into its models."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.emulator.conftest import Consumer, Running
+
+xdk = pytest.importorskip("xdk")
+from xdk.account_activity.models import CreateSubscriptionRequest as AaaSubscribe  # noqa: E402
+from xdk.activity.models import CreateSubscriptionRequest, UpdateSubscriptionRequest  # noqa: E402
+from xdk.oauth1_auth import OAuth1  # noqa: E402
+from xdk.webhooks.models import CreateRequest, CreateWebhookReplayJobRequest  # noqa: E402
+
+
+def _client(running: Running, user: dict[str, str]) -> object:
+    auth = OAuth1(
+        running.app["consumer_key"],
+        running.app["consumer_secret"],
+        "oob",
+        user["access_token"],
+        user["access_token_secret"],
+    )
+    return xdk.Client(base_url=running.url, bearer_token=running.app["bearer_token"], auth=auth)
+
+
+def test_sdk_manages_webhooks_subscriptions_stream_links_and_replay(
+    running: Running, consumer_of: tuple[Consumer, str]
+) -> None:
+    consumer, url = consumer_of
+    client = _client(running, running.dev)
+
+    created = client.webhooks.create(body=CreateRequest(url=url))  # type: ignore[attr-defined]
+    webhook_id = created.data.id
+    assert created.data.valid is True and created.data.url == url
+    listed = client.webhooks.get(webhook_config_fields=["id", "url", "valid"])  # type: ignore[attr-defined]
+    assert [hook.id for hook in listed.data] == [webhook_id] and listed.meta.result_count == 1
+    assert client.webhooks.validate(webhook_id).data.valid is True  # type: ignore[attr-defined]
+    assert len(consumer.crc_queries) == 2  # create and PUT each sent a CRC
+
+    aaa = client.account_activity  # type: ignore[attr-defined]
+    assert aaa.create_subscription(webhook_id, body=AaaSubscribe.model_validate({})).data.subscribed is True
+    assert aaa.validate_subscription(webhook_id).data.subscribed is True
+    assert [sub.user_id for sub in aaa.get_subscriptions(webhook_id).data.subscriptions] == [running.dev["id"]]
+    assert aaa.get_subscription_count().data.subscriptions_count_all == "1"
+    assert aaa.delete_subscription(webhook_id, running.dev["id"]).data.subscribed is False
+
+    activity = client.activity  # type: ignore[attr-defined]
+    ids = []
+    for event_type in ("profile.update.bio", "follow.follow", "post.create"):
+        body = CreateSubscriptionRequest(
+            event_type=event_type, filter={"user_id": running.dev["id"]}, tag=event_type, webhook_id=webhook_id
+        )
+        ids.append(activity.create_subscription(body=body).data.model_dump()["subscription_id"])
+    pages = list(activity.get_subscriptions(max_results=2))
+    assert [len(page.data) for page in pages] == [2, 1]
+    assert [sub.subscription_id for page in pages for sub in page.data] == sorted(ids)
+    updated = activity.update_subscription(ids[0], body=UpdateSubscriptionRequest(tag="renamed"))
+    assert updated.data.model_dump()["tag"] == "renamed"
+    assert activity.delete_subscription(ids[0]).data.deleted is True
+    deleted = activity.delete_subscriptions_by_ids(ids=ids[1:])
+    assert [item.deleted for item in deleted.data] == [True, True]
+
+    assert client.webhooks.create_stream_link(webhook_id).data.provisioned is True  # type: ignore[attr-defined]
+    links = client.webhooks.get_stream_links()  # type: ignore[attr-defined]
+    assert [link.webhook_id for link in links.data] == [webhook_id]
+
+    now = running.http.get("/_emulator/clock").json()["now"]
+    minute = dt.datetime.fromtimestamp(now, dt.UTC)
+    job = client.webhooks.create_webhook_replay_job(  # type: ignore[attr-defined]
+        body=CreateWebhookReplayJobRequest(
+            webhook_id=webhook_id,
+            from_date=(minute - dt.timedelta(hours=1)).strftime("%Y%m%d%H%M"),
+            to_date=minute.strftime("%Y%m%d%H%M"),
+        )
+    )
+    assert job.data.job_id.isdigit()
+
+    assert client.webhooks.delete_stream_link(webhook_id).data.deleted is True  # type: ignore[attr-defined]
+    assert client.webhooks.delete(webhook_id).data.deleted is True  # type: ignore[attr-defined]
+    assert client.webhooks.get().data == []  # type: ignore[attr-defined]
+
+
+def test_sdk_oauth1_with_a_wrong_secret_is_refused(running: Running) -> None:
+    forged = dict(running.dev, access_token_secret="wrong")
+    client = _client(running, forged)
+    with pytest.raises(Exception, match="401"):
+        client.account_activity.validate_subscription("1")  # type: ignore[attr-defined]
