@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from xhooks.cli import doctor, emulator, events, serve
+from xhooks.cli import doctor, emulator, events, manage, serve
 from xhooks.errors import XhooksError
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
 app.command("serve")(serve.serve_command)
 app.add_typer(events.app, name="events")
 app.command("doctor")(doctor.doctor_command)
+manage.register(app)
 emulator.register(app)
 
 
