@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from xhooks.client.models import RateLimit
 
@@ -29,6 +29,10 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _is_id(name: str) -> bool:
+    return name == "id" or name.endswith("_id")
+
+
 def _rate_limit(limit: RateLimit | None) -> str | None:
     if limit is None or limit.remaining is None:
         return None
@@ -40,11 +44,14 @@ def _table(result: msgspec.Struct) -> Table:
     fields = msgspec.structs.asdict(result)
     items = fields.get("items")
     if isinstance(items, tuple):
-        rows = [msgspec.structs.asdict(item) for item in items]
-        columns = [name for name in (rows[0] if rows else {}) if name not in _HIDDEN]
+        rows = [{k: _cell(v) for k, v in msgspec.structs.asdict(item).items()} for item in items]
+        names = [name for name in (rows[0] if rows else {}) if name not in _HIDDEN]
+        # Ids are what users copy into the next command: never cut them; fold the other columns instead.
+        columns = [Column(name, overflow="fold", min_width=max(len(r[name]) for r in rows) if _is_id(name) else None)
+                   for name in names]
         table = Table(*columns, show_header=bool(columns))
         for row in rows:
-            table.add_row(*(_cell(row[name]) for name in columns))
+            table.add_row(*(row[name] for name in names))
         if not rows:
             table.add_row("(none)")
         return table
