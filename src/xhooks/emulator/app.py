@@ -90,6 +90,7 @@ ROUTES = (
     _route("DELETE", "/2/tweets/search/webhooks/{webhook_id}", stream.unlink, APP_ONLY, None),
     _route("GET", "/2/tweets/search/stream/rules", stream.rules, APP_ONLY, "rules.list"),
     _route("POST", "/2/tweets/search/stream/rules", stream.update_rules, APP_ONLY, "rules.update"),
+    _route("GET", "/2/tweets/search/stream/rules/counts", stream.rule_counts, APP_ONLY, None),
     _route("POST", "/2/dm_conversations/with/{participant_id}/messages", dm.send_message, USER, None),
 )
 

@@ -13,10 +13,11 @@ from xhooks.emulator.webhooks import owned_webhook
 if TYPE_CHECKING:
     from xhooks.emulator.app import Emulator
 
-__all__ = ["link", "links", "rules", "unlink", "update_rules"]
+__all__ = ["link", "links", "rule_counts", "rules", "unlink", "update_rules"]
 
 LINK_PARAMS = ("tweet.fields", "expansions", "media.fields", "poll.fields", "user.fields", "place.fields")
 MAX_RULE_LENGTH = 2048
+RULE_CAP = 1000
 
 
 async def link(emu: Emulator, req: Request, who: Principal) -> Response:
@@ -70,6 +71,16 @@ async def rules(emu: Emulator, req: Request, who: Principal) -> Response:
     return Response({"data": page, "meta": meta} if page else {"meta": meta})
 
 
+def _is_rule(rule: Any) -> bool:
+    return (
+        isinstance(rule, dict)
+        and not set(rule) - {"value", "tag"}
+        and isinstance(rule.get("value"), str)
+        and bool(rule["value"])
+        and isinstance(rule.get("tag", ""), str)
+    )
+
+
 async def update_rules(emu: Emulator, req: Request, who: Principal) -> Response:
     body = req.json(required=False)
     dry_run = req.arg("dry_run") == "true"
@@ -82,10 +93,8 @@ async def update_rules(emu: Emulator, req: Request, who: Principal) -> Response:
     data: list[dict[str, str]] = []
     if "add" in body or not (delete_all or "delete" in body):
         additions = body.get("add")
-        if not isinstance(additions, list) or not all(
-            isinstance(r, dict) and isinstance(r.get("value"), str) and r["value"] for r in additions
-        ):
-            raise malformed("`add` must be a list of rules, each with a non-empty `value`")
+        if not isinstance(additions, list) or not all(_is_rule(rule) for rule in additions):
+            raise malformed("`add` must be a list of rules, each a non-empty string `value` and an optional `tag`")
         created = invalid = 0
         for rule in additions:
             if len(rule["value"]) > MAX_RULE_LENGTH or any(r["value"] == rule["value"] for r in existing + data):
@@ -100,8 +109,13 @@ async def update_rules(emu: Emulator, req: Request, who: Principal) -> Response:
         summary = {"created": created, "not_created": invalid, "valid": created, "invalid": invalid}
     else:
         spec = body.get("delete") or {}
-        if not isinstance(spec, dict):
-            raise malformed("`delete` must be an object with `ids` or `values`")
+        lists = [spec.get(key, []) for key in ("ids", "values")] if isinstance(spec, dict) else [None]
+        if (
+            not isinstance(spec, dict)
+            or set(spec) - {"ids", "values"}
+            or not all(isinstance(items, list) and all(isinstance(item, str) for item in items) for items in lists)
+        ):
+            raise malformed("`delete` must be an object with `ids` or `values`, lists of strings")
         doomed = [
             r for r in existing if delete_all or r["id"] in spec.get("ids", []) or r["value"] in spec.get("values", [])
         ]
@@ -114,3 +128,21 @@ async def update_rules(emu: Emulator, req: Request, who: Principal) -> Response:
     if data:
         result["data"] = data
     return Response(result)
+
+
+async def rule_counts(emu: Emulator, req: Request, who: Principal) -> Response:
+    counts: list[dict[str, Any]] = [
+        {"client_app_id": app.id, "rule_count": len(emu.state.rules(app.id))} for app in emu.state.apps()
+    ]
+    own = next(count for count in counts if count["client_app_id"] == who.app.id)
+    return Response(
+        {
+            "data": {
+                "cap_per_client_app": str(RULE_CAP),
+                "cap_per_project": str(RULE_CAP),
+                "project_rules_count": str(sum(int(count["rule_count"]) for count in counts)),
+                "client_app_rules_count": own,
+                "all_project_client_apps": counts,
+            }
+        }
+    )
