@@ -25,12 +25,13 @@ class Setup:
     friend_id: str
     emulator: Emulator
 
-    def run(self, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, cwd: Path | None = None, extra: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(xhooks_cmd(*args), capture_output=True, text=True, timeout=60,
-                              env={**self.env, **env}, cwd=cwd)
+                              env={**self.env, **(extra or {})}, cwd=cwd)
 
     def json(self, *args: str, **env: str) -> Any:
-        done = self.run(*args, "--json", **env)
+        done = self.run(*args, "--json", extra=env)
         assert done.returncode == 0, done.stdout + done.stderr
         return json.loads(done.stdout)
 
@@ -147,7 +148,8 @@ def test_flags_beat_environment_beat_xhooks_toml(setup: Setup, tmp_path: Path) -
                                cwd=tmp_path, env={k: v for k, v in setup.env.items() if k not in (
                                    "XHOOKS_BEARER_TOKEN", "XHOOKS_API_BASE")})
     assert from_file.returncode == 0, from_file.stderr
-    env_wins = setup.run("webhooks", "list", cwd=tmp_path, XHOOKS_BEARER_TOKEN="wrong")
+    env_wins = setup.run("webhooks", "list", cwd=tmp_path, extra={"XHOOKS_BEARER_TOKEN": "wrong"})
     assert env_wins.returncode == 2 and "Unauthorized" in env_wins.stderr
-    flag_wins = setup.run("webhooks", "list", "--bearer-token", good, cwd=tmp_path, XHOOKS_BEARER_TOKEN="wrong")
+    flag_wins = setup.run("webhooks", "list", "--bearer-token", good, cwd=tmp_path,
+                          extra={"XHOOKS_BEARER_TOKEN": "wrong"})
     assert flag_wins.returncode == 0
