@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -23,6 +24,15 @@ from xhooks.emulator.state import State, Webhook
 from xhooks.protocol import signature
 
 __all__ = ["Deliverer", "encode"]
+
+
+@dataclass(frozen=True)
+class _Pending:
+    delivery_id: int
+    webhook_id: str
+    body: bytes
+    kind: str
+    first_at: float
 
 
 def encode(event: Any) -> bytes:
@@ -45,29 +55,29 @@ class Deliverer:
         now = self.scheduler.clock.now()
         if not webhook.valid:
             return self.state.log_delivery(webhook.id, body, now, kind, "dropped")
-        delivery_id = self.state.log_delivery(webhook.id, body, now, kind, "pending")
-        self._schedule(delivery_id, webhook.id, body, 0, now)
-        return delivery_id
+        pending = _Pending(self.state.log_delivery(webhook.id, body, now, kind, "pending"), webhook.id, body, kind, now)
+        self._schedule(pending, 0)
+        return pending.delivery_id
 
-    def _schedule(self, delivery_id: int, webhook_id: str, body: bytes, number: int, first_at: float) -> None:
+    def _schedule(self, pending: _Pending, number: int) -> None:
         async def job() -> None:
-            await self._attempt(delivery_id, webhook_id, body, number, first_at)
+            await self._attempt(pending, number)
 
-        self.scheduler.at(first_at + self.config.retry_schedule[number], job)
+        self.scheduler.at(pending.first_at + self.config.retry_schedule[number], job)
 
-    async def _attempt(self, delivery_id: int, webhook_id: str, body: bytes, number: int, first_at: float) -> None:
-        webhook = self.state.webhook(webhook_id)
+    async def _attempt(self, pending: _Pending, number: int) -> None:
+        webhook = self.state.webhook(pending.webhook_id)
         if webhook is None or not webhook.valid:
-            self.state.set_delivery_state(delivery_id, "dropped")
+            self.state.set_delivery_state(pending.delivery_id, "dropped")
             return
-        if await self.post(delivery_id, webhook, body, number):
-            self.state.set_delivery_state(delivery_id, "delivered")
-            if self.config.duplicate_rate and self.random.random() < self.config.duplicate_rate:
-                self.send(webhook, body, kind="duplicate")
+        if await self.post(pending.delivery_id, webhook, pending.body, number):
+            self.state.set_delivery_state(pending.delivery_id, "delivered")
+            if pending.kind == "event" and self.random.random() < self.config.duplicate_rate:
+                self.send(webhook, pending.body, kind="duplicate")
         elif number + 1 < len(self.config.retry_schedule):
-            self._schedule(delivery_id, webhook_id, body, number + 1, first_at)
+            self._schedule(pending, number + 1)
         else:
-            self.state.set_delivery_state(delivery_id, "failed")
+            self.state.set_delivery_state(pending.delivery_id, "failed")
 
     async def post(self, delivery_id: int, webhook: Webhook, body: bytes, number: int) -> bool:
         """One signed POST, logged; True only for a 200."""

@@ -1,0 +1,136 @@
+"""Delivery: X's bytes, only 200 counts, the legacy retry schedule on a manual clock, duplicates, the log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.emulator.conftest import Consumer, Running, start
+from tests.support import serve_app
+from xhooks.emulator import EmulatorConfig
+from xhooks.emulator.delivery import encode
+
+
+def test_encode_is_compact_with_non_ascii_escaped() -> None:
+    assert encode({"text": "héllo ☃ 𝕏", "n": [1, 2]}) == b'{"text":"h\\u00e9llo \\u2603 \\ud835\\udd4f","n":[1,2]}'
+
+
+def _subscribed(running: Running, url: str) -> str:
+    webhook_id = running.register(url)["id"]
+    body = {"event_type": "post.create", "filter": {"user_id": running.dev["id"]}, "webhook_id": webhook_id}
+    assert running.http.post("/2/activity/subscriptions", json=body, headers=running.bearer).status_code == 200
+    return webhook_id
+
+
+def test_delivered_bytes_are_x_style_and_signed(running: Running, consumer_of: tuple[Consumer, str]) -> None:
+    consumer, url = consumer_of
+    _subscribed(running, url)
+    running.trigger("post.create", text="héllo ☃")
+    running.settle()
+    (body,) = consumer.received  # the consumer verified the signature over exactly these bytes
+    assert b"h\\u00e9llo \\u2603" in body and b": " not in body and body.isascii()
+    event = json.loads(body)["data"]
+    assert event["event_type"] == "post.create" and event["payload"]["text"] == "héllo ☃"
+
+
+def _attempt_times(running: Running, webhook_id: str) -> list[float]:
+    (entry,) = running.deliveries(webhook_id)
+    return [attempt["at"] - entry["created_at"] for attempt in entry["attempts"]]
+
+
+@pytest.mark.parametrize("status", [500, 204])
+def test_failures_are_retried_at_0_6_36_and_281_seconds(
+    running: Running, consumer_of: tuple[Consumer, str], status: int
+) -> None:
+    consumer, url = consumer_of
+    webhook_id = _subscribed(running, url)
+    consumer.status = status  # only a 200 is a success
+    running.trigger("post.create")
+    running.settle()
+    assert _attempt_times(running, webhook_id) == [0]
+    running.advance(5.9)
+    assert _attempt_times(running, webhook_id) == [0]
+    running.advance(300)
+    assert _attempt_times(running, webhook_id) == [0, 6, 36, 281]
+    (entry,) = running.deliveries(webhook_id)
+    assert entry["state"] == "failed" and [a["status"] for a in entry["attempts"]] == [status] * 4
+    assert all(a["latency_ms"] >= 0 and a["error"] is None for a in entry["attempts"])
+
+
+@pytest.fixture
+def no_retries() -> Iterator[Running]:
+    yield from start(EmulatorConfig(allow_local_urls=True, remote_urls=False, retries="none"))
+
+
+def test_no_retries_means_one_attempt(no_retries: Running) -> None:
+    consumer = Consumer(no_retries.app["consumer_secret"], status=500)
+    with serve_app(consumer) as url:
+        webhook_id = _subscribed(no_retries, url + "/webhook")
+        no_retries.trigger("post.create")
+        no_retries.advance(600)
+    (entry,) = no_retries.deliveries(webhook_id)
+    assert entry["state"] == "failed" and len(entry["attempts"]) == 1
+
+
+def test_duplicate_injection_delivers_the_same_bytes_again() -> None:
+    for running in start(EmulatorConfig(allow_local_urls=True, remote_urls=False, duplicate_rate=1.0)):
+        consumer = Consumer(running.app["consumer_secret"])
+        with serve_app(consumer) as url:
+            webhook_id = _subscribed(running, url + "/webhook")
+            running.trigger("post.create")
+            running.settle()
+        assert len(consumer.received) == 2 and consumer.received[0] == consumer.received[1]
+        assert [entry["kind"] for entry in running.deliveries(webhook_id)] == ["event", "duplicate"]
+
+
+def test_replay_redelivers_the_window_and_reports_completion(
+    running: Running, consumer_of: tuple[Consumer, str]
+) -> None:
+    import datetime as dt
+
+    consumer, url = consumer_of
+    webhook_id = _subscribed(running, url)
+    for text in ("one", "two"):
+        running.trigger("post.create", text=text)
+    running.settle()
+    running.advance(120)
+    now = running.http.get("/_emulator/clock").json()["now"]
+    minute = dt.datetime.fromtimestamp(now, dt.UTC)
+    window = {
+        "webhook_id": webhook_id,
+        "from_date": (minute - dt.timedelta(minutes=10)).strftime("%Y%m%d%H%M"),
+        "to_date": minute.strftime("%Y%m%d%H%M"),
+    }
+    job_id = running.http.post("/2/webhooks/replay", json=window, headers=running.bearer).json()["data"]["job_id"]
+    running.advance(2)
+    events = consumer.events()
+    assert [e["data"]["payload"]["text"] for e in events[2:4]] == ["one", "two"]
+    assert consumer.received[2:4] == consumer.received[:2]
+    assert events[4] == {
+        "replay_job_status": {
+            "webhook_id": webhook_id,
+            "job_state": "Complete",
+            "job_state_description": "Job completed successfully",
+            "job_id": job_id,
+        }
+    }
+
+
+def test_state_persists_across_restarts(tmp_path: object) -> None:
+    db = str(tmp_path) + "/emulator.db"  # type: ignore[operator]
+    config = EmulatorConfig(db=db, allow_local_urls=True, remote_urls=False)
+    for running in start(config):
+        consumer = Consumer(running.app["consumer_secret"])
+        with serve_app(consumer) as url:
+            webhook_id = running.register(url + "/webhook")["id"]
+        first = running.app
+    for running in start(EmulatorConfig(db=db, allow_local_urls=True, remote_urls=False)):
+        assert running.app == first
+        hooks = running.http.get("/2/webhooks", headers=running.bearer).json()["data"]
+        assert [hook["id"] for hook in hooks] == [webhook_id]
+    fixed = EmulatorConfig(db=db, consumer_key="fixed-key", consumer_secret="fixed-secret", bearer_token="fixed-bearer")
+    for running in start(fixed):
+        assert (running.app["consumer_key"], running.app["consumer_secret"]) == ("fixed-key", "fixed-secret")
+        assert running.http.get("/2/webhooks", headers={"authorization": "Bearer fixed-bearer"}).status_code == 200
