@@ -22,8 +22,9 @@ def test_flood_of_one_event_stores_one_event_and_counts_every_copy(tmp_path: Pat
     db = tmp_path / "flood.db"
     with xhooks_serve(db) as (_, url):
         port = int(url.split(":")[2].split("/")[0])
-        result = run_python(requests, [port], connections=32, duration=60, max_requests=COPIES, cpu=None,
-                            workdir=tmp_path)
+        result = run_python(
+            requests, [port], connections=32, duration=60, max_requests=COPIES, cpu=None, workdir=tmp_path
+        )
     assert result.statuses == {"200": COPIES}
     assert result.transport_errors == 0
     conn = sqlite3.connect(db)

@@ -36,8 +36,17 @@ _bodies = st.one_of(
     st.builds(lambda n, cut: delivery_body(n)[:cut], st.integers(0, 10_000), st.integers(0, 3_000)),
 )
 _header_bytes = st.binary(max_size=80).filter(lambda raw: b"\r" not in raw and b"\n" not in raw)
-_SIGNATURE_KINDS = ("right", "right-padded", "absent", "empty", "other-body", "other-secret", "no-prefix",
-                    "truncated", "random")
+_SIGNATURE_KINDS = (
+    "right",
+    "right-padded",
+    "absent",
+    "empty",
+    "other-body",
+    "other-secret",
+    "no-prefix",
+    "truncated",
+    "random",
+)
 _SIGNED = ("right", "right-padded")
 
 
@@ -75,10 +84,19 @@ class _Client:
         return self.loop.run_until_complete(self._call(method, query, headers, body))
 
     async def _call(self, method: str, query: bytes, headers: list[tuple[bytes, bytes]], body: bytes) -> _Response:
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-                 "scheme": "http", "path": "/webhook", "raw_path": b"/webhook", "query_string": query,
-                 "headers": [*headers, (b"content-length", str(len(body)).encode())], "client": ("127.0.0.1", 1),
-                 "server": ("127.0.0.1", 80)}
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": "/webhook",
+            "raw_path": b"/webhook",
+            "query_string": query,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+            "client": ("127.0.0.1", 1),
+            "server": ("127.0.0.1", 80),
+        }
         incoming = [{"type": "http.request", "body": body, "more_body": False}]
         sent: list[dict[str, Any]] = []
 
@@ -104,9 +122,13 @@ def test_fuzzed_posts_never_fail_and_only_signed_bodies_are_stored(tmp_path: Pat
     signed_bodies: set[bytes] = set()
 
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(body=_bodies, kind=st.sampled_from(_SIGNATURE_KINDS), noise=_header_bytes,
-           content_type=st.sampled_from([b"application/json", b"text/plain", b"", b"\xff\xfe"]),
-           repeat=st.booleans())
+    @given(
+        body=_bodies,
+        kind=st.sampled_from(_SIGNATURE_KINDS),
+        noise=_header_bytes,
+        content_type=st.sampled_from([b"application/json", b"text/plain", b"", b"\xff\xfe"]),
+        repeat=st.booleans(),
+    )
     def post(body: bytes, kind: str, noise: bytes, content_type: bytes, repeat: bool) -> None:
         headers = [(b"content-type", content_type)]
         value = _signature(kind, body, noise)
@@ -141,9 +163,12 @@ def test_fuzzed_crc_requests_never_fail_and_sign_only_token_shaped_tokens(tmp_pa
     client = _Client(tmp_path / "crc.db")
 
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(query=st.one_of(_tokens.map(lambda token: str(httpx.QueryParams({"crc_token": token})).encode()),
-                           st.binary(max_size=300)),
-           header=st.none() | _header_bytes)
+    @given(
+        query=st.one_of(
+            _tokens.map(lambda token: str(httpx.QueryParams({"crc_token": token})).encode()), st.binary(max_size=300)
+        ),
+        header=st.none() | _header_bytes,
+    )
     def crc(query: bytes, header: bytes | None) -> None:
         headers = [] if header is None else [(b"x-twitter-webhooks-signature", header)]
         response = client.send("GET", query, headers)

@@ -28,8 +28,9 @@ CUT_OFF_WITHIN = 15.0  # seconds; the timeouts are 1 s, so this is a generous bo
 
 @pytest.fixture
 def port(tmp_path: Path) -> Iterator[int]:
-    config = ServeConfig(apps=[AppConfig((SECRET,))], db=str(tmp_path / "slow.db"), port=free_port(),
-                         request_timeout=1.0)
+    config = ServeConfig(
+        apps=[AppConfig((SECRET,))], db=str(tmp_path / "slow.db"), port=free_port(), request_timeout=1.0
+    )
     server = build_server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -48,8 +49,10 @@ def _open_slow(port: int, trickle: bool) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     if trickle:
         body_length = 2_000
-        sock.sendall(b"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                     b"x-twitter-webhooks-signature: sha256=AAAA\r\nContent-Length: %d\r\n\r\n{" % body_length)
+        sock.sendall(
+            b"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"x-twitter-webhooks-signature: sha256=AAAA\r\nContent-Length: %d\r\n\r\n{" % body_length
+        )
     else:
         sock.sendall(b"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
     return sock
@@ -82,15 +85,18 @@ def _until_cut_off(sockets: list[socket.socket], trickle: bool) -> dict[socket.s
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("trickle", [pytest.param(False, id="headers-never-finished"),
-                                     pytest.param(True, id="body-a-byte-at-a-time")])
+@pytest.mark.parametrize(
+    "trickle", [pytest.param(False, id="headers-never-finished"), pytest.param(True, id="body-a-byte-at-a-time")]
+)
 def test_slow_clients_do_not_block_others_and_are_cut_off(port: int, trickle: bool) -> None:
     slow = [_open_slow(port, trickle) for _ in range(SLOW)]
     try:
         with httpx.Client(timeout=5) as client:
             url = f"http://127.0.0.1:{port}/webhook"
-            statuses = [client.post(url, content=d.body, headers=signed(d.body)).status_code
-                        for d in deliveries(50, SECRET, duplicate_share=0, seed=5)]
+            statuses = [
+                client.post(url, content=d.body, headers=signed(d.body)).status_code
+                for d in deliveries(50, SECRET, duplicate_share=0, seed=5)
+            ]
             crc = client.get(url, params={"crc_token": "c2xvdy1jbGllbnRzLXRlc3QtdG9rZW4"})
         assert statuses == [200] * 50
         assert crc.status_code == 200

@@ -26,8 +26,10 @@ _BIG = 256 * 1024  # larger than anything the full file system can still absorb
 
 
 def _body(n: int, size: int = 2_000) -> bytes:
-    doc = {"data": {"id": f"{n}", "text": "x" * size, "created_at": "2026-11-26T18:00:00.000Z"},
-           "matching_rules": [{"id": "1", "tag": "faults"}]}
+    doc = {
+        "data": {"id": f"{n}", "text": "x" * size, "created_at": "2026-11-26T18:00:00.000Z"},
+        "matching_rules": [{"id": "1", "tag": "faults"}],
+    }
     return json.dumps(doc).encode()
 
 
