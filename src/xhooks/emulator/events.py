@@ -151,6 +151,7 @@ def post_v2(post_id: str, author: User, text: str, now: float, **extra: Any) -> 
         "display_text_range": [0, len(text)],
         "lang": "en",
         "possibly_sensitive": False,
+        "paid_partnership": False,
         "reply_settings": "everyone",
         "public_metrics": metrics(),
         **extra,
