@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from xhooks.emulator.clock import Clock, ManualClock
 
 __all__ = ["Job", "Scheduler"]
+
+logger = logging.getLogger("xhooks.emulator")
 
 Job = Callable[[], Awaitable[None]]
 
@@ -60,7 +63,8 @@ class Scheduler:
     async def _guard(self, job: Job) -> None:
         try:
             await job()
-        except Exception as exc:  # a broken job must not stop the emulator; it is kept for inspection
+        except Exception as exc:  # a broken job must not stop the emulator; it is logged and kept
+            logger.exception("emulator job failed")
             self.errors.append(exc)
 
     async def settle(self, limit: int = 100_000) -> None:

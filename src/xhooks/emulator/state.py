@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import secrets
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -486,7 +485,3 @@ class State:
     def interrupted_replays(self) -> list[str]:
         rows = self.db.execute("SELECT id FROM replay_jobs WHERE state = 'running'")
         return [row[0] for row in rows]
-
-
-def token(nbytes: int = 24) -> str:
-    return secrets.token_urlsafe(nbytes)
