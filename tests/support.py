@@ -67,8 +67,9 @@ def xhooks_cmd(*args: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def spawn(args: list[str], ready_url: str | None = None, env: dict[str, str] | None = None,
-          cwd: str | Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def spawn(
+    args: list[str], ready_url: str | None = None, env: dict[str, str] | None = None, cwd: str | Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start a process (its output merged), wait for `ready_url`, and always reap it."""
     full_env = {**os.environ, **(env or {})}
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=full_env, cwd=cwd)

@@ -20,6 +20,6 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def base_url(db_path: Path) -> Iterator[str]:
     apps = [AppConfig((SECRET,)), AppConfig(("second-app-secret",), path="/second")]
-    receiver = Receiver(SQLiteStore(db_path), apps, max_body=64 * 1024, body_timeout=0.5)
+    receiver = Receiver(SQLiteStore(db_path), apps, max_body=64 * 1024)
     with serve_app(receiver) as url:
         yield url

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -11,12 +12,13 @@ import pytest
 
 from tests.support import free_port
 from xhooks.receiver import AppConfig, ServeConfig, build_server
+from xhooks.store.sqlite import SQLiteStore
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, int]]:
     port = free_port()
-    config = ServeConfig([AppConfig(("s",))], db=str(tmp_path / "s.db"), port=port, header_timeout=0.5)
+    config = ServeConfig([AppConfig(("s",))], db=str(tmp_path / "s.db"), port=port, request_timeout=0.5)
     server = build_server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -41,3 +43,22 @@ def test_headers_never_finished_are_cut_off_without_blocking_others(served: tupl
 def test_idle_connection_without_any_request_is_cut_off(served: tuple[str, int]) -> None:
     with socket.create_connection(served, timeout=5) as idle:
         assert idle.recv(1024) == b""
+
+
+def test_body_trickled_a_byte_at_a_time_is_cut_off_and_not_stored(served: tuple[str, int], tmp_path: Path) -> None:
+    with socket.create_connection(served, timeout=5) as slow:
+        slow.sendall(b"POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n")
+        started = time.monotonic()
+        received = b""
+        for byte in b'{"data":{"event_uuid":"1"':
+            try:
+                slow.sendall(bytes([byte]))
+            except OSError:
+                break
+            time.sleep(0.05)
+        with contextlib.suppress(OSError):
+            received = slow.recv(1024)
+    assert received == b""  # closed without an answer
+    assert time.monotonic() - started < 4.5
+    assert httpx.get(f"http://{served[0]}:{served[1]}/healthz").status_code == 200
+    assert SQLiteStore(tmp_path / "s.db").stats().deliveries == 0

@@ -62,9 +62,7 @@ def check_crc_token(crc_token: str | bytes | None) -> str:
     return raw.decode("ascii")
 
 
-def crc_token_from_query(
-    query_string: bytes, signature_header: str | None, secrets: Sequence[Secret]
-) -> str:
+def crc_token_from_query(query_string: bytes, signature_header: str | None, secrets: Sequence[Secret]) -> str:
     """Extract and check the `crc_token` of a CRC request's raw query string.
 
     If the request carries `x-twitter-webhooks-signature`, it must be the signature of the raw query

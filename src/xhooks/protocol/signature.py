@@ -35,7 +35,7 @@ def signature(message: bytes, consumer_secret: Secret) -> str:
     'sha256=YWHphPn/JFq43jkF0y4/w8R/SelmLjvpunhVFY8JhlI='
     ```
     """
-    digest = hmac.new(_key(consumer_secret), message, hashlib.sha256).digest()
+    digest = hmac.digest(_key(consumer_secret), message, hashlib.sha256)  # one-shot C path, no HMAC object
     return PREFIX + base64.b64encode(digest).decode("ascii")
 
 

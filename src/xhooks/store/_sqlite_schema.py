@@ -31,6 +31,7 @@ STATEMENTS = (
         handled_at REAL,
         duplicates INTEGER NOT NULL DEFAULT 0,
         last_seen_at REAL NOT NULL,
+        last_delivery_id INTEGER NOT NULL,
         UNIQUE (app, key)
     )""",
     "CREATE INDEX IF NOT EXISTS events_status ON events (status, next_attempt_at)",
@@ -42,22 +43,29 @@ STATEMENTS = (
         seen_at REAL NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS sightings_event ON sightings (event_id)",
+    "CREATE INDEX IF NOT EXISTS sightings_delivery ON sightings (delivery_id)",
+    # A duplicate sighting is recorded by the database itself, so intake can insert events with executemany.
+    """CREATE TRIGGER IF NOT EXISTS events_sighting AFTER UPDATE OF duplicates ON events BEGIN
+        INSERT INTO sightings (event_id, delivery_id, seen_at) VALUES (new.id, new.last_delivery_id, new.last_seen_at);
+    END""",
     """CREATE TABLE IF NOT EXISTS rejections (
         app TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL, last_at REAL NOT NULL,
         PRIMARY KEY (app, reason)
     )""",
 )
 
+NEXT_DELIVERY_ID = "SELECT coalesce(max(id), 0) + 1 FROM deliveries"
 INSERT_DELIVERY = (
-    "INSERT INTO deliveries (app, received_at, headers, body, secret_index, shape) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO deliveries (id, app, received_at, headers, body, secret_index, shape) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 UPSERT_EVENT = """
-    INSERT INTO events (app, key, event_type, for_user_id, delivery_id, idx, received_at, last_seen_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (app, key) DO UPDATE SET duplicates = duplicates + 1, last_seen_at = excluded.last_seen_at
-    RETURNING id, duplicates
+    INSERT INTO events
+        (app, key, event_type, for_user_id, delivery_id, idx, received_at, last_seen_at, last_delivery_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (app, key) DO UPDATE SET
+        duplicates = duplicates + 1, last_seen_at = excluded.last_seen_at, last_delivery_id = excluded.delivery_id
 """
-INSERT_SIGHTING = "INSERT INTO sightings (event_id, delivery_id, seen_at) VALUES (?, ?, ?)"
+DUPLICATES_SINCE = "SELECT delivery_id, count(*) FROM sightings WHERE delivery_id >= ? GROUP BY delivery_id"
 UPSERT_REJECTION = """
     INSERT INTO rejections (app, reason, count, last_at) VALUES (?, ?, 1, ?)
     ON CONFLICT (app, reason) DO UPDATE SET count = count + 1, last_at = excluded.last_at
