@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from xhooks.cli import doctor, emulator, events, manage, serve
+from xhooks.cli import doctor, emulator, events, listen, manage, serve
 from xhooks.errors import XhooksError
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app.command("serve")(serve.serve_command)
 app.add_typer(events.app, name="events")
 app.command("doctor")(doctor.doctor_command)
 manage.register(app)
+app.command("listen")(listen.listen_command)
 emulator.register(app)
 
 
