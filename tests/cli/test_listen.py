@@ -70,7 +70,8 @@ def test_listen_registers_prints_an_event_and_deletes_the_webhook_on_sigint(
                XHOOKS_CONSUMER_SECRET=app["consumer_secret"], XHOOKS_ACCESS_TOKEN=dev["access_token"],
                XHOOKS_ACCESS_TOKEN_SECRET=dev["access_token_secret"])
     port = free_port()
-    args = xhooks_cmd("listen", "--port", str(port), "--db", str(tmp_path / "listen.db"), "--subscribe")
+    args = xhooks_cmd("listen", "--port", str(port), "--db", str(tmp_path / "listen.db"), "--subscribe",
+                      "--activity", "post.create", "--user-id", dev["id"])
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
     lines = Lines(proc)
     try:
@@ -83,10 +84,14 @@ def test_listen_registers_prints_an_event_and_deletes_the_webhook_on_sigint(
             assert triggered.status_code == 200, triggered.text
             line = lines.wait_for("tweet_create_events")
             assert f"user={dev['id']}" in line and "hello listen" in line
+            assert len(x.list_activity_subscriptions().items) == 1
+            httpx.post(f"{api}/_emulator/events", json={"type": "post.create", "text": "an activity post"})
+            assert "an activity post" in lines.wait_for("post.create")
             proc.send_signal(signal.SIGINT)
             assert proc.wait(20) == 0, "".join(lines.seen)
             lines.wait_for(f"deleted webhook {hooks[0].id}", timeout=5)
             assert x.list_webhooks().items == ()
+            assert x.list_activity_subscriptions().items == ()
     finally:
         if proc.poll() is None:
             proc.kill()
