@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +19,7 @@ def test_encode_is_compact_with_non_ascii_escaped() -> None:
 
 
 def _subscribed(running: Running, url: str) -> str:
-    webhook_id = running.register(url)["id"]
+    webhook_id: str = running.register(url)["id"]
     body = {"event_type": "post.create", "filter": {"user_id": running.dev["id"]}, "webhook_id": webhook_id}
     assert running.http.post("/2/activity/subscriptions", json=body, headers=running.bearer).status_code == 200
     return webhook_id
@@ -118,8 +119,8 @@ def test_replay_redelivers_the_window_and_reports_completion(
     }
 
 
-def test_state_persists_across_restarts(tmp_path: object) -> None:
-    db = str(tmp_path) + "/emulator.db"  # type: ignore[operator]
+def test_state_persists_across_restarts(tmp_path: Path) -> None:
+    db = str(tmp_path / "emulator.db")
     config = EmulatorConfig(db=db, allow_local_urls=True, remote_urls=False)
     for running in start(config):
         consumer = Consumer(running.app["consumer_secret"])
@@ -134,3 +135,20 @@ def test_state_persists_across_restarts(tmp_path: object) -> None:
     for running in start(fixed):
         assert (running.app["consumer_key"], running.app["consumer_secret"]) == ("fixed-key", "fixed-secret")
         assert running.http.get("/2/webhooks", headers={"authorization": "Bearer fixed-bearer"}).status_code == 200
+
+
+def test_retries_survive_a_restart(tmp_path: Path) -> None:
+    db = str(tmp_path / "emulator.db")
+    config = EmulatorConfig(db=db, allow_local_urls=True, remote_urls=False, consumer_secret="s")
+    consumer = Consumer("s", status=500)
+    with serve_app(consumer) as url:
+        for running in start(config):
+            webhook_id = _subscribed(running, url + "/webhook")
+            running.trigger("post.create")
+            running.settle()
+        consumer.status = 200
+        for running in start(config):
+            running.advance(300)
+            (entry,) = running.deliveries(webhook_id)
+    assert entry["state"] == "delivered" and [a["status"] for a in entry["attempts"]] == [500, 200]
+    assert len(consumer.received) == 1

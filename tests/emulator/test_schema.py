@@ -29,7 +29,7 @@ def _credentials(case: Any, running: Running) -> dict[str, str]:
     return running.bearer if "BearerToken" in accepted else running.user_bearer(running.dev)
 
 
-@schema.parametrize()
+@schema.parametrize()  # type: ignore[untyped-decorator]
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_successful_response_conforms_to_the_openapi(case: Any, running: Running) -> None:
     response = case.call(base_url=running.url, headers=_credentials(case, running))

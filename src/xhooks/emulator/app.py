@@ -245,6 +245,7 @@ class Emulator:
             return
         for job_id in self.state.interrupted_replays():
             self.state.finish_replay(job_id, "Incomplete")
+        self.deliverer.resume()
         self.scheduler.after(self._crc_interval, self.crc_sweep)
         self._runner = asyncio.get_running_loop().create_task(self.scheduler.run())
 

@@ -59,6 +59,17 @@ class Deliverer:
         self._schedule(pending, 0)
         return pending.delivery_id
 
+    def resume(self) -> int:
+        """Reschedule deliveries a previous run left mid-schedule, at their next attempt; returns how many."""
+        resumed = 0
+        for delivery_id, webhook_id, body, kind, created_at, attempts in self.state.unfinished():
+            if attempts < len(self.config.retry_schedule):
+                self._schedule(_Pending(delivery_id, webhook_id, body, kind, created_at), attempts)
+                resumed += 1
+            else:
+                self.state.set_delivery_state(delivery_id, "failed")
+        return resumed
+
     def _schedule(self, pending: _Pending, number: int) -> None:
         async def job() -> None:
             await self._attempt(pending, number)

@@ -455,6 +455,15 @@ class State:
             )
         return result
 
+    def unfinished(self) -> list[tuple[int, str, bytes, str, float, int]]:
+        """`pending` deliveries a stopped run left: id, webhook, body, kind, created_at, attempts made."""
+        rows = self.db.execute(
+            "SELECT d.id, d.webhook_id, d.body, d.kind, d.created_at, "
+            "(SELECT COUNT(*) FROM attempts a WHERE a.delivery_id = d.id) FROM deliveries d "
+            "WHERE d.state = 'pending' ORDER BY d.id"
+        ).fetchall()
+        return [(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows]
+
     def replayable(self, webhook_id: str, from_at: float, to_at: float) -> list[tuple[int, bytes]]:
         """Original deliveries to `webhook_id` that were attempted between the two times, oldest first."""
         rows = self.db.execute(
