@@ -152,3 +152,28 @@ def test_retries_survive_a_restart(tmp_path: Path) -> None:
             (entry,) = running.deliveries(webhook_id)
     assert entry["state"] == "delivered" and [a["status"] for a in entry["attempts"]] == [500, 200]
     assert len(consumer.received) == 1
+
+
+def test_a_replay_that_cannot_deliver_is_incomplete_and_not_retried(
+    running: Running, consumer_of: tuple[Consumer, str]
+) -> None:
+    import datetime as dt
+
+    consumer, url = consumer_of
+    webhook_id = _subscribed(running, url)
+    running.trigger("post.create")
+    running.settle()
+    minute = dt.datetime.fromtimestamp(running.http.get("/_emulator/clock").json()["now"], dt.UTC)
+    window = {
+        "webhook_id": webhook_id,
+        "from_date": minute.strftime("%Y%m%d%H%M"),
+        "to_date": minute.strftime("%Y%m%d%H%M"),
+    }
+    assert running.http.post("/2/webhooks/replay", json=window, headers=running.bearer).status_code == 200
+    consumer.status = 503
+    running.advance(2)
+    consumer.status = 200
+    running.advance(10)  # the status event is retried like any delivery; replayed events are not
+    replayed = [entry for entry in running.deliveries(webhook_id) if entry["kind"] == "replay"]
+    assert [len(entry["attempts"]) for entry in replayed] == [1] and replayed[0]["state"] == "failed"
+    assert consumer.events()[-1]["replay_job_status"]["job_state"] == "Incomplete"
