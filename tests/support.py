@@ -28,11 +28,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _bound_port(server: uvicorn.Server) -> int:
+    return int(server.servers[0].sockets[0].getsockname()[1])
+
+
 @contextlib.contextmanager
-def serve_app(app: Any, port: int | None = None, **config: Any) -> Iterator[str]:
-    """Run an ASGI app under uvicorn in a thread; yield its base URL once it accepts connections."""
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
+def run_server(server: uvicorn.Server) -> Iterator[str]:
+    """Run a uvicorn server in a thread; yield its base URL once it listens; stop it with `should_exit`.
+
+    Bind to port 0 where possible: the kernel picks a free port atomically, so parallel runs cannot collide.
+    """
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -41,10 +46,18 @@ def serve_app(app: Any, port: int | None = None, **config: Any) -> Iterator[str]
             raise RuntimeError("test server did not start")
         time.sleep(0.005)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{_bound_port(server)}"
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextlib.contextmanager
+def serve_app(app: Any, port: int = 0, **config: Any) -> Iterator[str]:
+    """Run an ASGI app under uvicorn in a thread; yield its base URL once it accepts connections."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
+    with run_server(server) as url:
+        yield url
 
 
 def wait_ready(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:

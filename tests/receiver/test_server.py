@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,24 +9,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import free_port
+from tests.support import run_server
 from xhooks.receiver import AppConfig, ServeConfig, build_server
 from xhooks.store.sqlite import SQLiteStore
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    config = ServeConfig([AppConfig(("s",))], db=str(tmp_path / "s.db"), port=port, request_timeout=0.5)
-    server = build_server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    yield "127.0.0.1", port
-    server.should_exit = True
-    thread.join(10)
+    config = ServeConfig([AppConfig(("s",))], db=str(tmp_path / "s.db"), port=0, request_timeout=0.5)
+    with run_server(build_server(config)) as url:
+        yield "127.0.0.1", int(url.rsplit(":", 1)[1])
 
 
 def test_headers_never_finished_are_cut_off_without_blocking_others(served: tuple[str, int]) -> None:
