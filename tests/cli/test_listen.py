@@ -16,8 +16,10 @@ import httpx
 import pytest
 
 from tests.support import free_port, serve_app, xhooks_cmd
+from xhooks.cli.listen import summarize
 from xhooks.client import Credentials, XClient
 from xhooks.emulator import Emulator, EmulatorConfig, RealClock
+from xhooks.store import StoredEvent
 
 
 class Lines:
@@ -97,3 +99,19 @@ def test_listen_registers_prints_an_event_and_deletes_the_webhook_on_sigint(
             proc.kill()
             proc.wait()
         lines.close()
+
+
+def _event(event_type: str = "direct_message_events") -> StoredEvent:
+    return StoredEvent(1, "/webhook", "k", event_type, "42", 1, 0, 0.0, "received", 0, 0, 0.0)
+
+
+def test_summary_is_one_line_with_type_user_and_the_first_text() -> None:
+    body = b'{"for_user_id":"42","direct_message_events":[{"message_create":{"message_data":{"text":"hi\\nthere"}}}]}'
+    line = summarize(_event(), body)
+    assert "\n" not in line
+    assert "direct_message_events" in line and "user=42" in line and line.endswith("hi there")
+
+
+def test_summary_cuts_long_text_and_survives_bodies_that_are_not_json() -> None:
+    assert summarize(_event(), b'{"text": "' + b"x" * 500 + b'"}').endswith("x\u2026")
+    assert summarize(_event("malformed"), b"\xff not json").endswith("(10 bytes, not JSON)")

@@ -15,6 +15,7 @@ from xhooks.client.errors import (
     CrcValidationFailed,
     DuplicateSubscriptionFailed,
     DuplicateUrlFailed,
+    Forbidden,
     QueryParamInvalid,
     RateLimited,
     ReplayConflictError,
@@ -191,6 +192,16 @@ def test_wrong_bearer_token_is_unauthorized(kind: str, running: Running) -> None
     client = make_client(kind, running.url, Credentials(bearer_token="not-the-token"))
     with pytest.raises(Unauthorized):
         client.list_webhooks()
+    client.close()
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_user_token_where_the_app_token_belongs_is_forbidden(kind: str, running: Running) -> None:
+    # A common mistake: the OAuth 2.0 user token put in XHOOKS_BEARER_TOKEN. X answers 403 Unsupported Authentication.
+    client = make_client(kind, running.url, Credentials(bearer_token=running.dev["oauth2_access_token"]))
+    with pytest.raises(Forbidden) as caught:
+        client.list_webhooks()
+    assert caught.value.status_code == 403 and "Application-Only" in (caught.value.detail or "")
     client.close()
 
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import httpx
 import msgspec
@@ -41,7 +41,7 @@ from xhooks.client.models import (
     Webhooks,
 )
 
-__all__ = ["DEFAULT_BASE_URL", "AsyncXClient", "BaseClient", "XClient"]
+__all__ = ["DEFAULT_BASE_URL", "AsyncXClient", "BaseClient", "ClientOptions", "XClient"]
 
 DEFAULT_BASE_URL = "https://api.x.com"
 T = TypeVar("T", bound=msgspec.Struct)
@@ -49,8 +49,22 @@ P = TypeVar("P", bound=Page)
 _encoder = msgspec.json.Encoder()
 
 
+class ClientOptions(TypedDict, total=False):
+    """The keyword options both clients take (see `BaseClient`)."""
+
+    base_url: str
+    timeout: float
+    retry: RetryPolicy | None
+    clock: Callable[[], float]
+
+
 class BaseClient:
-    """Configuration and the pure part shared by both clients: building and signing requests, making flows."""
+    """Configuration and the pure part shared by both clients: building and signing requests, making flows.
+
+    - `base_url`: X's API, or the emulator's address (`http://127.0.0.1:8090`).
+    - `timeout`: seconds per request. `retry`: 429 back-off and pagination bounds (`RetryPolicy`).
+    - `clock`: epoch seconds now, compared with `x-rate-limit-reset` (injectable for tests).
+    """
 
     def __init__(
         self,
@@ -105,7 +119,7 @@ class XClient(BaseClient):
     """
 
     def __init__(self, credentials: Credentials | None = None, *, transport: httpx.BaseTransport | None = None,
-                 **options: Any) -> None:
+                 **options: Unpack[ClientOptions]) -> None:
         super().__init__(credentials, **options)
         self._http = httpx.Client(transport=transport, timeout=self.timeout)
 
@@ -213,7 +227,7 @@ class AsyncXClient(BaseClient):
     """`XClient` for asyncio: the same methods, awaited; `aclose` and `async with`."""
 
     def __init__(self, credentials: Credentials | None = None, *, transport: httpx.AsyncBaseTransport | None = None,
-                 **options: Any) -> None:
+                 **options: Unpack[ClientOptions]) -> None:
         super().__init__(credentials, **options)
         self._http = httpx.AsyncClient(transport=transport, timeout=self.timeout)
 
