@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from xhooks.emulator._objects import dm_event
 from xhooks.emulator.auth import Principal
 from xhooks.emulator.errors import malformed
-from xhooks.emulator.events import Factory, dm_event
+from xhooks.emulator.events import Factory
 from xhooks.emulator.routing import route_aaa, route_xaa
 from xhooks.emulator.web import Request, Response
 

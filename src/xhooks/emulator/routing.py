@@ -20,8 +20,9 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
+from xhooks.emulator._objects import user_v2
 from xhooks.emulator.delivery import Deliverer, encode
-from xhooks.emulator.events import AaaEvent, StreamPost, XaaEvent, user_v2
+from xhooks.emulator.events import AaaEvent, StreamPost, XaaEvent
 from xhooks.emulator.state import State
 
 __all__ = ["Routed", "route_aaa", "route_stream", "route_xaa", "rule_matches"]
