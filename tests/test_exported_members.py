@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-PACKAGES = ["xhooks", "xhooks.protocol", "xhooks.store", "xhooks.receiver", "xhooks.errors"]
+PACKAGES = ["xhooks", "xhooks.protocol", "xhooks.store", "xhooks.receiver", "xhooks.errors", "xhooks.emulator", "xhooks.client"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

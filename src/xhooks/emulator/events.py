@@ -36,6 +36,7 @@ from xhooks.emulator._objects import (
     uuid_from,
 )
 from xhooks.emulator.state import User, iso
+from xhooks.protocol import activity
 
 __all__ = ["AAA_TYPES", "STREAM_TYPES", "XAA_TYPES", "AaaEvent", "Factory", "StreamPost", "XaaEvent"]
 
@@ -92,54 +93,11 @@ AAA_TYPES = (
     "aaa.tweet_delete",
 )
 
-XAA_TYPES = (
-    "profile.update.bio",
-    "profile.update.profile_picture",
-    "profile.update.banner_picture",
-    "profile.update.screenname",
-    "profile.update.geo",
-    "profile.update.url",
-    "profile.update.verified_badge",
-    "profile.update.affiliate_badge",
-    "profile.update.handle",
-    "news.new",
-    "follow.follow",
-    "follow.unfollow",
-    "spaces.start",
-    "spaces.end",
-    "broadcast.start",
-    "broadcast.end",
-    "broadcast.chat",
-    "chat.received",
-    "chat.sent",
-    "chat.conversation.join",
-    "chat.conversation.member_added",
-    "chat.conversation.member_removed",
-    "chat.conversation.admin_added",
-    "chat.conversation.admin_removed",
-    "chat.update.group_name",
-    "chat.update.restrictions",
-    "dm.sent",
-    "dm.received",
-    "dm.indicate_typing",
-    "dm.read",
-    "post.create",
-    "post.delete",
-    "post.mention.create",
-    "post.reply.create",
-    "post.quote.create",
-    "post.repost.create",
-    "like.create",
-    "mute.mute",
-    "mute.unmute",
-    "block.block",
-    "block.unblock",
-    "oauth.revoke",
-)
+XAA_TYPES = (*activity.EVENT_TYPES, *activity.DELIVERED_ONLY)
 
 STREAM_TYPES = ("stream.post",)
 
-ALIASES = {"chat.conversation_join": "chat.conversation.join"}
+ALIASES = activity.ALIASES
 
 PROFILE_VALUES = {
     "bio": ("Building with the X API", "Building with the X API and xhooks"),

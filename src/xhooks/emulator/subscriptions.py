@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from xhooks.emulator.auth import Principal
 from xhooks.emulator.errors import Reason, invalid_request, malformed
-from xhooks.emulator.events import ALIASES
 from xhooks.emulator.state import ActivitySubscription
 from xhooks.emulator.web import Request, Response
 from xhooks.emulator.webhooks import owned_webhook
+from xhooks.protocol import activity
+from xhooks.protocol.activity import ALIASES
 
 if TYPE_CHECKING:
     from xhooks.emulator.app import Emulator
@@ -27,50 +28,7 @@ __all__ = [
     "activity_update",
 ]
 
-SUBSCRIBABLE = (
-    "profile.update.bio",
-    "profile.update.profile_picture",
-    "profile.update.banner_picture",
-    "profile.update.screenname",
-    "profile.update.geo",
-    "profile.update.url",
-    "profile.update.verified_badge",
-    "profile.update.affiliate_badge",
-    "profile.update.handle",
-    "news.new",
-    "follow.follow",
-    "follow.unfollow",
-    "spaces.start",
-    "spaces.end",
-    "broadcast.start",
-    "broadcast.end",
-    "broadcast.chat",
-    "chat.received",
-    "chat.sent",
-    "chat.conversation.join",
-    "chat.conversation_join",
-    "chat.conversation.member_added",
-    "chat.conversation.member_removed",
-    "chat.conversation.admin_added",
-    "chat.conversation.admin_removed",
-    "chat.update.group_name",
-    "chat.update.restrictions",
-    "dm.sent",
-    "dm.received",
-    "dm.indicate_typing",
-    "dm.read",
-    "post.create",
-    "post.delete",
-    "post.mention.create",
-    "post.reply.create",
-    "post.quote.create",
-    "post.repost.create",
-    "like.create",
-    "mute.mute",
-    "mute.unmute",
-    "block.block",
-    "block.unblock",
-)
+SUBSCRIBABLE = (*activity.EVENT_TYPES, *ALIASES)
 FILTER_KEYS = ("user_id", "keyword", "direction")
 DIRECTIONS = ("inbound", "outbound")
 
