@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["plot", "ratios", "table", "verdicts"]
+__all__ = ["interference", "plot", "ratios", "table", "verdicts"]
 
 _COLUMNS = (  # title, width, format spec, key
     ("target", 16, "<", "name"),
@@ -17,6 +17,8 @@ _COLUMNS = (  # title, width, format spec, key
     ("errors", 7, ">d", "errors"),
     ("CRC/s", 8, ">.0f", "crc_per_s"),
     ("peak RSS MB", 11, ">.1f", "peak_rss_mb"),
+    ("CPU us/ack", 10, ">.0f", "cpu_us"),
+    ("other load", 10, ">.0%", "other_load"),
     ("store check", 11, "<", "store_check"),
 )
 
@@ -32,6 +34,8 @@ def _row(result: dict[str, Any]) -> dict[str, Any]:
         "errors": result["deliveries"]["errors"],
         "crc_per_s": result["crc"]["ok_per_s"],
         "peak_rss_mb": result["peak_rss_mb"],
+        "cpu_us": result["deliveries"].get("server_cpu_us_per_ack", math.nan),
+        "other_load": result["deliveries"].get("other_load_on_server_core", math.nan),
         "store_check": "-" if check is None else ("ok" if check["ok"] else "FAILED"),
     }
 
@@ -64,6 +68,10 @@ def ratios(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
                 result["deliveries"]["acked_per_s"], other["deliveries"]["acked_per_s"]
             )
             out[result["name"]][f"crc/{reference}"] = _div(result["crc"]["ok_per_s"], other["crc"]["ok_per_s"])
+            out[result["name"]][f"cpu-efficiency/{reference}"] = _div(
+                other["deliveries"].get("server_cpu_us_per_ack", math.nan),
+                result["deliveries"].get("server_cpu_us_per_ack", math.nan),
+            )
     return out
 
 
@@ -79,16 +87,17 @@ def verdicts(results: list[dict[str, Any]], soak: dict[str, Any] | None) -> list
         return []
     r = ratios(results).get("xhooks-disk", {})
     p99 = default["deliveries"]["latency_ms"]["p99"]
+
+    def at_least(key: str, goal: float) -> tuple[str, bool | None]:
+        value = r.get(key, math.nan)
+        return (f"{value:.2f} x", None) if math.isnan(value) else (f"{value:.2f} x", value >= goal)
+
     out: list[tuple[str, str, bool | None]] = [
-        (
-            "durable intake >= 0.6 x ceiling",
-            f"{r.get('deliveries/ceiling', math.nan):.2f} x",
-            r.get("deliveries/ceiling", 0) >= 0.6,
-        ),
-        ("about 5 x FastAPI", f"{r.get('deliveries/fastapi', math.nan):.2f} x", r.get("deliveries/fastapi", 0) >= 5),
-        ("about 8 x Flask", f"{r.get('deliveries/flask', math.nan):.2f} x", r.get("deliveries/flask", 0) >= 8),
+        ("durable intake >= 0.6 x ceiling", *at_least("deliveries/ceiling", 0.6)),
+        ("about 5 x FastAPI", *at_least("deliveries/fastapi", 5)),
+        ("about 8 x Flask", *at_least("deliveries/flask", 8)),
         ("p99 < 10 ms", f"{p99:.2f} ms", p99 < 10),
-        ("CRC >= 0.8 x ceiling", f"{r.get('crc/ceiling', math.nan):.2f} x", r.get("crc/ceiling", 0) >= 0.8),
+        ("CRC >= 0.8 x ceiling", *at_least("crc/ceiling", 0.8)),
         (
             "every acknowledged delivery stored",
             "ok" if default["store_check"]["ok"] else "FAILED",
@@ -100,6 +109,15 @@ def verdicts(results: list[dict[str, Any]], soak: dict[str, Any] | None) -> list
     else:
         out.append(("memory flat over 5 minutes", "not measured (run with --soak 300)", None))
     return out
+
+
+def interference(results: list[dict[str, Any]], threshold: float = 0.10) -> list[str]:
+    """Warnings for targets whose core was busy with other processes during their run (the figures suffer)."""
+    return [
+        f"{result['name']}: other processes took {load:.0%} of the server's core during its run"
+        for result in results
+        if (load := result["deliveries"].get("other_load_on_server_core", 0.0)) > threshold
+    ]
 
 
 def plot(results: list[dict[str, Any]], soak: dict[str, Any] | None, path: Path, title: str) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["ROOT", "Running", "Target", "reference_targets", "running", "xhooks_target"]
+__all__ = ["ROOT", "Running", "Target", "core_busy_seconds", "reference_targets", "running", "xhooks_target"]
 
 ROOT = Path(__file__).resolve().parents[1]
 _UVICORN = ["--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
@@ -147,11 +147,36 @@ class Running:
     peak_hwm_kb: int = 0
     """The largest sum of VmHWM (each process's own peak RSS) over the server's process tree."""
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's whole process tree (live processes only)."""
+        return sum(_cpu_seconds(pid) for proc in self.procs for pid in _tree(proc.pid))
+
     def sample(self) -> None:
         pids = [pid for proc in self.procs for pid in _tree(proc.pid)]
         rss = sum(_status_kb(pid, "VmRSS") for pid in pids)
         self.peak_hwm_kb = max(self.peak_hwm_kb, sum(_status_kb(pid, "VmHWM") for pid in pids))
         self.rss_samples.append((time.monotonic() - self.started, rss))
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` (all its threads), in seconds."""
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+    return 0.0
+
+
+def core_busy_seconds(cpu: int) -> float:
+    """Time CPU `cpu` spent running processes (user, system) or stolen by the hypervisor since boot, from
+    /proc/stat; interrupt handling (the loopback network's softirqs) is left out."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith(f"cpu{cpu} "):
+            user, nice, system, _idle, _iowait, _irq, _softirq, steal = (int(v) for v in line.split()[1:9])
+            return (user + nice + system + steal) / _TICK
+    return 0.0
 
 
 def _pin(cpu: int | None) -> None:
