@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import os
 import subprocess
@@ -14,7 +17,7 @@ import pytest
 from xhooks._types import Receive, Scope, Send
 from xhooks.client.doctor import Report, Status, check_url, diagnose
 from xhooks.errors import XhooksError
-from xhooks.protocol import crc_response, crc_token_from_query, verify
+from xhooks.protocol import crc_response, crc_token_from_query, signature, verify
 
 from ..support import free_port, serve_app, spawn, xhooks_cmd
 
@@ -31,10 +34,12 @@ def right(token: str) -> Answer:
 
 
 class Consumer:
-    """A tiny ASGI consumer: `crc(token)` answers the GET; POSTs are verified with SECRET unless `lax`."""
+    """A tiny ASGI consumer: `crc(token)` answers the GET; POSTs are verified with SECRET unless `lax`, and a
+    verified POST gets `post` (default 200)."""
 
-    def __init__(self, crc: Callable[[str], Answer] | None = right, delay: float = 0.0, lax: bool = False) -> None:
-        self.crc, self.delay, self.lax = crc, delay, lax
+    def __init__(self, crc: Callable[[str], Answer] | None = right, delay: float = 0.0, lax: bool = False,
+                 post: Answer = (200, [], b"")) -> None:
+        self.crc, self.delay, self.lax, self.post = crc, delay, lax, post
         self.posts: list[bytes] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -47,16 +52,16 @@ class Consumer:
             if not message.get("more_body"):
                 break
         headers = dict(scope["headers"])
-        signature = headers.get(b"x-twitter-webhooks-signature", b"").decode() or None
+        signed = headers.get(b"x-twitter-webhooks-signature", b"").decode() or None
         if scope["method"] == "GET" and self.crc is not None:
             await asyncio.sleep(self.delay)
-            token = crc_token_from_query(scope["query_string"], signature, [SECRET])  # the doctor signs like X
+            token = crc_token_from_query(scope["query_string"], signed, [SECRET])  # the doctor signs like X
             status, extra, content = self.crc(token)
         elif scope["method"] == "POST":
             try:
                 if not self.lax:
-                    verify(body, signature, [SECRET])
-                status, extra, content = 200, [], b""
+                    verify(body, signed, [SECRET])
+                status, extra, content = self.post
                 self.posts.append(body)
             except XhooksError:
                 status, extra, content = 403, [], b""
@@ -106,6 +111,55 @@ def test_missing_sha256_prefix_is_named() -> None:
     consumer = Consumer(lambda token: (200, JSON, json.dumps(
         {"response_token": crc_response(token, SECRET)["response_token"].removeprefix("sha256=")}).encode()))
     assert "prepend 'sha256='" in failed(run(consumer))["crc response_token"]
+
+
+def token_made(make: Callable[[str], str]) -> Consumer:
+    return Consumer(lambda token: (200, JSON, json.dumps({"response_token": make(token)}).encode()))
+
+
+def _digest(token: str) -> bytes:
+    return hmac.new(SECRET.encode(), token.encode(), hashlib.sha256).digest()
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        pytest.param(lambda token: "sha256=" + _digest(token).hex(), "base64-encode", id="hex"),
+        pytest.param(lambda token: signature(SECRET.encode(), token), "swapped", id="key-message-swapped"),
+        pytest.param(lambda token: "sha256=" + base64.b64encode(hashlib.sha256(token.encode()).digest()).decode(),
+                     "HMAC-SHA256", id="plain-sha256"),
+    ],
+)
+def test_common_signing_mistakes_are_named(make: Callable[[str], str], words: str) -> None:
+    assert words in failed(run(token_made(make)))["crc response_token"]
+
+
+def test_json_without_a_response_token_fails() -> None:
+    consumer = Consumer(lambda token: (200, JSON, b'{"token": "x"}'))
+    assert "response_token" in failed(run(consumer))["crc json"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "words"),
+    [
+        pytest.param((401, [], b""), Status.FAIL, "another secret", id="refused-401"),
+        pytest.param((500, [], b""), Status.FAIL, "acknowledge", id="error-500"),
+        pytest.param((202, [], b""), Status.WARN, "acknowledge", id="accepted-202"),
+    ],
+)
+def test_signed_post_answers(answer: Answer, status: Status, words: str) -> None:
+    check = run(Consumer(post=answer)).check("post status 200")
+    assert check.status is status and words in (check.fix or "")
+
+
+def test_redirected_post_is_fatal() -> None:
+    report = run(Consumer(post=(307, [(b"location", b"https://example.com/other")], b"")))
+    assert "https://example.com/other" in failed(report)["post no redirect"]
+
+
+def test_an_unusable_url_stops_before_any_request() -> None:
+    report = asyncio.run(diagnose("not a url", SECRET))
+    assert [c.name for c in report.checks] == ["url"] and not report.ok
 
 
 def test_text_plain_answer_fails_content_type() -> None:
