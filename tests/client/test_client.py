@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 
 from tests.emulator.conftest import Running
 from tests.support import free_port
-from xhooks.client import ActivityFilter, Credentials, RetryPolicy, XClient
+from xhooks.client import ActivityFilter, AsyncXClient, Credentials, RetryPolicy, XClient
 from xhooks.client.errors import (
     CrcValidationFailed,
     DuplicateSubscriptionFailed,
@@ -238,3 +239,12 @@ def test_nothing_listening_is_a_transport_error(kind: str) -> None:
         client.list_webhooks()
     client.close()
 
+
+
+def test_async_client_is_an_async_context_manager(running: Running, hook_url: str) -> None:
+    async def session() -> list[str]:
+        async with AsyncXClient(credentials(running), base_url=running.url) as x:
+            hook = await x.create_webhook(hook_url)
+            return [h.id for h in (await x.list_webhooks()).items if h.id == hook.id]
+
+    assert len(asyncio.run(session())) == 1

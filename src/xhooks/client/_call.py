@@ -57,10 +57,6 @@ class Auth(enum.Enum):
     """User context when configured, else the Bearer token (X Activity subscriptions to public events)."""
 
 
-def _unchanged(body: Any) -> Any:
-    return body
-
-
 @dataclass(frozen=True)
 class Call(Generic[T]):
     """One request to X, described without doing it, and how to read its answer."""
@@ -68,7 +64,7 @@ class Call(Generic[T]):
     method: str
     path: str
     result: type[T]
-    shape: Callable[[Any], Any] = _unchanged
+    shape: Callable[[Any], Any]
     """Maps the decoded body ({} when empty) to the fields of `result`."""
     auth: Auth = Auth.APP
     params: Mapping[str, str] = field(default_factory=dict)
