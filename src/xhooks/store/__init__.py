@@ -2,10 +2,12 @@
 
 from xhooks.store.base import (
     ClaimedEvent,
+    CrcRecord,
     Delivery,
     EventQuery,
     EventStatus,
     Intake,
+    Span,
     Stats,
     Store,
     StoredDelivery,
@@ -16,10 +18,12 @@ from xhooks.store.registry import STORE_ENGINES, open_store
 __all__ = [
     "STORE_ENGINES",
     "ClaimedEvent",
+    "CrcRecord",
     "Delivery",
     "EventQuery",
     "EventStatus",
     "Intake",
+    "Span",
     "Stats",
     "Store",
     "StoredDelivery",

@@ -102,3 +102,19 @@ REDISPATCH = """
     UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
     WHERE status != 'claimed'
 """
+
+# Added without a version bump: new tables only, created on every start if missing (`IF NOT EXISTS`).
+HEALTH_STATEMENTS = (
+    """CREATE TABLE IF NOT EXISTS crc_log (
+        app TEXT NOT NULL, at REAL NOT NULL, latency REAL NOT NULL, status INTEGER NOT NULL, outcome TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS crc_log_at ON crc_log (at)",
+    """CREATE TABLE IF NOT EXISTS spans (
+        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, start REAL NOT NULL, "end" REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS spans_kind ON spans (kind, start)",
+)
+INSERT_CRC = "INSERT INTO crc_log (app, at, latency, status, outcome) VALUES (?, ?, ?, ?, ?)"
+NEWEST_SPAN = 'SELECT id, start, "end" FROM spans WHERE kind = ? ORDER BY start DESC, id DESC LIMIT 1'
+GROW_SPAN = 'UPDATE spans SET start = min(start, ?), "end" = max("end", ?) WHERE id = ?'
+INSERT_SPAN = 'INSERT INTO spans (kind, start, "end") VALUES (?, ?, ?)'

@@ -17,11 +17,13 @@ from xhooks._types import Headers
 from xhooks.protocol.envelope import EventRef, Shape
 
 __all__ = [
+    "CrcRecord",
     "Delivery",
     "EventQuery",
     "ClaimedEvent",
     "EventStatus",
     "Intake",
+    "Span",
     "Stats",
     "Store",
     "StoredDelivery",
@@ -117,6 +119,26 @@ class Stats(msgspec.Struct, frozen=True):
     rejections: dict[str, int]
 
 
+class CrcRecord(msgspec.Struct, frozen=True):
+    """One CRC request the receiver handled: when, how long answering took, the status and what it answered."""
+
+    app: str
+    at: float
+    latency: float
+    status: int
+    outcome: str
+    """`answered`, or why it was refused (`InvalidCrcToken`, `SignatureMismatch`, …)."""
+
+
+class Span(msgspec.Struct, frozen=True):
+    """A stretch of time during which something held: the receiver was up (`up`), deliveries were refused
+    (`rejected`), a window was recovered by replay (`recovered:<webhook_id>`), an alert fired (`alert:<name>`)."""
+
+    kind: str
+    start: float
+    end: float
+
+
 class Store(ABC):
     """A durable record of deliveries and events. Engines are chosen by URL (`xhooks.store.open_store`)."""
 
@@ -139,6 +161,29 @@ class Store(ABC):
     @abstractmethod
     async def check_writable(self, at: float) -> bool:
         """Commit a heartbeat; True when the store accepted the write."""
+
+    # -- health: what the watcher reads (CRC log, heartbeat and other spans) -----------------------------
+
+    @abstractmethod
+    async def record_crc(self, crc: CrcRecord) -> None:
+        """Log a CRC request the receiver answered or refused. May return before the commit."""
+
+    @abstractmethod
+    async def mark(self, kind: str, start: float, end: float, max_gap: float) -> None:
+        """Record that `kind` held from `start` to `end`; return once committed. Raises `StoreError`.
+
+        The newest span of `kind` (greatest `start`) absorbs the stretch when they overlap or lie at most
+        `max_gap` seconds apart (the span grows to cover both); otherwise a new span begins. A heartbeat is
+        `mark("up", now, now, max_gap)`: beats closer than `max_gap` make one span, and a gap is downtime.
+        """
+
+    @abstractmethod
+    def spans(self, kind: str, since: float) -> Sequence[Span]:
+        """The spans of `kind` that end at or after `since`, oldest first."""
+
+    @abstractmethod
+    def crcs(self, since: float, limit: int = 100) -> Sequence[CrcRecord]:
+        """The CRC requests handled at or after `since`, newest first."""
 
     # -- dispatch: claims with leases -------------------------------------------------------------------
 

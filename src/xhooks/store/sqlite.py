@@ -33,9 +33,11 @@ from xhooks.errors import SchemaMismatch, StoreError
 from xhooks.store import _sqlite_schema as sql
 from xhooks.store.base import (
     ClaimedEvent,
+    CrcRecord,
     Delivery,
     EventQuery,
     Intake,
+    Span,
     Stats,
     Store,
     StoredDelivery,
@@ -181,6 +183,8 @@ class SQLiteStore(Store):
                     f"{self.path} has schema version {row[0]}, this xhooks knows {sql.SCHEMA_VERSION};"
                     " run `xhooks db upgrade` or use the matching xhooks version"
                 )
+            for statement in sql.HEALTH_STATEMENTS:
+                conn.execute(statement)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot prepare {self.path}: {exc}") from exc
 
@@ -229,6 +233,20 @@ class SQLiteStore(Store):
         except StoreError:
             return False
         return True
+
+    async def record_crc(self, crc: CrcRecord) -> None:
+        row = (crc.app, crc.at, crc.latency, crc.status, crc.outcome)
+        self._submit(lambda cur: cur.execute(sql.INSERT_CRC, row), wait=False)
+
+    async def mark(self, kind: str, start: float, end: float, max_gap: float) -> None:
+        def apply(cur: sqlite3.Cursor) -> None:
+            newest = cur.execute(sql.NEWEST_SPAN, (kind,)).fetchone()
+            if newest is not None and start <= newest[2] + max_gap and end >= newest[1] - max_gap:
+                cur.execute(sql.GROW_SPAN, (start, end, newest[0]))
+            else:
+                cur.execute(sql.INSERT_SPAN, (kind, start, end))
+
+        await self._write(apply)
 
     async def claim(self, worker: str, limit: int, lease: float, now: float) -> Sequence[ClaimedEvent]:
         def apply(cur: sqlite3.Cursor) -> list[ClaimedEvent]:
@@ -375,6 +393,19 @@ class SQLiteStore(Store):
             (event_id, event_id),
         )
         return [(int(row[0]), float(row[1])) for row in rows]
+
+    def spans(self, kind: str, since: float) -> Sequence[Span]:
+        rows = self._query(
+            'SELECT start, "end" FROM spans WHERE kind = ? AND "end" >= ? ORDER BY start, id', (kind, since)
+        )
+        return [Span(kind, float(start), float(end)) for start, end in rows]
+
+    def crcs(self, since: float, limit: int = 100) -> Sequence[CrcRecord]:
+        rows = self._query(
+            "SELECT app, at, latency, status, outcome FROM crc_log WHERE at >= ? ORDER BY at DESC, rowid DESC LIMIT ?",
+            (since, limit),
+        )
+        return [CrcRecord(*row) for row in rows]
 
     def stats(self) -> Stats:
         conn = self._read()
