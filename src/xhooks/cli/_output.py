@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,7 +68,7 @@ def emit(result: msgspec.Struct, as_json: bool) -> None:
     if as_json:
         typer.echo(msgspec.json.encode(result).decode())
         return
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 240)  # no wrapping when piped
     console.print(_table(result))
     extra = {k: v for k, v in msgspec.structs.asdict(result).items() if k not in _HIDDEN and v is not None}
     if "items" in msgspec.structs.asdict(result) and extra:
