@@ -14,6 +14,11 @@ cannot commit answers 503, so X retries; nothing is acknowledged that is not sto
 | POST path, verified (any JSON or none) | 200 after commit; 503 if the store cannot commit |
 | other method on path / unknown path | 405 / 404 |
 | GET health_path | 200 `{"store":"writable"}` or 503 |
+| GET metrics_path | Prometheus text (`xhooks.metrics`) |
+
+For the watcher (`xhooks.watch`), the receiver logs every CRC it handles (time, latency, outcome), beats a
+heartbeat into the store every `heartbeat` seconds while it runs (span `up`), and marks each POST whose
+signature does not match (span `rejected`): the gaps and stretches there are what recovery replays.
 
 Slow clients are bounded by the server, not here: `xhooks serve` closes a connection whose request (headers
 and body) is not complete within its request deadline (see `server.py`), and the receiver then sees a
@@ -22,6 +27,8 @@ disconnect and stores nothing. An `asyncio.timeout` per request would cost a qua
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -29,18 +36,21 @@ from typing import Any
 import msgspec
 
 from xhooks._types import Receive, Scope, Send
-from xhooks.errors import ConfigError, StoreError, VerificationError
+from xhooks.errors import ConfigError, SignatureMismatch, StoreError, VerificationError
+from xhooks.metrics import CONTENT_TYPE, Metrics
 from xhooks.protocol.crc import crc_response, crc_token_from_query
 from xhooks.protocol.envelope import parse_envelope
 from xhooks.protocol.signature import verify
 from xhooks.receiver.config import DEFAULT_MAX_BODY, AppConfig
-from xhooks.store.base import Delivery, Store
+from xhooks.store.base import CrcRecord, Delivery, Store
 
 __all__ = ["Receiver"]
 
 SIGNATURE_HEADER = b"x-twitter-webhooks-signature"
 _JSON = [(b"content-type", b"application/json")]
 _encode = msgspec.json.encode
+REJECTED_GAP = 600.0
+"""Refused POSTs less than this many seconds apart belong to one `rejected` span."""
 
 
 class _BodyTooLarge(Exception):
@@ -72,20 +82,29 @@ class Receiver:
         max_body: int = DEFAULT_MAX_BODY,
         health_path: str = "/healthz",
         clock: Callable[[], float] = time.time,
+        metrics: Metrics | None = None,
+        metrics_path: str = "/metrics",
+        heartbeat: float | None = 10.0,
     ) -> None:
         if not apps:
             raise ConfigError("the receiver needs at least one app (a path and its consumer secret)")
         self.routes = {app.path: app for app in apps}
         if len(self.routes) != len(apps):
             raise ConfigError("two apps share one path; give each X app its own --path")
-        if health_path in self.routes:
-            raise ConfigError(f"{health_path} is the health endpoint; choose another webhook path")
+        for reserved in (health_path, metrics_path):
+            if reserved in self.routes:
+                raise ConfigError(f"{reserved} is served by xhooks itself; choose another webhook path")
         if max_body <= 0:
             raise ConfigError("max_body must be a positive number of bytes")
         self.store = store
         self.max_body = max_body
         self.health_path = health_path
         self.clock = clock
+        self.metrics = metrics or Metrics()
+        self.metrics_path = metrics_path
+        self.heartbeat = heartbeat
+        """Seconds between heartbeats (span `up` in the store) while the lifespan runs; None: no heartbeat."""
+        self._beating: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -99,6 +118,8 @@ class Receiver:
         if app is None:
             if path == self.health_path and method in ("GET", "HEAD"):
                 await self._health(send)
+            elif path == self.metrics_path and method == "GET":
+                await _send(send, 200, self.metrics.render(), [(b"content-type", CONTENT_TYPE.encode())])
             else:
                 await _respond(send, 404, {"error": f"no webhook at {path}"})
         elif method == "POST":
@@ -111,26 +132,34 @@ class Receiver:
     # -- CRC -------------------------------------------------------------------------------------------
 
     async def _crc(self, app: AppConfig, scope: Scope, send: Send) -> None:
+        started, at = time.perf_counter(), self.clock()
         header = _header(scope, SIGNATURE_HEADER)
         try:
             token = crc_token_from_query(scope["query_string"], header, app.consumer_secrets)
         except VerificationError as exc:
-            await self.store.record_rejection(app.name, f"crc:{type(exc).__name__}", self.clock())
-            await _respond(send, exc.status_hint, {"error": str(exc)})
-            return
-        await _respond(send, 200, crc_response(token, app.consumer_secrets[0]))
+            status, outcome = exc.status_hint, type(exc).__name__
+            await self.store.record_rejection(app.name, f"crc:{outcome}", at)
+            await _respond(send, status, {"error": str(exc)})
+        else:
+            status, outcome = 200, "answered"
+            await _respond(send, status, crc_response(token, app.consumer_secrets[0]))
+        latency = time.perf_counter() - started
+        self.metrics.crc(outcome, latency, at)
+        await self.store.record_crc(CrcRecord(app.name, at, latency, status, outcome))
 
     # -- deliveries ------------------------------------------------------------------------------------
 
     async def _delivery(self, app: AppConfig, scope: Scope, receive: Receive, send: Send) -> None:
-        received_at = self.clock()
+        started, received_at = time.perf_counter(), self.clock()
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            self.metrics.delivery("too_large")
             await _respond(send, 413, {"error": f"body over {self.max_body} bytes"}, close=True)
             return
         try:
             body = await self._read_body(receive)
         except _BodyTooLarge:
+            self.metrics.delivery("too_large")
             await _respond(send, 413, {"error": f"body over {self.max_body} bytes"}, close=True)
             return
         except _Disconnected:
@@ -138,19 +167,31 @@ class Receiver:
         try:
             secret_index = verify(body, _header(scope, SIGNATURE_HEADER), app.consumer_secrets)
         except VerificationError as exc:
-            await self.store.record_rejection(app.name, type(exc).__name__, received_at)
+            await self._refused(app, exc, received_at)
             await _respond(send, exc.status_hint, {"error": str(exc)})
             return
         envelope = parse_envelope(body)
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
         delivery = Delivery(app.name, received_at, headers, body, secret_index, envelope.shape, envelope.events)
         try:
-            await self.store.record(delivery)
+            intake = await self.store.record(delivery)
         except StoreError:
+            self.metrics.delivery("store_error")
             await _respond(send, 503, {"error": "the store cannot commit; X will retry"}, [(b"retry-after", b"1")])
             return
+        self.metrics.stored(envelope.events, intake.duplicates, time.perf_counter() - started)
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
+
+    async def _refused(self, app: AppConfig, exc: VerificationError, at: float) -> None:
+        """Count a POST that failed verification; a mismatch (X signing with another secret) is also marked."""
+        reason = type(exc).__name__
+        self.metrics.signature_failures.inc()
+        self.metrics.delivery("signature_mismatch" if isinstance(exc, SignatureMismatch) else "signature_missing")
+        await self.store.record_rejection(app.name, reason, at)
+        if isinstance(exc, SignatureMismatch):
+            with contextlib.suppress(StoreError):
+                await self.store.mark("rejected", at, at, REJECTED_GAP)
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -184,11 +225,26 @@ class Receiver:
                 except StoreError as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                if self.heartbeat is not None:
+                    self._beating = asyncio.get_running_loop().create_task(self._beat(self.heartbeat))
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self._beating is not None:
+                    self._beating.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await self._beating
+                    self._beating = None
                 await self.store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def _beat(self, interval: float) -> None:
+        """Mark the receiver `up` now and every `interval` seconds; a failed write leaves a gap, which is the point."""
+        while True:
+            now = self.clock()
+            with contextlib.suppress(StoreError):
+                await self.store.mark("up", now, now, 3 * interval)
+            await asyncio.sleep(interval)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -201,11 +257,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
 async def _respond(
     send: Send, status: int, payload: Any, extra: list[tuple[bytes, bytes]] | None = None, close: bool = False
 ) -> None:
-    body = _encode(payload)
-    headers = [*_JSON, (b"content-length", str(len(body)).encode())]
-    if extra:
-        headers += extra
+    headers = [*_JSON, *(extra or [])]
     if close:
         headers.append((b"connection", b"close"))
+    await _send(send, status, _encode(payload), headers)
+
+
+async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,148 @@
+"""`/metrics`: scraped over real HTTP, parsed with prometheus_client's own parser; each metric moves with its cause."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.receiver.conftest import SECRET
+from tests.support import serve_app
+from xhooks.errors import ConfigError
+from xhooks.metrics import Metrics
+from xhooks.protocol import parse_envelope, signature
+from xhooks.receiver import AppConfig, Receiver
+from xhooks.store.sqlite import SQLiteStore
+
+TOKEN = "dGhpcy1pcy1hLWNyYy10b2tlbi1mcm9tLXg"
+TWEET = b'{"for_user_id":"1","tweet_create_events":[{"id_str":"10","text":"hi"}]}'
+FAVORITE = b'{"for_user_id":"1","favorite_events":[{"id":"f1","favorited_status":{"id_str":"10"}}]}'
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def scrape(url: str) -> Samples:
+    response = httpx.get(url + "/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
+@pytest.fixture
+def metrics() -> Metrics:
+    return Metrics()
+
+
+@pytest.fixture
+def url(tmp_path: Path, metrics: Metrics) -> Iterator[str]:
+    receiver = Receiver(
+        SQLiteStore(tmp_path / "metrics.db"), [AppConfig((SECRET,))], max_body=4096, metrics=metrics, clock=lambda: 5e8
+    )
+    with serve_app(receiver) as base:
+        yield base
+
+
+def _post(url: str, body: bytes, secret: str | None = SECRET) -> int:
+    headers = {"x-twitter-webhooks-signature": signature(body, secret)} if secret else {}
+    return httpx.post(url + "/webhook", content=body, headers=headers).status_code
+
+
+def test_a_stored_delivery_counts_its_result_events_and_intake_latency(url: str) -> None:
+    before = scrape(url)
+    assert _post(url, TWEET) == 200
+    assert _post(url, FAVORITE) == 200
+    after = scrape(url)
+    assert moved(before, after, "xhooks_deliveries_total", result="stored") == 2
+    assert moved(before, after, "xhooks_events_total", type="tweet_create_events") == 1
+    assert moved(before, after, "xhooks_events_total", type="favorite_events") == 1
+    assert moved(before, after, "xhooks_intake_latency_seconds_count") == 2
+    assert value(after, "xhooks_intake_latency_seconds_sum") > 0
+    assert moved(before, after, "xhooks_duplicates_total") == 0
+
+
+def test_a_delivery_seen_again_counts_as_duplicate(url: str) -> None:
+    assert _post(url, TWEET) == 200
+    before = scrape(url)
+    assert _post(url, TWEET) == 200
+    after = scrape(url)
+    assert moved(before, after, "xhooks_duplicates_total") == 1
+    assert moved(before, after, "xhooks_deliveries_total", result="duplicate") == 1
+    assert moved(before, after, "xhooks_deliveries_total", result="stored") == 0
+
+
+@pytest.mark.parametrize(
+    ("secret", "result"),
+    [pytest.param("another-apps-secret", "signature_mismatch", id="mismatch"), pytest.param(None, "signature_missing")],
+)
+def test_a_refused_signature_counts_as_failure(url: str, secret: str | None, result: str) -> None:
+    before = scrape(url)
+    assert _post(url, TWEET, secret) in (401, 403)
+    after = scrape(url)
+    assert moved(before, after, "xhooks_signature_failures_total") == 1
+    assert moved(before, after, "xhooks_deliveries_total", result=result) == 1
+    assert moved(before, after, "xhooks_events_total", type="tweet_create_events") == 0
+
+
+def test_a_body_over_the_limit_counts_as_too_large(url: str) -> None:
+    before = scrape(url)
+    assert _post(url, b"x" * 5000) == 413
+    assert moved(before, scrape(url), "xhooks_deliveries_total", result="too_large") == 1
+
+
+def test_an_answered_crc_counts_its_latency_and_time_of_success(url: str) -> None:
+    before = scrape(url)
+    assert value(before, "xhooks_last_crc_success_timestamp_seconds") == 0
+    assert httpx.get(url + "/webhook", params={"crc_token": TOKEN}).status_code == 200
+    assert httpx.get(url + "/webhook", params={"crc_token": "not a token"}).status_code == 400
+    after = scrape(url)
+    assert moved(before, after, "xhooks_crc_requests_total", result="answered") == 1
+    assert moved(before, after, "xhooks_crc_requests_total", result="InvalidCrcToken") == 1
+    assert moved(before, after, "xhooks_crc_latency_seconds_count") == 1
+    assert value(after, "xhooks_last_crc_success_timestamp_seconds") == 5e8
+
+
+def test_dispatch_and_watch_metrics_move_through_the_shared_instance(url: str, metrics: Metrics) -> None:
+    before = scrape(url)
+    metrics.handler_started(lag=2.5)
+    metrics.handler_failed(retrying=True)
+    metrics.handler_failed(retrying=False)
+    metrics.webhook_valid.labels("77").set(1)
+    metrics.replay_jobs.labels("running").set(1)
+    after = scrape(url)
+    assert moved(before, after, "xhooks_dispatch_lag_seconds_sum") == 2.5
+    assert moved(before, after, "xhooks_handler_failures_total") == 2
+    assert moved(before, after, "xhooks_handler_retries_total") == 1
+    assert moved(before, after, "xhooks_dead_letters") == 1
+    assert value(after, "xhooks_webhook_valid", webhook_id="77") == 1
+    assert value(after, "xhooks_replay_jobs", state="running") == 1
+
+
+def test_stored_counts_a_mixed_delivery_as_stored() -> None:
+    metrics = Metrics()
+    events = parse_envelope(b'{"for_user_id":"1","tweet_create_events":[{"id_str":"1"},{"id_str":"2"}]}').events
+    metrics.stored(events, duplicates=1, seconds=0.001)
+    metrics.stored(events, duplicates=2, seconds=0.001)
+    text = metrics.render().decode()
+    assert 'xhooks_deliveries_total{result="stored"} 1.0' in text
+    assert 'xhooks_deliveries_total{result="duplicate"} 1.0' in text
+    assert 'xhooks_events_total{type="tweet_create_events"} 4.0' in text
+
+
+def test_metrics_path_cannot_be_a_webhook_path(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="/metrics"):
+        Receiver(SQLiteStore(tmp_path / "x.db"), [AppConfig((SECRET,), path="/metrics")])
