@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres_support import fresh_schema_url
 from xhooks.store import Store
 from xhooks.store.sqlite import SQLiteStore
 
@@ -20,7 +21,13 @@ def _sqlite(tmp_path: Path) -> Store:
     return SQLiteStore(tmp_path / "contract.db")
 
 
-ENGINES = [pytest.param(_sqlite, id="sqlite")]
+def _postgres(tmp_path: Path) -> Store:
+    from xhooks.store.postgres import PostgresStore
+
+    return PostgresStore(fresh_schema_url(tmp_path.name))
+
+
+ENGINES = [pytest.param(_sqlite, id="sqlite"), pytest.param(_postgres, id="postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(params=ENGINES)

@@ -7,9 +7,12 @@ seen again for the same app becomes a duplicate sighting, never a second event.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import msgspec
 
@@ -29,6 +32,10 @@ __all__ = [
     "StoredDelivery",
     "StoredEvent",
 ]
+
+
+POLL_INTERVAL = 0.05
+"""Seconds an idle worker sleeps between claims on an engine without notifications (`Store.wait_for_events`)."""
 
 
 class EventStatus(enum.Enum):
@@ -211,6 +218,35 @@ class Store(ABC):
     @abstractmethod
     async def redispatch(self, query: EventQuery, now: float) -> int:
         """Make the events matching `query` due again (`pending`, attempts reset); return how many."""
+
+    async def wait_for_events(self, timeout: float) -> bool:
+        """Wait until new events may be due, or at most `timeout` seconds; True when woken by the store.
+
+        An idle worker calls this between empty claims. Engines that can notify (PostgreSQL: LISTEN/NOTIFY)
+        wake it within milliseconds of the commit that stored new events; the default polls, sleeping
+        `min(timeout, POLL_INTERVAL)` and returning False.
+        """
+        await asyncio.sleep(min(timeout, POLL_INTERVAL))
+        return False
+
+    def completing(self, event_id: int, worker: str, now: float) -> AbstractAsyncContextManager[Any]:
+        """A transaction that marks a claimed event handled when it commits, for a transactional handler.
+
+        The context yields the engine's connection (PostgreSQL: an `asyncpg.Connection` inside an open
+        transaction). The handler writes its own effects on it; on a clean exit the event is marked handled
+        in the same transaction and everything commits at once, so an effect kept in the same database
+        happens exactly once. If the handler raises, everything is rolled back and the error propagates. If
+        `worker` no longer holds the lease at the end, everything is rolled back and `StoreError` is raised.
+
+        ```python
+        async with store.completing(claimed.event.id, "worker-1", time.time()) as conn:
+            await conn.execute("INSERT INTO replies (tweet_id) VALUES ($1)", tweet_id)
+        ```
+
+        Raises:
+            NotImplementedError: the engine cannot share its transaction (SQLite: a single writer thread).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no transactional handlers; use the postgres engine")
 
     # -- reads -----------------------------------------------------------------------------------------
 

@@ -1,0 +1,195 @@
+"""The PostgreSQL schema and statements. Tables mirror the SQLite engine's; bodies are `bytea` of the exact bytes
+received, times are Unix seconds (`double precision`).
+
+Intake is one call of `xhooks_intake(...)` per batch: the receiver's batch travels as arrays (one per column) and
+the function inserts the deliveries, upserts the events, records duplicate sightings, rejections, CRC requests
+and the heartbeat, and notifies idle workers, all in the one statement's transaction: one round trip per batch.
+
+Locks, in the one order every intake takes them (so two receivers never deadlock):
+1. a transaction-level advisory lock per (app, for_user_id) of the batch, in key order. Intake of one user's
+   events is serialised across receivers, so event ids of a user follow commit order and a worker can never
+   claim a user's later event while an earlier one is still being inserted elsewhere;
+2. event rows, users' events in arrival order and the others sorted by (app, key) (the caller sorts them);
+3. rejection rows, sorted by (app, reason); 4. the heartbeat row.
+"""
+
+from __future__ import annotations
+
+CHANNEL = "xhooks_events"
+"""The NOTIFY channel: a commit that stored new (or newly due) events notifies it."""
+
+V1 = (
+    "CREATE TABLE meta (name text PRIMARY KEY, value text NOT NULL)",
+    """CREATE TABLE deliveries (
+        id bigserial PRIMARY KEY,
+        app text NOT NULL,
+        received_at double precision NOT NULL,
+        headers bytea NOT NULL,
+        body bytea NOT NULL,
+        secret_index integer NOT NULL,
+        shape text NOT NULL
+    )""",
+    """CREATE TABLE events (
+        id bigserial PRIMARY KEY,
+        app text NOT NULL,
+        key text NOT NULL,
+        event_type text NOT NULL,
+        for_user_id text,
+        delivery_id bigint NOT NULL,
+        idx integer NOT NULL,
+        received_at double precision NOT NULL,
+        status text NOT NULL DEFAULT 'pending',
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at double precision,
+        lease_owner text,
+        lease_until double precision,
+        last_error text,
+        handled_at double precision,
+        duplicates integer NOT NULL DEFAULT 0,
+        last_seen_at double precision NOT NULL,
+        last_delivery_id bigint NOT NULL,
+        UNIQUE (app, key)
+    )""",
+    "CREATE INDEX events_due ON events (id) WHERE status IN ('pending', 'claimed', 'retry')",
+    "CREATE INDEX events_unfinished_user ON events (app, for_user_id, id)"
+    " WHERE status IN ('pending', 'claimed', 'retry')",
+    "CREATE INDEX events_type ON events (event_type, received_at)",
+    "CREATE INDEX events_user ON events (app, for_user_id, id)",
+    """CREATE TABLE sightings (
+        event_id bigint NOT NULL,
+        delivery_id bigint NOT NULL,
+        seen_at double precision NOT NULL
+    )""",
+    "CREATE INDEX sightings_event ON sightings (event_id)",
+    "CREATE INDEX sightings_delivery ON sightings (delivery_id)",
+    """CREATE TABLE rejections (
+        app text NOT NULL, reason text NOT NULL, count bigint NOT NULL, last_at double precision NOT NULL,
+        PRIMARY KEY (app, reason)
+    )""",
+    """CREATE TABLE crc_log (
+        id bigserial PRIMARY KEY, app text NOT NULL, at double precision NOT NULL, latency double precision NOT NULL,
+        status integer NOT NULL, outcome text NOT NULL
+    )""",
+    "CREATE INDEX crc_log_at ON crc_log (at)",
+    """CREATE TABLE spans (
+        id bigserial PRIMARY KEY, kind text NOT NULL, start double precision NOT NULL, "end" double precision NOT NULL
+    )""",
+    "CREATE INDEX spans_kind ON spans (kind, start)",
+    f"""CREATE FUNCTION xhooks_intake(
+        d_app text[], d_received_at float8[], d_headers bytea[], d_body bytea[], d_secret_index int[], d_shape text[],
+        e_delivery int[], e_key text[], e_type text[], e_user text[], e_idx int[], e_round int[],
+        r_app text[], r_reason text[], r_count int[], r_at float8[],
+        c_app text[], c_at float8[], c_latency float8[], c_status int[], c_outcome text[],
+        heartbeat text
+    ) RETURNS TABLE (out_delivery_id bigint, out_duplicates integer) LANGUAGE plpgsql AS $$
+    DECLARE
+        ids bigint[];
+        seen integer;
+    BEGIN
+        PERFORM pg_advisory_xact_lock(s.k) FROM (
+            SELECT DISTINCT hashtextextended(d_app[t.o] || ' ' || t.u, 0) AS k
+            FROM unnest(e_delivery, e_user) AS t(o, u) WHERE t.u IS NOT NULL ORDER BY 1
+        ) AS s;
+        ids := ARRAY(SELECT nextval('deliveries_id_seq') FROM generate_series(1, cardinality(d_app)));
+        INSERT INTO deliveries (id, app, received_at, headers, body, secret_index, shape)
+        SELECT * FROM unnest(ids, d_app, d_received_at, d_headers, d_body, d_secret_index, d_shape);
+        -- Round r holds the r-th occurrence of each key in this batch: one upsert may not touch a row twice.
+        FOR r IN 1..coalesce((SELECT max(x) FROM unnest(e_round) AS x), 0) LOOP
+            WITH up AS (
+                INSERT INTO events AS e
+                    (app, key, event_type, for_user_id, delivery_id, idx, received_at, last_seen_at, last_delivery_id)
+                SELECT d_app[x.o], x.k, x.t, x.u, ids[x.o], x.i, d_received_at[x.o], d_received_at[x.o], ids[x.o]
+                FROM unnest(e_delivery, e_key, e_type, e_user, e_idx, e_round)
+                    WITH ORDINALITY AS x(o, k, t, u, i, rd, n)
+                WHERE x.rd = r ORDER BY x.n
+                ON CONFLICT (app, key) DO UPDATE SET duplicates = e.duplicates + 1,
+                    last_seen_at = excluded.last_seen_at, last_delivery_id = excluded.delivery_id
+                RETURNING e.id, e.duplicates, e.last_delivery_id, e.last_seen_at
+            )
+            INSERT INTO sightings (event_id, delivery_id, seen_at)
+            SELECT up.id, up.last_delivery_id, up.last_seen_at FROM up WHERE up.duplicates > 0;
+        END LOOP;
+        INSERT INTO rejections AS j (app, reason, count, last_at)
+        SELECT * FROM unnest(r_app, r_reason, r_count, r_at)
+        ON CONFLICT (app, reason) DO UPDATE SET count = j.count + excluded.count,
+            last_at = greatest(j.last_at, excluded.last_at);
+        INSERT INTO crc_log (app, at, latency, status, outcome)
+        SELECT * FROM unnest(c_app, c_at, c_latency, c_status, c_outcome);
+        IF heartbeat IS NOT NULL THEN
+            INSERT INTO meta (name, value) VALUES ('heartbeat', heartbeat)
+            ON CONFLICT (name) DO UPDATE SET value = excluded.value;
+        END IF;
+        SELECT count(*) INTO seen FROM sightings AS s WHERE s.delivery_id = ANY (ids);
+        IF cardinality(e_key) > seen THEN
+            PERFORM pg_notify('{CHANNEL}', '');
+        END IF;
+        RETURN QUERY SELECT d.id, (SELECT count(*)::integer FROM sightings AS s WHERE s.delivery_id = d.id)
+        FROM unnest(ids) AS d(id);
+    END
+    $$""",
+)
+
+HAS_META = "SELECT to_regclass('meta') IS NOT NULL"
+READ_VERSION = "SELECT value FROM meta WHERE name = 'schema_version'"
+WRITE_VERSION = """
+    INSERT INTO meta (name, value) VALUES ('schema_version', $1) ON CONFLICT (name) DO UPDATE SET value = excluded.value
+"""
+
+INTAKE = "SELECT out_delivery_id, out_duplicates FROM xhooks_intake($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+$13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+
+EVENT_COLUMNS = (
+    "id, app, key, event_type, for_user_id, delivery_id, idx, received_at, status, attempts, duplicates,"
+    " last_seen_at, last_error"
+)
+
+# Due events, oldest first: an event is never due while an older unfinished event of its app and user exists.
+# SKIP LOCKED lets workers claim side by side; a row another worker is claiming is skipped, and its user's
+# later events stay blocked behind it (they are not due while it is unfinished), so a user's order holds.
+CLAIM = f"""
+    WITH due AS (
+        SELECT e.id FROM events e
+        WHERE e.status IN ('pending', 'claimed', 'retry')
+          AND (e.status = 'pending'
+               OR (e.status = 'retry' AND e.next_attempt_at <= $1)
+               OR (e.status = 'claimed' AND e.lease_until <= $1))
+          AND (e.for_user_id IS NULL OR NOT EXISTS (
+               SELECT 1 FROM events o
+               WHERE o.app = e.app AND o.for_user_id = e.for_user_id AND o.id < e.id
+                 AND o.status IN ('pending', 'claimed', 'retry')))
+        ORDER BY e.id
+        LIMIT $2
+        FOR UPDATE OF e SKIP LOCKED
+    )
+    UPDATE events AS c SET status = 'claimed', lease_owner = $3, lease_until = $1 + $4, attempts = c.attempts + 1
+    FROM due WHERE c.id = due.id
+    RETURNING {", ".join(f"c.{name.strip()}" for name in EVENT_COLUMNS.split(","))},
+        (SELECT d.body FROM deliveries d WHERE d.id = c.delivery_id) AS body
+"""
+COMPLETE = """
+    UPDATE events SET status = 'handled', handled_at = $1, lease_owner = NULL, lease_until = NULL, last_error = NULL
+    WHERE id = $2 AND status = 'claimed' AND lease_owner = $3
+"""
+FAIL = """
+    UPDATE events SET status = $1, next_attempt_at = $2, last_error = $3, lease_owner = NULL, lease_until = NULL
+    WHERE id = $4 AND status = 'claimed' AND lease_owner = $5
+"""
+RELEASE = f"""
+    WITH released AS (
+        UPDATE events SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL
+        WHERE status = 'claimed' AND lease_owner = $1 AND id = ANY ($2::bigint[])
+        RETURNING id
+    )
+    SELECT pg_notify('{CHANNEL}', '') FROM (SELECT count(*) AS n FROM released) AS r WHERE r.n > 0
+"""
+REDISPATCH = """
+    UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+    WHERE status != 'claimed'
+"""
+NOTIFY = f"SELECT pg_notify('{CHANNEL}', '')"
+
+# Spans: one writer per kind at a time (an advisory lock on the kind), then grow the newest or start a new one.
+LOCK_SPAN_KIND = "SELECT pg_advisory_xact_lock(hashtextextended('span ' || $1, 0))"
+NEWEST_SPAN = 'SELECT id, start, "end" FROM spans WHERE kind = $1 ORDER BY start DESC, id DESC LIMIT 1'
+GROW_SPAN = 'UPDATE spans SET start = least(start, $1), "end" = greatest("end", $2) WHERE id = $3'
+INSERT_SPAN = 'INSERT INTO spans (kind, start, "end") VALUES ($1, $2, $3)'

@@ -1,0 +1,548 @@
+"""The scale-out store: PostgreSQL through asyncpg, shared by any number of receivers and workers on any hosts.
+
+Intake is group commit, as in the SQLite engine: `record` puts its delivery on a list and waits; one asyncio
+task takes everything listed (up to `max_batch`), sends it as one call of the `xhooks_intake` function (one
+round trip, one transaction; see `_postgres_schema`), and resolves the callers' futures only after COMMIT.
+While a batch commits the next one gathers, so under load many requests share one commit. Events are unique
+per (app, key) across every receiver (`ON CONFLICT`): the same event POSTed to two receivers is one event
+and one duplicate sighting, whichever commits first.
+
+Workers claim with `FOR UPDATE SKIP LOCKED` and leases; an event is not due while an older unfinished event of
+its app and user exists, so a user's events are handled in order by any number of workers. A commit that stores
+new events notifies the `xhooks_events` channel, and `wait_for_events` (LISTEN) wakes idle workers at once.
+
+`completing(...)` hands a transactional handler the connection of the transaction that marks its event handled:
+its own writes to this database commit together with that mark, or not at all.
+
+Failures: every asyncpg, socket and timeout error becomes `StoreError` (the receiver answers 503). The pool
+replaces broken connections on the next use, so the store recovers by itself once the server is back.
+
+Durability: `disk` keeps the server's `synchronous_commit` (on by default: the commit is on disk before the
+200); `process` turns it off for this store's sessions (faster; a server crash can lose the last moment of
+acknowledged deliveries, a crashed receiver loses nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import asyncpg  # type: ignore[import-untyped]
+import msgspec
+
+from xhooks.errors import StoreError
+from xhooks.store import _postgres_schema as sql
+from xhooks.store.base import (
+    POLL_INTERVAL,
+    ClaimedEvent,
+    CrcRecord,
+    Delivery,
+    EventQuery,
+    Intake,
+    Span,
+    Stats,
+    Store,
+    StoredDelivery,
+    StoredEvent,
+)
+from xhooks.store.migrations import prepare_postgres, redact
+from xhooks.store.sqlite import _where
+
+__all__ = ["FOREIGN_ERRORS", "PostgresStore"]
+
+_T = TypeVar("_T")
+_Read = Callable[[asyncpg.Connection], Awaitable[_T]]
+
+FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    OSError,
+    TimeoutError,
+)
+"""What asyncpg and the network raise; each becomes `StoreError` at the store's boundary."""
+
+_headers_encoder = msgspec.json.Encoder()
+_headers_decoder = msgspec.json.Decoder(list[tuple[str, str]])
+
+
+@contextlib.contextmanager
+def _mapped(what: str) -> Iterator[None]:
+    """Translate asyncpg and network errors into `StoreError`, keeping the cause."""
+    try:
+        yield
+    except FOREIGN_ERRORS as exc:
+        raise StoreError(f"{what}: {type(exc).__name__}: {exc}".rstrip(": ")) from exc
+
+
+def _numbered(statement: str) -> str:
+    """`?` placeholders (the shared query builder's) as PostgreSQL's `$1, $2, …`."""
+    parts = statement.split("?")
+    return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], 1)) + parts[-1]
+
+
+# -- intake batches ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Batch:
+    """What the intake task collected since its last commit: deliveries and heartbeats wait; the rest do not."""
+
+    deliveries: list[tuple[Delivery, asyncio.Future[Intake]]] = field(default_factory=list)
+    rejections: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
+    crcs: list[CrcRecord] = field(default_factory=list)
+    heartbeats: list[tuple[float, asyncio.Future[None]]] = field(default_factory=list)
+    barriers: list[asyncio.Future[None]] = field(default_factory=list)
+    """Writers outside the batch (`mark`) that must come after everything collected before them."""
+
+    def __len__(self) -> int:
+        return len(self.deliveries) + len(self.rejections) + len(self.crcs) + len(self.heartbeats) + len(self.barriers)
+
+    def writes(self) -> bool:
+        return len(self) > len(self.barriers)
+
+    def arguments(self) -> list[Any]:
+        """The 22 array arguments of `xhooks_intake`, events in the lock order the schema module describes."""
+        deliveries = [delivery for delivery, _ in self.deliveries]
+        users: list[tuple[int, str, str, str | None, int]] = []
+        others: list[tuple[int, str, str, str | None, int]] = []
+        for number, delivery in enumerate(deliveries, 1):
+            for event in delivery.events:
+                row = (number, event.key, event.event_type, event.for_user_id, event.index)
+                (others if event.for_user_id is None else users).append(row)
+        others.sort(key=lambda row: (deliveries[row[0] - 1].app, row[1]))
+        events = users + others
+        occurrences: dict[tuple[str, str], int] = {}
+        rounds = []
+        for number, key, *_ in events:
+            scoped = (deliveries[number - 1].app, key)
+            occurrences[scoped] = occurrences.get(scoped, 0) + 1
+            rounds.append(occurrences[scoped])
+        rejections = sorted(self.rejections.items())
+        heartbeat = repr(max(at for at, _ in self.heartbeats)) if self.heartbeats else None
+        return [
+            [d.app for d in deliveries],
+            [d.received_at for d in deliveries],
+            [_headers_encoder.encode(d.headers) for d in deliveries],
+            [d.body for d in deliveries],
+            [d.secret_index for d in deliveries],
+            [d.shape.value for d in deliveries],
+            *([list(column) for column in zip(*events, strict=True)] if events else [[], [], [], [], []]),
+            rounds,
+            [app for (app, _), _ in rejections],
+            [reason for (_, reason), _ in rejections],
+            [count for _, (count, _) in rejections],
+            [at for _, (_, at) in rejections],
+            [crc.app for crc in self.crcs],
+            [crc.at for crc in self.crcs],
+            [crc.latency for crc in self.crcs],
+            [crc.status for crc in self.crcs],
+            [crc.outcome for crc in self.crcs],
+            heartbeat,
+        ]
+
+    def resolve(self, rows: Sequence[asyncpg.Record]) -> None:
+        for (delivery, future), (delivery_id, duplicates) in zip(self.deliveries, rows, strict=True):
+            if not future.done():
+                future.set_result(Intake(delivery_id, len(delivery.events) - duplicates, duplicates))
+        for done in [future for _, future in self.heartbeats] + self.barriers:
+            if not done.done():
+                done.set_result(None)
+
+    def fail(self, error: StoreError) -> None:
+        for future in [future for _, future in self.deliveries] + [future for _, future in self.heartbeats]:
+            if not future.done():
+                future.set_exception(error)
+        for barrier in self.barriers:
+            if not barrier.done():
+                barrier.set_result(None)
+
+
+# -- synchronous reads ---------------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Runs the contract's synchronous reads on a private event loop thread with its own connection.
+
+    They are called by tools, and by code that already runs an event loop (where waiting on the store's own
+    pool would block the loop that drives it), so they get a loop and a connection of their own.
+    """
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._guard = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._conn: asyncpg.Connection | None = None
+
+    def run(self, read: _Read[_T]) -> _T:
+        with self._guard:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(target=self._loop.run_forever, name="xhooks-pg-reader", daemon=True)
+                self._thread.start()
+            loop = self._loop
+        with _mapped(f"cannot read {redact(self.url)}"):
+            return asyncio.run_coroutine_threadsafe(self._read(read), loop).result()
+
+    async def _read(self, read: _Read[_T]) -> _T:
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await asyncpg.connect(self.url, timeout=self.timeout, command_timeout=self.timeout)
+        return await read(self._conn)
+
+    def close(self) -> None:
+        with self._guard:
+            loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
+        if loop is None or thread is None:
+            return
+        with contextlib.suppress(*FOREIGN_ERRORS):
+            asyncio.run_coroutine_threadsafe(self._disconnect(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+
+    async def _disconnect(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close(timeout=self.timeout)
+
+
+class PostgresStore(Store):
+    """The PostgreSQL store. `url` is a libpq-style URL; its query parameters other than libpq's own are session
+    settings (`?search_path=xhooks` keeps the tables in a schema of their own).
+
+    ```python
+    store = PostgresStore("postgresql://xhooks@db.internal/xhooks")
+    await store.start()                       # creates the schema on an empty database, else checks it
+    intake = await store.record(delivery)     # returns after the COMMIT holding it
+    ```
+
+    Raises (from `start`):
+        StoreError: the server cannot be reached.
+        SchemaMismatch: the database holds another schema version; the message says what to run.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        durability: str = "disk",
+        max_batch: int = 256,
+        pool_size: int = 8,
+        timeout: float = 10.0,
+    ) -> None:
+        self.url = url
+        self.durability = durability
+        self.max_batch = max_batch
+        self.pool_size = pool_size
+        self.timeout = timeout
+        self._where = redact(url)
+        self._pool: asyncpg.Pool | None = None
+        self._batch = _Batch()
+        self._waiting = asyncio.Event()
+        self._intake: asyncio.Task[None] | None = None
+        self._closing = False
+        self._listener: asyncpg.Connection | None = None
+        self._notified = asyncio.Event()
+        self._reader = _Reader(url, timeout)
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self._where!r}, durability={self.durability!r})"
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._pool is not None:
+            return
+        settings = {"application_name": "xhooks"}
+        if self.durability == "process":
+            settings["synchronous_commit"] = "off"
+        with _mapped(f"cannot connect to {self._where}; is PostgreSQL running?"):
+            pool = await asyncpg.create_pool(
+                self.url,
+                min_size=1,
+                max_size=self.pool_size,
+                timeout=self.timeout,
+                command_timeout=self.timeout,
+                server_settings=settings,
+            )
+        try:
+            with _mapped(f"cannot prepare {self._where}"):
+                async with pool.acquire() as conn:
+                    await prepare_postgres(conn, self._where)
+        except BaseException:
+            await pool.close()
+            raise
+        self._pool = pool
+        self._closing = False
+        self._batch = _Batch()
+        self._intake = asyncio.create_task(self._run_intake(), name="xhooks-pg-intake")
+
+    async def close(self) -> None:
+        intake, self._intake = self._intake, None
+        if intake is not None:
+            self._closing = True
+            self._waiting.set()
+            await intake  # what was collected still commits
+        pool, self._pool = self._pool, None
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(*FOREIGN_ERRORS):
+                await listener.close(timeout=self.timeout)
+        if pool is not None:
+            with contextlib.suppress(*FOREIGN_ERRORS):
+                await asyncio.wait_for(pool.close(), self.timeout)
+        await asyncio.to_thread(self._reader.close)
+
+    def _require_pool(self) -> asyncpg.Pool:
+        if self._pool is None or self._closing:
+            raise RuntimeError("PostgresStore.start() must be awaited before writing")
+        return self._pool
+
+    @contextlib.asynccontextmanager
+    async def _connection(self, what: str) -> AsyncIterator[asyncpg.Connection]:
+        pool = self._require_pool()
+        with _mapped(f"{what} ({self._where})"):
+            async with pool.acquire(timeout=self.timeout) as conn:
+                yield conn
+
+    # -- intake (group commit) -------------------------------------------------------------------------
+
+    def _collect(self) -> _Batch:
+        self._require_pool()
+        self._waiting.set()
+        return self._batch
+
+    async def record(self, delivery: Delivery) -> Intake:
+        batch = self._collect()
+        future: asyncio.Future[Intake] = asyncio.get_running_loop().create_future()
+        batch.deliveries.append((delivery, future))
+        return await future
+
+    async def record_rejection(self, app: str, reason: str, at: float) -> None:
+        batch = self._collect()
+        count, last = batch.rejections.get((app, reason), (0, at))
+        batch.rejections[(app, reason)] = (count + 1, max(last, at))
+
+    async def record_crc(self, crc: CrcRecord) -> None:
+        self._collect().crcs.append(crc)
+
+    async def check_writable(self, at: float) -> bool:
+        batch = self._collect()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        batch.heartbeats.append((at, future))
+        try:
+            await future
+        except StoreError:
+            return False
+        return True
+
+    async def _run_intake(self) -> None:
+        while not self._closing or len(self._batch):
+            await self._waiting.wait()
+            self._waiting.clear()
+            while len(self._batch):
+                batch, self._batch = self._take()
+                await self._commit(batch)
+
+    def _take(self) -> tuple[_Batch, _Batch]:
+        """Split off at most `max_batch` deliveries (and everything else) from what was collected."""
+        collected = self._batch
+        if len(collected.deliveries) <= self.max_batch:
+            return collected, _Batch()
+        rest = _Batch(deliveries=collected.deliveries[self.max_batch :])
+        collected.deliveries = collected.deliveries[: self.max_batch]
+        return collected, rest
+
+    async def _commit(self, batch: _Batch) -> None:
+        assert self._pool is not None
+        if not batch.writes():
+            batch.resolve([])
+            return
+        try:
+            with _mapped(f"could not commit to {self._where}"):
+                async with self._pool.acquire(timeout=self.timeout) as conn:
+                    rows = await conn.fetch(sql.INTAKE, *batch.arguments())
+        except StoreError as exc:
+            batch.fail(exc)
+        except Exception as exc:  # the intake task must outlive any batch
+            batch.fail(StoreError(f"could not commit to {self._where}: {exc!r}"))
+        else:
+            batch.resolve(rows)
+
+    # -- health spans ----------------------------------------------------------------------------------
+
+    async def mark(self, kind: str, start: float, end: float, max_gap: float) -> None:
+        barrier: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._collect().barriers.append(barrier)
+        await barrier
+        async with self._connection("could not mark a span") as conn, conn.transaction():
+            await conn.execute(sql.LOCK_SPAN_KIND, kind)
+            newest = await conn.fetchrow(sql.NEWEST_SPAN, kind)
+            if newest is not None and start <= newest["end"] + max_gap and end >= newest["start"] - max_gap:
+                await conn.execute(sql.GROW_SPAN, start, end, newest["id"])
+            else:
+                await conn.execute(sql.INSERT_SPAN, kind, start, end)
+
+    # -- dispatch --------------------------------------------------------------------------------------
+
+    async def claim(self, worker: str, limit: int, lease: float, now: float) -> Sequence[ClaimedEvent]:
+        async with self._connection("could not claim events") as conn:
+            rows = await conn.fetch(sql.CLAIM, now, limit, worker, lease)
+        return [
+            ClaimedEvent(StoredEvent(*tuple(row)[:-1]), bytes(row["body"]), row["attempts"])
+            for row in sorted(rows, key=lambda row: int(row["id"]))
+        ]
+
+    async def complete(self, event_id: int, worker: str, now: float) -> bool:
+        async with self._connection("could not complete an event") as conn:
+            return bool(await conn.execute(sql.COMPLETE, now, event_id, worker) == "UPDATE 1")
+
+    async def fail(self, event_id: int, worker: str, error: str, retry_at: float | None, now: float) -> bool:
+        status = "dead" if retry_at is None else "retry"
+        async with self._connection("could not record a failed attempt") as conn:
+            return bool(await conn.execute(sql.FAIL, status, retry_at, error, event_id, worker) == "UPDATE 1")
+
+    async def release(self, event_ids: Sequence[int], worker: str) -> None:
+        if event_ids:
+            async with self._connection("could not release events") as conn:
+                await conn.execute(sql.RELEASE, worker, list(event_ids))
+
+    async def redispatch(self, query: EventQuery, now: float) -> int:
+        where, params = _where(query)
+        statement = _numbered(f"{sql.REDISPATCH} {where.replace('WHERE', 'AND', 1)}")
+        async with self._connection("could not redispatch") as conn, conn.transaction():
+            count = int((await conn.execute(statement, *params)).rpartition(" ")[2])
+            if count:
+                await conn.execute(sql.NOTIFY)
+        return count
+
+    @contextlib.asynccontextmanager
+    async def completing(self, event_id: int, worker: str, now: float) -> AsyncIterator[asyncpg.Connection]:
+        pool = self._require_pool()
+        what = f"could not complete event {event_id} ({self._where})"
+        with _mapped(what):
+            conn = await pool.acquire(timeout=self.timeout)
+        try:
+            with _mapped(what):
+                transaction = conn.transaction()
+                await transaction.start()
+            try:
+                yield conn  # the handler's own errors pass through unchanged
+            except BaseException:
+                with contextlib.suppress(*FOREIGN_ERRORS):
+                    await transaction.rollback()
+                raise
+            with _mapped(what):
+                marked = await conn.execute(sql.COMPLETE, now, event_id, worker) == "UPDATE 1"
+                await (transaction.commit() if marked else transaction.rollback())
+            if not marked:
+                raise StoreError(f"event {event_id}: {worker} no longer holds its lease; its writes were rolled back")
+        finally:
+            with contextlib.suppress(*FOREIGN_ERRORS):
+                await pool.release(conn)
+
+    async def wait_for_events(self, timeout: float) -> bool:
+        if not await self._listening():
+            await asyncio.sleep(min(timeout, POLL_INTERVAL))
+            return False
+        try:
+            await asyncio.wait_for(self._notified.wait(), timeout)
+        except TimeoutError:
+            return False
+        self._notified.clear()
+        return True
+
+    async def _listening(self) -> bool:
+        """(Re)open the LISTEN connection; after a reconnect, report a wake-up since notifications were missed."""
+        if self._listener is not None and not self._listener.is_closed():
+            return True
+        self._require_pool()
+        try:
+            listener = await asyncpg.connect(self.url, timeout=self.timeout)
+            await listener.add_listener(sql.CHANNEL, self._on_notify)
+        except FOREIGN_ERRORS:
+            return False
+        self._listener = listener
+        self._notified.set()
+        return True
+
+    def _on_notify(self, *_: object) -> None:
+        self._notified.set()
+
+    # -- reads (synchronous; for tools, tests and the dashboard) ---------------------------------------
+
+    def _fetch(self, statement: str, *args: Any) -> list[asyncpg.Record]:
+        async def read(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+            return list(await conn.fetch(statement, *args))
+
+        return self._reader.run(read)
+
+    def events(self, query: EventQuery) -> Sequence[StoredEvent]:
+        where, params = _where(query)
+        statement = _numbered(f"SELECT {sql.EVENT_COLUMNS} FROM events {where} ORDER BY id DESC LIMIT ?")
+        return [StoredEvent(*row) for row in self._fetch(statement, *params, query.limit)]
+
+    def event(self, event_id: int) -> StoredEvent | None:
+        rows = self._fetch(f"SELECT {sql.EVENT_COLUMNS} FROM events WHERE id = $1", event_id)
+        return StoredEvent(*rows[0]) if rows else None
+
+    def delivery(self, delivery_id: int) -> StoredDelivery | None:
+        rows = self._fetch(
+            "SELECT id, app, received_at, headers, body, secret_index, shape FROM deliveries WHERE id = $1",
+            delivery_id,
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return StoredDelivery(row[0], row[1], row[2], _headers_decoder.decode(row[3]), bytes(row[4]), row[5], row[6])
+
+    def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
+        rows = self._fetch(
+            "SELECT delivery_id, received_at FROM events WHERE id = $1"
+            " UNION ALL SELECT delivery_id, seen_at FROM sightings WHERE event_id = $1 ORDER BY 2, 1",
+            event_id,
+        )
+        return [(int(row[0]), float(row[1])) for row in rows]
+
+    def spans(self, kind: str, since: float) -> Sequence[Span]:
+        rows = self._fetch(
+            'SELECT start, "end" FROM spans WHERE kind = $1 AND "end" >= $2 ORDER BY start, id', kind, since
+        )
+        return [Span(kind, float(row[0]), float(row[1])) for row in rows]
+
+    def crcs(self, since: float, limit: int = 100) -> Sequence[CrcRecord]:
+        rows = self._fetch(
+            "SELECT app, at, latency, status, outcome FROM crc_log WHERE at >= $1 ORDER BY at DESC, id DESC LIMIT $2",
+            since,
+            limit,
+        )
+        return [CrcRecord(*row) for row in rows]
+
+    def stats(self) -> Stats:
+        async def read(conn: asyncpg.Connection) -> Stats:
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                deliveries = await conn.fetchval("SELECT count(*) FROM deliveries")
+                events, duplicates = await conn.fetchrow("SELECT count(*), coalesce(sum(duplicates), 0) FROM events")
+                by_type = await conn.fetch("SELECT event_type, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1")
+                by_status = await conn.fetch("SELECT status, count(*) FROM events GROUP BY 1")
+                unparsed = await conn.fetchval(
+                    "SELECT count(*) FROM deliveries WHERE shape IN ('unknown', 'malformed')"
+                )
+                rejections = await conn.fetch("SELECT app, reason, count FROM rejections")
+            return Stats(
+                int(deliveries),
+                int(events),
+                int(duplicates),
+                {row[0]: int(row[1]) for row in by_type},
+                {row[0]: int(row[1]) for row in by_status},
+                int(unparsed),
+                {f"{row[0]}:{row[1]}": int(row[2]) for row in rejections},
+            )
+
+        return self._reader.run(read)
