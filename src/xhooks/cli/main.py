@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from xhooks.cli import doctor, emulator, events, listen, manage, serve
+from xhooks.cli import db, doctor, emulator, events, listen, manage, serve
 from xhooks.errors import XhooksError
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve.serve_command)
 app.add_typer(events.app, name="events")
+app.add_typer(db.app, name="db")
 app.command("doctor")(doctor.doctor_command)
 manage.register(app)
 app.command("listen")(listen.listen_command)

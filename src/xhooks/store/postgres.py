@@ -451,10 +451,11 @@ class PostgresStore(Store):
         if not await self._listening():
             await asyncio.sleep(min(timeout, POLL_INTERVAL))
             return False
-        try:
-            await asyncio.wait_for(self._notified.wait(), timeout)
-        except TimeoutError:
-            return False
+        if not self._notified.is_set():
+            try:
+                await asyncio.wait_for(self._notified.wait(), timeout)
+            except TimeoutError:
+                return False
         self._notified.clear()
         return True
 

@@ -1,0 +1,112 @@
+"""Schema versions: every engine creates the newest on an empty database, refuses any other at start-up, and
+`upgrade` brings an older one forward."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tests.postgres_support import fresh_schema_url
+from xhooks.errors import SchemaMismatch
+from xhooks.store.migrations import POSTGRES, SQLITE, Migration, check, redact, steps, upgrade
+from xhooks.store.postgres import PostgresStore
+from xhooks.store.sqlite import SQLiteStore
+
+THREE = (Migration(1, ("a",)), Migration(2, ("b",)), Migration(3, ("c",)))
+
+
+@pytest.mark.parametrize(
+    ("found", "versions"),
+    [
+        pytest.param(None, [1, 2, 3], id="empty"),
+        pytest.param(1, [2, 3], id="older"),
+        pytest.param(3, [], id="newest"),
+    ],
+)
+def test_steps_are_the_missing_migrations_in_order(found: int | None, versions: list[int]) -> None:
+    assert [m.version for m in steps(THREE, found, "db")] == versions
+
+
+def test_a_newer_schema_than_known_is_refused() -> None:
+    with pytest.raises(SchemaMismatch, match="newer than this xhooks knows.*upgrade xhooks"):
+        steps(THREE, 4, "db")
+
+
+def test_start_up_check_names_the_upgrade_command() -> None:
+    check(THREE, 3, "db")
+    with pytest.raises(SchemaMismatch, match=r"version 2, this xhooks needs 3; run `xhooks db upgrade --db db`"):
+        check(THREE, 2, "db")
+
+
+def test_every_engine_numbers_its_migrations_from_one() -> None:
+    for migrations in (SQLITE, POSTGRES):
+        assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
+
+
+def test_redact_hides_only_the_password() -> None:
+    assert (
+        redact("postgresql://xhooks:s3cret@db:5432/x?sslmode=require")
+        == "postgresql://xhooks:***@db:5432/x?sslmode=require"
+    )
+    assert redact("postgresql://xhooks@db/x") == "postgresql://xhooks@db/x"
+    assert redact("events.db") == "events.db"
+
+
+def test_sqlite_upgrade_creates_then_has_nothing_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    assert upgrade(path) == (None, 1)
+    assert upgrade(f"sqlite:///{path}") == (1, 1)
+    asyncio.run(_start_and_close(SQLiteStore(path)))
+
+
+async def _start_and_close(store: SQLiteStore | PostgresStore) -> None:
+    await store.start()
+    await store.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_upgrade_creates_then_a_started_store_accepts_it() -> None:
+    url = fresh_schema_url("upgrade")
+    assert await asyncio.to_thread(upgrade, url) == (None, POSTGRES[-1].version)
+    assert await asyncio.to_thread(upgrade, url) == (POSTGRES[-1].version, POSTGRES[-1].version)
+    await _start_and_close(PostgresStore(url))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [pytest.param("0", "run `xhooks db upgrade", id="older"), pytest.param("99", "upgrade xhooks", id="newer")],
+)
+async def test_postgres_store_refuses_another_schema_version(version: str, message: str) -> None:
+    url = fresh_schema_url("mismatch")
+    await _start_and_close(PostgresStore(url))
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("UPDATE meta SET value = $1 WHERE name = 'schema_version'", version)
+    finally:
+        await conn.close()
+    with pytest.raises(SchemaMismatch, match=message):
+        await PostgresStore(url).start()
+
+
+def test_sqlite_store_refuses_a_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    upgrade(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE name = 'schema_version'")
+    with pytest.raises(SchemaMismatch, match="schema version 99"):
+        asyncio.run(_start_and_close(SQLiteStore(path)))
+    with pytest.raises(SchemaMismatch, match="upgrade xhooks"):
+        upgrade(path)
+
+
+@pytest.mark.postgres
+async def test_stores_starting_together_on_an_empty_database_create_it_once() -> None:
+    url = fresh_schema_url("together")
+    stores = [PostgresStore(url) for _ in range(4)]
+    await asyncio.gather(*(store.start() for store in stores))
+    await asyncio.gather(*(store.close() for store in stores))
