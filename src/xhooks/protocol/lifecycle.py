@@ -1,0 +1,76 @@
+"""The life of one stored event, as data: states, the moves between them, and one function that applies a move.
+
+```
+received ──store──▶ pending ──claim──▶ claimed ──succeed──▶ handled
+                       ▲                 │ │ └──fail──▶ retry ──claim──▶ claimed
+                       │                 │ └──give_up──▶ dead
+                       └────release──────┘   (lease_expired: claimed ──▶ claimed, by another worker)
+handled | retry | dead ──redispatch──▶ pending
+```
+
+A move that the table does not list is a bug in the caller; `advance` raises `IllegalTransition` and the
+state it was given stays what it was (states are values, nothing is mutated).
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["TRANSITIONS", "DeliveryState", "IllegalTransition", "Move", "advance"]
+
+
+class DeliveryState(enum.Enum):
+    """Where one event is; the stored `status` column holds the values from `pending` on."""
+
+    RECEIVED = "received"
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    HANDLED = "handled"
+    RETRY = "retry"
+    DEAD = "dead"
+
+
+class Move(enum.Enum):
+    STORE = "store"
+    CLAIM = "claim"
+    SUCCEED = "succeed"
+    FAIL = "fail"
+    GIVE_UP = "give_up"
+    RELEASE = "release"
+    LEASE_EXPIRED = "lease_expired"
+    REDISPATCH = "redispatch"
+
+
+_S, _M = DeliveryState, Move
+
+TRANSITIONS: dict[DeliveryState, dict[Move, DeliveryState]] = {
+    _S.RECEIVED: {_M.STORE: _S.PENDING},
+    _S.PENDING: {_M.CLAIM: _S.CLAIMED},
+    _S.CLAIMED: {
+        _M.SUCCEED: _S.HANDLED,
+        _M.FAIL: _S.RETRY,
+        _M.GIVE_UP: _S.DEAD,
+        _M.RELEASE: _S.PENDING,
+        _M.LEASE_EXPIRED: _S.CLAIMED,
+    },
+    _S.RETRY: {_M.CLAIM: _S.CLAIMED, _M.REDISPATCH: _S.PENDING},
+    _S.HANDLED: {_M.REDISPATCH: _S.PENDING},
+    _S.DEAD: {_M.REDISPATCH: _S.PENDING},
+}
+
+
+class IllegalTransition(RuntimeError):
+    """A move that the lifecycle does not allow from the current state (a bug in the caller)."""
+
+    def __init__(self, state: DeliveryState, move: Move) -> None:
+        super().__init__(f"cannot {move.value} an event that is {state.value}")
+        self.state = state
+        self.move = move
+
+
+def advance(state: DeliveryState, move: Move) -> DeliveryState:
+    """The state after `move`. Raises `IllegalTransition` when `move` is not allowed from `state`."""
+    try:
+        return TRANSITIONS[state][move]
+    except KeyError:
+        raise IllegalTransition(state, move) from None

@@ -1,0 +1,34 @@
+"""The event lifecycle is a table; a move it does not list raises and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from xhooks.protocol.lifecycle import TRANSITIONS, DeliveryState, IllegalTransition, Move, advance
+
+
+def test_happy_path_and_retry_path() -> None:
+    state = DeliveryState.RECEIVED
+    for move in (Move.STORE, Move.CLAIM, Move.FAIL, Move.CLAIM, Move.GIVE_UP, Move.REDISPATCH, Move.CLAIM):
+        state = advance(state, move)
+    assert advance(state, Move.SUCCEED) is DeliveryState.HANDLED
+
+
+def test_illegal_move_raises_and_leaves_the_state_unchanged() -> None:
+    state = DeliveryState.HANDLED
+    with pytest.raises(IllegalTransition) as raised:
+        state = advance(state, Move.SUCCEED)
+    assert state is DeliveryState.HANDLED
+    assert raised.value.state is DeliveryState.HANDLED and raised.value.move is Move.SUCCEED
+
+
+def test_claimed_can_be_released_and_every_state_has_a_way_out() -> None:
+    assert advance(DeliveryState.CLAIMED, Move.RELEASE) is DeliveryState.PENDING
+    assert set(TRANSITIONS) == set(DeliveryState)
+    assert all(TRANSITIONS[state] for state in DeliveryState)
+
+
+def test_stored_statuses_are_lifecycle_states() -> None:
+    from xhooks.store import EventStatus
+
+    assert {status.value for status in EventStatus} <= {state.value for state in DeliveryState}
