@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from xhooks.protocol import parse_envelope
+from xhooks.store import Delivery, EventQuery, Store, StoredEvent
+from xhooks.store.sqlite import SQLiteStore
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    engine = SQLiteStore(tmp_path / "dispatch.db", durability="process")
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.close()
+
+
+def dm_body(for_user: str, dm_id: str, sender: str | None = None, text: str = "hi") -> bytes:
+    """An AAA delivery holding one DM to (or, with sender=for_user, from) `for_user`."""
+    item = {
+        "type": "message_create",
+        "id": dm_id,
+        "created_timestamp": "1516403560557",
+        "message_create": {
+            "target": {"recipient_id": for_user},
+            "sender_id": sender or f"friend-of-{for_user}",
+            "message_data": {"text": text},
+        },
+    }
+    return msgspec.json.encode({"for_user_id": for_user, "direct_message_events": [item]})
+
+
+async def record(store: Store, body: bytes, at: float = 1000.0, app: str = "/webhook") -> None:
+    envelope = parse_envelope(body)
+    await store.record(Delivery(app, at, [], body, 0, envelope.shape, envelope.events))
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll `condition` on the running loop (bounded in time), yielding to the worker between checks."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.005)
+
+
+def statuses(store: Store) -> list[str]:
+    return [event.status for event in store.events(EventQuery(limit=1000))]
+
+
+def only_event(store: Store) -> StoredEvent:
+    (event,) = store.events(EventQuery())
+    return event
