@@ -3,6 +3,7 @@
 from xhooks.dispatch.clock import Clock, ManualClock, SystemClock
 from xhooks.dispatch.loader import load_hooks
 from xhooks.dispatch.registry import Context, Handler, XHooks
+from xhooks.dispatch.runner import WorkerConfig, run_workers, workers_in_background
 from xhooks.dispatch.worker import RetryPolicy, Worker
 
 __all__ = [
@@ -13,6 +14,9 @@ __all__ = [
     "RetryPolicy",
     "SystemClock",
     "Worker",
+    "WorkerConfig",
     "XHooks",
     "load_hooks",
+    "run_workers",
+    "workers_in_background",
 ]

@@ -139,9 +139,13 @@ class Worker:
             log.error("worker bookkeeping failed", exc_info=task.exception())
 
     async def _idle(self) -> None:
-        """Wait a poll interval (on the clock), or less if a slot frees up or `stop()` is called."""
-        waiters: set[asyncio.Future[object]] = {asyncio.ensure_future(self.clock.sleep(self.poll_interval))}
-        waiters.add(asyncio.ensure_future(self._stopping.wait()))
+        """Wait a poll interval (on the clock), or less if the store signals new events (PostgreSQL NOTIFY),
+        a slot frees up, or `stop()` is called."""
+        waiters: set[asyncio.Future[object]] = {
+            asyncio.ensure_future(self.clock.sleep(self.poll_interval)),
+            asyncio.ensure_future(self.store.wait_for_events(self.poll_interval)),
+            asyncio.ensure_future(self._stopping.wait()),
+        }
         if len(self._in_flight) >= self.concurrency:
             waiters.update(self._in_flight)  # type: ignore[arg-type]
         try:

@@ -114,6 +114,8 @@ class EventQuery(msgspec.Struct, frozen=True):
     until: float | None = None
     limit: int = 50
     after_id: int | None = None
+    event_id: int | None = None
+    """Only the event with this id (`xhooks events redispatch --id`)."""
 
 
 class Stats(msgspec.Struct, frozen=True):

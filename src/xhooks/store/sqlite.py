@@ -109,6 +109,7 @@ def _where(query: EventQuery) -> tuple[str, list[Any]]:
         ("received_at >= ?", query.since),
         ("received_at < ?", query.until),
         ("id < ?", query.after_id),
+        ("id = ?", query.event_id),
     ):
         if value is not None:
             clauses.append(condition)

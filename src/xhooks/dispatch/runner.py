@@ -1,0 +1,105 @@
+"""Run workers as a program: in the foreground (`xhooks worker`), or on a thread beside the receiver (`xhooks
+serve --app`). Each opens its own connection to the store by URL, so it works the same next to the
+receiver or on another host (PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xhooks.dispatch.registry import XHooks
+from xhooks.dispatch.worker import RetryPolicy, Worker
+from xhooks.errors import StoreError, XhooksError
+from xhooks.store import open_store
+
+__all__ = ["WorkerConfig", "run_workers", "workers_in_background"]
+
+
+@dataclass
+class WorkerConfig:
+    """What `xhooks worker` and `xhooks serve --app` need besides the handlers."""
+
+    db: str | Path = "xhooks.db"
+    concurrency: int = 8
+    lease: float = 60.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    grace: float = 10.0
+    paths: dict[str, str] = field(default_factory=dict)
+
+
+async def _run(config: WorkerConfig, hooks: XHooks, started: threading.Event | None, worker_box: list[Worker]) -> None:
+    store = open_store(config.db)
+    await store.start()
+    try:
+        worker = Worker(
+            store,
+            hooks,
+            concurrency=config.concurrency,
+            lease=config.lease,
+            retry=config.retry,
+            grace=config.grace,
+            paths=config.paths,
+        )
+        worker_box.append(worker)
+        if started is not None:
+            started.set()
+        await worker.run()
+    finally:
+        await store.close()
+
+
+def run_workers(config: WorkerConfig, hooks: XHooks) -> None:
+    """Handle events until SIGINT or SIGTERM; then finish in-flight handlers (or release them after `grace`)."""
+
+    async def main() -> None:
+        box: list[Worker] = []
+        task = asyncio.ensure_future(_run(config, hooks, None, box))
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, lambda: box[0].stop() if box else task.cancel())
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+
+
+@contextlib.contextmanager
+def workers_in_background(config: WorkerConfig, hooks: XHooks) -> Iterator[Worker]:
+    """Run a worker on its own thread and event loop for the duration of the `with` block; stop it gracefully
+    at the end. Used by `xhooks serve --app` to handle events in the receiver's process.
+
+    Raises:
+        StoreError: the store could not be opened.
+    """
+    started = threading.Event()
+    box: list[Worker] = []
+    loop = asyncio.new_event_loop()
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            loop.run_until_complete(_run(config, hooks, started, box))
+        except BaseException as exc:  # reported to the caller below
+            failure.append(exc)
+            started.set()
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=target, name="xhooks-worker", daemon=True)
+    thread.start()
+    started.wait()
+    if failure:
+        thread.join()
+        if isinstance(failure[0], XhooksError):
+            raise failure[0]
+        raise StoreError(f"the worker could not start: {failure[0]}") from failure[0]
+    try:
+        yield box[0]
+    finally:
+        loop.call_soon_threadsafe(box[0].stop)
+        thread.join()
