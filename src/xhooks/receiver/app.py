@@ -85,6 +85,7 @@ class Receiver:
         metrics: Metrics | None = None,
         metrics_path: str = "/metrics",
         heartbeat: float | None = 10.0,
+        heartbeat_gap: float | None = None,
     ) -> None:
         if not apps:
             raise ConfigError("the receiver needs at least one app (a path and its consumer secret)")
@@ -104,6 +105,8 @@ class Receiver:
         self.metrics_path = metrics_path
         self.heartbeat = heartbeat
         """Seconds between heartbeats (span `up` in the store) while the lifespan runs; None: no heartbeat."""
+        self.heartbeat_gap = heartbeat_gap or 3 * (heartbeat or 0.0)
+        """Beats further apart than this, on `clock`, are downtime (default: three intervals)."""
         self._beating: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -243,7 +246,7 @@ class Receiver:
         while True:
             now = self.clock()
             with contextlib.suppress(StoreError):
-                await self.store.mark("up", now, now, 3 * interval)
+                await self.store.mark("up", now, now, self.heartbeat_gap)
             await asyncio.sleep(interval)
 
 

@@ -1,0 +1,32 @@
+"""Never stop silently: re-validate webhooks X marked invalid, recover missed events with replay jobs, alert.
+
+```python
+from xhooks.watch import WatchConfig, Watcher
+
+watcher = Watcher(async_x_client, store, WatchConfig(interval=60, alert_url="https://hooks.slack.com/…"))
+await watcher.run()
+```
+"""
+
+from xhooks.watch.alerts import Alert, Alerts
+from xhooks.watch.clock import Clock, SystemClock
+from xhooks.watch.health import HealthWatcher, WebhookStatus
+from xhooks.watch.recovery import JobState, Recovery, ReplayTask, Window, missed_windows
+from xhooks.watch.watcher import WatchConfig, Watcher, recover
+
+__all__ = [
+    "Alert",
+    "Alerts",
+    "Clock",
+    "HealthWatcher",
+    "JobState",
+    "Recovery",
+    "ReplayTask",
+    "SystemClock",
+    "WatchConfig",
+    "Watcher",
+    "WebhookStatus",
+    "Window",
+    "missed_windows",
+    "recover",
+]

@@ -1,0 +1,154 @@
+"""The watcher: webhook health and downtime recovery in one loop, inside `xhooks serve` or alone (`xhooks watch`).
+
+Every `interval` it reads X's webhooks (re-validating invalid ones) and then recovers missed windows for the
+valid ones. A round that fails (X unreachable, the store unreadable) is logged and the next round tries
+again: the watcher itself must never stop silently either. `recover` is the same machinery for one window
+asked for by hand (`xhooks recover --since T`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from xhooks.client import AsyncXClient
+from xhooks.errors import XhooksError
+from xhooks.metrics import Metrics
+from xhooks.store import Store
+from xhooks.watch.alerts import Alerts
+from xhooks.watch.clock import Clock, SystemClock
+from xhooks.watch.health import HealthWatcher
+from xhooks.watch.recovery import JobState, Recovery, ReplayTask, Window
+
+__all__ = ["WatchConfig", "Watcher", "recover"]
+
+logger = logging.getLogger("xhooks.watch")
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    """How the watcher behaves; times are seconds on the watcher's clock, defaults follow X's rules."""
+
+    interval: float = 60.0
+    """Between two rounds (a `GET /2/webhooks` each: 15 an hour against a limit of 450 per 15 minutes)."""
+    webhook_ids: tuple[str, ...] = ()
+    """Watch only these webhooks (default: every webhook of the app)."""
+    alert_url: str | None = None
+    """POST alerts here as JSON with a Slack-compatible `text` field."""
+    revalidate_backoff: float = 60.0
+    max_backoff: float = 3600.0
+    ready_delay: float = 600.0
+    """Replay a window once its end is this far in the past (X: replayable ~10 minutes after the event)."""
+    margin: float = 60.0
+    job_timeout: float = 3600.0
+    max_attempts: int = 3
+    down_after: float | None = 120.0
+    """Alert when the receiver's heartbeat is older than this (None: never)."""
+
+
+class Watcher:
+    """Health and recovery for the webhooks of one app, over `client` (X or the emulator) and `store`.
+
+    ```python
+    async with AsyncXClient(Credentials(bearer_token="…")) as x:
+        await Watcher(x, store, WatchConfig(alert_url="https://hooks.slack.com/…")).run()
+    ```
+    """
+
+    def __init__(
+        self,
+        client: AsyncXClient,
+        store: Store,
+        config: WatchConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.config = config = config or WatchConfig()
+        self.clock = clock or SystemClock()
+        self.alerts = Alerts(self.clock, webhook_url=config.alert_url, store=store)
+        self.health = HealthWatcher(
+            client,
+            self.alerts,
+            self.clock,
+            webhook_ids=config.webhook_ids,
+            backoff=config.revalidate_backoff,
+            max_backoff=config.max_backoff,
+            metrics=metrics,
+        )
+        self.recovery = Recovery(
+            client,
+            store,
+            self.alerts,
+            self.clock,
+            ready_delay=config.ready_delay,
+            margin=config.margin,
+            job_timeout=config.job_timeout,
+            max_attempts=config.max_attempts,
+            down_after=config.down_after,
+            metrics=metrics,
+        )
+
+    async def step(self) -> None:
+        """One round: health first, then recovery for the webhooks that are valid.
+
+        Raises:
+            XhooksError: X or the store could not be reached; `run` logs it and goes on.
+        """
+        statuses = await self.health.check()
+        await self.recovery.step([status.webhook_id for status in statuses if status.valid])
+
+    async def run(self, rounds: int | None = None) -> None:
+        """Run rounds every `interval` until cancelled (or `rounds` rounds, for tests and one-shot use)."""
+        done = 0
+        try:
+            while rounds is None or done < rounds:
+                try:
+                    await self.step()
+                except XhooksError as exc:
+                    logger.error("watch round failed (will retry in %.0f s): %s", self.config.interval, exc)
+                done += 1
+                if rounds is None or done < rounds:
+                    await self.clock.sleep(self.config.interval)
+        finally:
+            await self.alerts.aclose()
+
+
+async def recover(
+    client: AsyncXClient,
+    store: Store,
+    webhook_id: str,
+    since: float,
+    until: float,
+    *,
+    clock: Clock | None = None,
+    poll: float = 2.0,
+    timeout: float = 3600.0,
+    max_attempts: int = 3,
+) -> ReplayTask:
+    """Replay `since`..`until` for `webhook_id` now and follow it until its `replay_job_status` is stored.
+
+    The receiver must be running and storing into `store`, which is where the status arrives. An
+    `Incomplete` job is retried up to `max_attempts` times. Returns the task in its final state (or still
+    running after `timeout`).
+    """
+    clock = clock or SystemClock()
+    alerts = Alerts(clock)
+    recovery = Recovery(
+        client,
+        store,
+        alerts,
+        clock,
+        ready_delay=0.0,
+        margin=0.0,
+        job_timeout=timeout,
+        max_attempts=max_attempts,
+        down_after=None,
+    )
+    task = recovery.request(webhook_id, Window(since, until, "requested"))
+    deadline = clock.now() + timeout
+    while task.state not in (JobState.COMPLETE, JobState.FAILED) and clock.now() <= deadline:
+        await recovery.advance(webhook_id)
+        if task.state not in (JobState.COMPLETE, JobState.FAILED):
+            await clock.sleep(poll)
+    return task

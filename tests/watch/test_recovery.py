@@ -1,0 +1,101 @@
+"""Recovery: the pure rules (windows, X's replay limits, the job's life), then the whole loop against the emulator:
+the receiver is down past X's retries, and after it restarts a replay job brings every missed event back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.watch.conftest import World, running, until, world_at
+from xhooks.protocol import parse_envelope
+from xhooks.store import Span
+from xhooks.watch import JobState, ReplayTask, WatchConfig, Watcher, Window, missed_windows
+from xhooks.watch.recovery import IllegalTransition, replay_range
+
+T = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
+
+def test_gaps_between_heartbeats_and_rejected_stretches_are_windows() -> None:
+    up = [Span("up", T, T + 100), Span("up", T + 400, T + 500), Span("up", T + 2000, T + 3000)]
+    rejected = [Span("rejected", T + 450, T + 460), Span("rejected", T + 5000, T + 5001)]
+    assert missed_windows(up, rejected, margin=60) == [
+        Window(T + 40, T + 2060, "down+rejected"),  # two gaps and a rejected stretch, overlapping once widened
+        Window(T + 4940, T + 5061, "rejected"),
+    ]
+
+
+def test_one_span_and_no_rejections_is_no_window() -> None:
+    assert missed_windows([Span("up", T, T + 3600)], [], margin=60) == []
+
+
+def test_replay_waits_for_x_delay_then_asks_for_whole_minutes() -> None:
+    window = Window(T + 125, T + 370, "down")
+    assert replay_range(window, now=T + 370 + 599, ready_delay=600) is None
+    assert replay_range(window, now=T + 370 + 600, ready_delay=600) == (T + 120, T + 360)
+
+
+def test_replay_cuts_a_window_to_the_past_24_hours_and_refuses_one_wholly_older() -> None:
+    day = 24 * 3600
+    first, last = replay_range(Window(T, T + 7200, "down"), now=T + day + 600, ready_delay=600)  # type: ignore[misc]
+    assert first > T + 600 and first % 60 == 0 and last == T + 7200
+    with pytest.raises(ValueError, match="24 hours"):
+        replay_range(Window(T, T + 60, "down"), now=T + 2 * day, ready_delay=600)
+
+
+def test_an_illegal_move_raises_and_leaves_the_task_as_it_was() -> None:
+    task = ReplayTask("1", Window(T, T + 60, "down"))
+    with pytest.raises(IllegalTransition):
+        task.move("complete")
+    assert task.state is JobState.WAITING
+    task.move("created")
+    task.move("incomplete")
+    task.move("created")
+    task.move("complete")
+    assert task.state is JobState.COMPLETE
+    with pytest.raises(IllegalTransition):
+        task.move("created")
+    assert task.state is JobState.COMPLETE
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    yield from world_at(tmp_path, factor=600.0)  # ten minutes a second
+
+
+def _keys(bodies: list[str]) -> set[str]:
+    return {event.key for body in bodies for event in parse_envelope(body.encode()).events}
+
+
+@pytest.mark.timeout(60)
+async def test_events_missed_while_the_receiver_was_down_come_back_by_replay(world: World) -> None:
+    with world.receiver():
+        webhook_id = world.register()
+        world.trigger("aaa.tweet_create")
+        await until(lambda: len(world.stored()) == 1, "the event sent while up")
+    for event_type in ("aaa.favorite", "aaa.follow", "aaa.direct_message"):
+        world.trigger(event_type)  # down: X tries at 0, 6, 36 and 281 s, then gives up
+    await until(
+        lambda: {d["state"] for d in world.deliveries() if d["kind"] == "event"} == {"delivered", "failed"},
+        "X to give up on the deliveries",
+    )
+    missed = _keys([d["body"] for d in world.deliveries() if d["state"] == "failed"])
+    assert len(missed) >= 3 and not missed & {event.key for event in world.stored()}
+    config = WatchConfig(interval=30.0, down_after=None)
+
+    def complete() -> float | None:
+        return world.metrics.registry.get_sample_value("xhooks_replay_jobs", {"state": "complete"})
+
+    with world.receiver():
+        async with world.client() as x, world.watcher_store() as store:
+            watcher = Watcher(x, store, config, clock=world.clock, metrics=world.metrics)
+            async with running(watcher.run()):
+                await until(lambda: complete() == 1, "the replay job to complete")
+    stored = world.stored()
+    assert missed <= {event.key for event in stored}
+    assert len(stored) == len({event.key for event in stored})  # the overlap with what was stored is deduplicated
+    replays = [d for d in world.deliveries() if d["kind"] == "replay"]
+    assert replays and all(d["state"] == "delivered" for d in replays)
+    assert [t.state for t in watcher.recovery.tasks] == [JobState.COMPLETE]
+    assert world.store().spans(f"recovered:{webhook_id}", since=0.0)
