@@ -11,10 +11,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.receiver.conftest import SECRET
 from tests.support import serve_app
+from xhooks.dispatch import Context, ManualClock, RetryPolicy, Worker, XHooks
 from xhooks.errors import ConfigError
 from xhooks.metrics import Metrics
 from xhooks.protocol import parse_envelope, signature
+from xhooks.protocol.events import Event
 from xhooks.receiver import AppConfig, Receiver
+from xhooks.store import Delivery
 from xhooks.store.sqlite import SQLiteStore
 
 TOKEN = "dGhpcy1pcy1hLWNyYy10b2tlbi1mcm9tLXg"
@@ -116,20 +119,29 @@ def test_an_answered_crc_counts_its_latency_and_time_of_success(url: str) -> Non
     assert value(after, "xhooks_last_crc_success_timestamp_seconds") == 5e8
 
 
-def test_dispatch_and_watch_metrics_move_through_the_shared_instance(url: str, metrics: Metrics) -> None:
-    before = scrape(url)
-    metrics.handler_started(lag=2.5)
-    metrics.handler_failed(retrying=True)
-    metrics.handler_failed(retrying=False)
-    metrics.webhook_valid.labels("77").set(1)
-    metrics.replay_jobs.labels("running").set(1)
-    after = scrape(url)
-    assert moved(before, after, "xhooks_dispatch_lag_seconds_sum") == 2.5
-    assert moved(before, after, "xhooks_handler_failures_total") == 2
-    assert moved(before, after, "xhooks_handler_retries_total") == 1
-    assert moved(before, after, "xhooks_dead_letters") == 1
-    assert value(after, "xhooks_webhook_valid", webhook_id="77") == 1
-    assert value(after, "xhooks_replay_jobs", state="running") == 1
+async def test_dispatch_metrics_move_as_a_worker_handles_retries_and_dead_letters(tmp_path: Path) -> None:
+    metrics, clock, store = Metrics(), ManualClock(start=1000.0), SQLiteStore(tmp_path / "dispatch.db")
+    hooks = XHooks()
+
+    @hooks.on_any
+    async def broken(event: Event, ctx: Context) -> None:
+        raise RuntimeError("downstream is down")
+
+    await store.start()
+    try:
+        envelope = parse_envelope(TWEET)
+        await store.record(Delivery("/webhook", 990.0, [], TWEET, 0, envelope.shape, envelope.events))
+        worker = Worker(store, hooks, clock=clock, retry=RetryPolicy(max_attempts=2, base=0.0), metrics=metrics)
+        assert await worker.run_once() == 1
+        assert await worker.run_once() == 1
+    finally:
+        await store.close()
+    sample = metrics.registry.get_sample_value
+    assert sample("xhooks_dispatch_lag_seconds_count") == 2
+    assert sample("xhooks_dispatch_lag_seconds_sum") == 20.0  # received at 990, started at 1000 (twice)
+    assert sample("xhooks_handler_failures_total") == 2
+    assert sample("xhooks_handler_retries_total") == 1
+    assert sample("xhooks_dead_letters") == 1
 
 
 def test_stored_counts_a_mixed_delivery_as_stored() -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from xhooks.dispatch.clock import Clock, SystemClock
 from xhooks.dispatch.registry import Context, XHooks
 from xhooks.errors import ConfigError, StoreError
+from xhooks.metrics import Metrics
 from xhooks.protocol.events import decode_event
 from xhooks.protocol.lifecycle import DeliveryState, Move, advance
 from xhooks.store.base import ClaimedEvent, Store
@@ -76,7 +77,8 @@ class Worker:
     ...
     worker.stop(); await task            # in-flight handlers finish, or are released after `grace`
     ```
-    `paths` maps app names to webhook paths for `Context.path` (default: the name).
+    `paths` maps app names to webhook paths for `Context.path` (default: the name). `metrics` (optional)
+    counts dispatch lag, handler failures, retries and dead letters (`xhooks.metrics`).
     """
 
     store: Store
@@ -90,6 +92,7 @@ class Worker:
     name: str = field(default_factory=_default_name)
     paths: dict[str, str] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
+    metrics: Metrics | None = None
 
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.lease <= 0 or self.poll_interval <= 0:
@@ -169,6 +172,8 @@ class Worker:
             received_at=stored.received_at,
         )
         state = DeliveryState.CLAIMED
+        if self.metrics is not None:
+            self.metrics.handler_started(self.clock.now() - stored.received_at)
         try:
             await self.hooks.dispatch(event, context)
         except asyncio.CancelledError:
@@ -179,6 +184,8 @@ class Worker:
             now = self.clock.now()
             error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"
             retry_at = None if delay is None else now + delay
+            if self.metrics is not None:
+                self.metrics.handler_failed(retrying=delay is not None)
             kept = await self._record(self.store.fail(stored.id, self.name, error, retry_at, now))
             log.warning("event %s attempt %s failed (%s): %s", stored.id, claimed.attempt, state.value, exc)
         else:
