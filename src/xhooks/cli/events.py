@@ -1,4 +1,4 @@
-"""`xhooks events list|show|stats`: read the store."""
+"""`xhooks events list|show|stats|redispatch`: read the store, and re-run chosen events."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from xhooks.config import Settings
+from xhooks.dispatch import redispatch
 from xhooks.errors import ConfigError
 from xhooks.store import EventQuery, Store, open_store
 
@@ -102,3 +103,39 @@ def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     for title, counts in (("by type", stats.by_type), ("by status", stats.by_status), ("rejected", stats.rejections)):
         if counts:
             typer.echo(f"{title}: " + ", ".join(f"{name}={count}" for name, count in counts.items()))
+
+
+def _epoch(value: str | None) -> float | None:
+    """Epoch seconds, or an ISO 8601 time (UTC unless it says otherwise)."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"{value!r} is not a time; use 2026-11-26T18:00:00Z or epoch seconds") from exc
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).timestamp()
+
+
+@app.command("redispatch")
+def redispatch_command(
+    event_id: Annotated[list[int] | None, typer.Option("--id", help="This event (repeat for several).")] = None,
+    event_type: Annotated[str | None, typer.Option("--type", help="Events of this type, e.g. post.create")] = None,
+    since: Annotated[str | None, typer.Option(help="Received at or after (ISO 8601 or epoch seconds)")] = None,
+    until: Annotated[str | None, typer.Option(help="Received before (ISO 8601 or epoch seconds)")] = None,
+    dead: Annotated[bool, typer.Option("--dead", help="Only dead letters.")] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every event (handled ones too) if nothing else is chosen.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Run chosen events through the handlers again (attempts reset): by id, type, time range, or dead letters."""
+    base = EventQuery(event_type=event_type, since=_epoch(since), until=_epoch(until), status="dead" if dead else None)
+    if not (event_id or base != EventQuery() or every):
+        raise ConfigError("choose events: --id, --type, --since/--until, --dead, or --all for every event")
+    queries = [msgspec.structs.replace(base, event_id=one) for one in event_id] if event_id else [base]
+    count = redispatch(str(Settings.load().get("db", db, "xhooks.db")), queries)
+    typer.echo(f"{count} event(s) due again; a running worker (xhooks worker or serve --app) will handle them")

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from xhooks.cli import db, doctor, emulator, events, listen, manage, serve
+from xhooks.cli import db, doctor, emulator, events, listen, manage, serve, worker
 from xhooks.errors import XhooksError
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("serve")(serve.serve_command)
+app.command("worker")(worker.worker_command)
 app.add_typer(events.app, name="events")
 app.add_typer(db.app, name="db")
 app.command("doctor")(doctor.doctor_command)

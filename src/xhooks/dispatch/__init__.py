@@ -3,7 +3,7 @@
 from xhooks.dispatch.clock import Clock, ManualClock, SystemClock
 from xhooks.dispatch.loader import load_hooks
 from xhooks.dispatch.registry import Context, Handler, XHooks
-from xhooks.dispatch.runner import WorkerConfig, run_workers, workers_in_background
+from xhooks.dispatch.runner import WorkerConfig, redispatch, run_workers, workers_in_background
 from xhooks.dispatch.worker import RetryPolicy, Worker
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "WorkerConfig",
     "XHooks",
     "load_hooks",
+    "redispatch",
     "run_workers",
     "workers_in_background",
 ]

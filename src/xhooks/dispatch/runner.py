@@ -8,16 +8,17 @@ import asyncio
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xhooks.dispatch.registry import XHooks
 from xhooks.dispatch.worker import RetryPolicy, Worker
 from xhooks.errors import StoreError, XhooksError
-from xhooks.store import open_store
+from xhooks.store import EventQuery, open_store
 
-__all__ = ["WorkerConfig", "run_workers", "workers_in_background"]
+__all__ = ["WorkerConfig", "redispatch", "run_workers", "workers_in_background"]
 
 
 @dataclass
@@ -103,3 +104,25 @@ def workers_in_background(config: WorkerConfig, hooks: XHooks) -> Iterator[Worke
     finally:
         loop.call_soon_threadsafe(box[0].stop)
         thread.join()
+
+
+def redispatch(db: str | Path, queries: Sequence[EventQuery], now: float | None = None) -> int:
+    """Make the events matching any of `queries` due again (attempts reset; claimed events are left alone);
+    return how many. A running worker picks them up.
+
+    ```python
+    redispatch("xhooks.db", [EventQuery(status="dead")])          # every dead letter
+    redispatch("xhooks.db", [EventQuery(event_id=12), EventQuery(event_id=15)])
+    ```
+    """
+
+    async def main() -> int:
+        store = open_store(db)
+        await store.start()
+        try:
+            at = time.time() if now is None else now
+            return sum([await store.redispatch(query, at) for query in queries])
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
