@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from xhooks.cli import db, doctor, emulator, events, listen, manage, serve, worker
+from xhooks.cli import db, doctor, emulator, events, listen, manage, serve, watch, worker
 from xhooks.errors import XhooksError
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.command("doctor")(doctor.doctor_command)
 manage.register(app)
 app.command("listen")(listen.listen_command)
 emulator.register(app)
+watch.register(app)
 
 
 def main() -> None:

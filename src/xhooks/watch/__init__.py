@@ -12,7 +12,7 @@ from xhooks.watch.alerts import Alert, Alerts
 from xhooks.watch.clock import Clock, SystemClock
 from xhooks.watch.health import HealthWatcher, WebhookStatus
 from xhooks.watch.recovery import JobState, Recovery, ReplayTask, Window, missed_windows
-from xhooks.watch.watcher import WatchConfig, Watcher, recover
+from xhooks.watch.watcher import WatchConfig, Watcher, recover, recover_window, run_watcher
 
 __all__ = [
     "Alert",
@@ -29,4 +29,6 @@ __all__ = [
     "Window",
     "missed_windows",
     "recover",
+    "recover_window",
+    "run_watcher",
 ]

@@ -8,19 +8,20 @@ asked for by hand (`xhooks recover --since T`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
-from xhooks.client import AsyncXClient
-from xhooks.errors import XhooksError
+from xhooks.client import DEFAULT_BASE_URL, AsyncXClient, Credentials
+from xhooks.errors import ConfigError, XhooksError
 from xhooks.metrics import Metrics
-from xhooks.store import Store
+from xhooks.store import Store, open_store
 from xhooks.watch.alerts import Alerts
 from xhooks.watch.clock import Clock, SystemClock
 from xhooks.watch.health import HealthWatcher
 from xhooks.watch.recovery import JobState, Recovery, ReplayTask, Window
 
-__all__ = ["WatchConfig", "Watcher", "recover"]
+__all__ = ["WatchConfig", "Watcher", "recover", "recover_window", "run_watcher"]
 
 logger = logging.getLogger("xhooks.watch")
 
@@ -152,3 +153,57 @@ async def recover(
         if task.state not in (JobState.COMPLETE, JobState.FAILED):
             await clock.sleep(poll)
     return task
+
+
+def run_watcher(db: str, credentials: Credentials, config: WatchConfig, *, api_base: str = DEFAULT_BASE_URL) -> None:
+    """Run the watcher on the store at `db` until interrupted (what `xhooks watch` calls)."""
+
+    async def main() -> None:
+        store = open_store(db)
+        await store.start()
+        try:
+            async with AsyncXClient(credentials, base_url=api_base) as x:
+                await Watcher(x, store, config).run()
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+def recover_window(
+    db: str,
+    credentials: Credentials,
+    since: float,
+    until: float,
+    *,
+    webhook_id: str | None = None,
+    api_base: str = DEFAULT_BASE_URL,
+    timeout: float = 3600.0,
+) -> ReplayTask:
+    """Replay `since`..`until` now and wait for the outcome in the store at `db` (what `xhooks recover` calls).
+
+    Without `webhook_id`, the app must have exactly one webhook.
+
+    Raises:
+        ConfigError: no webhook, or several and none chosen. ClientError: X refused.
+    """
+
+    async def main() -> ReplayTask:
+        store = open_store(db)
+        await store.start()
+        try:
+            async with AsyncXClient(credentials, base_url=api_base) as x:
+                chosen = webhook_id or await _only_webhook(x)
+                return await recover(x, store, chosen, since, until, timeout=timeout)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+async def _only_webhook(client: AsyncXClient) -> str:
+    hooks = (await client.list_webhooks()).items
+    if len(hooks) != 1:
+        listed = ", ".join(hook.id for hook in hooks) or "none"
+        raise ConfigError(f"which webhook? this app has {len(hooks)} ({listed}); pass --webhook ID")
+    return hooks[0].id
