@@ -20,6 +20,7 @@ from xhooks._types import Headers
 from xhooks.protocol.envelope import EventRef, Shape
 
 __all__ = [
+    "POLL_INTERVAL",
     "CrcRecord",
     "Delivery",
     "EventQuery",
