@@ -212,6 +212,7 @@ def soak(args: argparse.Namespace, engine: str) -> dict[str, Any]:
     ):
         upcoming = executor.submit(_post_pool, chunk_size, 0)
         chunk = 0
+        chunks: list[dict[str, float]] = []
         while loaded < args.soak:
             pool = upcoming.result()
             chunk += 1
@@ -219,6 +220,7 @@ def soak(args: argparse.Namespace, engine: str) -> dict[str, Any]:
             seconds = min(chunk_seconds, args.soak - loaded)
             result = _drive(engine, pool, server.ports, seconds, args)
             loaded += result.duration_s
+            chunks.append({"at_s": loaded, "acked_per_s": result.ok / result.duration_s, "errors": result.errors})
             print(
                 f"  soak {loaded:5.0f}/{args.soak:.0f} s: {result.ok / result.duration_s:.0f} acked/s, "
                 f"RSS {server.rss_samples[-1][1] / 1024 if server.rss_samples else 0:.1f} MB",
@@ -229,12 +231,14 @@ def soak(args: argparse.Namespace, engine: str) -> dict[str, Any]:
             if chunk > 1:
                 pool.unlink(missing_ok=True)
         upcoming.result().unlink(missing_ok=True)
+    _reset_db(db)
     samples = server.rss_samples
     warm = [rss for t, rss in samples if t >= samples[-1][0] * 0.2] or [rss for _, rss in samples]
     growth_mb = (warm[-1] - warm[0]) / 1024
     return {
         "seconds": loaded,
         "rss_samples": samples,
+        "chunks": chunks,
         "rss_first_mb": samples[0][1] / 1024,
         "rss_last_mb": samples[-1][1] / 1024,
         "peak_rss_mb": server.peak_hwm_kb / 1024,
