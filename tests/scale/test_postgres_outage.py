@@ -13,14 +13,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.postgres_support import database, server_available_for_outage, start_server, stop_server
 from tests.scale._cluster import Receiver, Sender, running
 from xhooks.protocol import parse_envelope
+from xhooks.store import EventQuery
 from xhooks.store.migrations import upgrade
+from xhooks.store.postgres import PostgresStore
 
 pytestmark = [
     pytest.mark.postgres,
@@ -75,6 +76,9 @@ async def test_receivers_answer_503_while_the_database_is_down_and_resume_withou
     with database() as url:
         await asyncio.to_thread(upgrade, url)
         receivers = [Receiver(f"receiver{n}", url, tmp_path) for n in range(3)]
+        idle_worker = PostgresStore(url)
+        await idle_worker.start()
+        await idle_worker.wait_for_events(0.0)  # LISTEN from now on
         with running(receivers):
             pids = [r.proc.pid for r in receivers if r.proc]
             phases = Phases()
@@ -98,15 +102,14 @@ async def test_receivers_answer_503_while_the_database_is_down_and_resume_withou
                     return back == {0, 1, 2}
 
                 await _until(every_receiver_took_one, 30)
+                relistened = await idle_worker.wait_for_events(0.0)  # reconnects; notifications may have been missed
+                woken = await idle_worker.wait_for_events(10.0)  # a commit by a receiver, heard on the new LISTEN
                 stop.set()
                 await asyncio.wait_for(loading, 10)
             alive = [r.alive() for r in receivers]
             still_same = [r.proc.pid for r in receivers if r.proc] == pids
-        conn = await asyncpg.connect(url)
-        try:
-            stored = {row["key"] for row in await conn.fetch("SELECT key FROM events")}
-        finally:
-            await conn.close()
+        stored = {event.key for event in idle_worker.events(EventQuery(limit=100_000))}
+        await idle_worker.close()
 
     while_down = Counter(
         answer for started, ended, _, answer, _ in phases.answers if (started, ended) == ("down", "down")
@@ -117,3 +120,4 @@ async def test_receivers_answer_503_while_the_database_is_down_and_resume_withou
     assert acknowledged <= stored
     assert every_receiver_took_one()
     assert alive == [True, True, True] and still_same
+    assert relistened and woken
