@@ -34,7 +34,9 @@ from bench.targets import ROOT, Target, core_busy_seconds, reference_targets, ru
 
 SECRET = "xhooks-bench-consumer-secret-not-a-real-one"
 RESULTS = Path(__file__).resolve().parent / "results"
-POSTGRES_URL = os.environ.get("XHOOKS_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN = os.environ.get("XHOOKS_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = POSTGRES_ADMIN.rsplit("/", 1)[0] + "/xhooks_bench"
+"""A database of the bench's own, dropped and created again before each PostgreSQL target (and dropped after)."""
 
 
 def _free_port() -> int:
@@ -91,13 +93,16 @@ def _phase(load: LoadResult) -> dict[str, Any]:
     return out
 
 
-def _reset_db(db: str) -> None:
+def _reset_db(db: str, recreate: bool = True) -> None:
+    """Remove what a previous run left in `db`: the SQLite files, or the bench's PostgreSQL database."""
     if db.startswith("postgres"):
         import psycopg
 
-        with psycopg.connect(db, autocommit=True) as conn:
-            for table in ("sightings", "events", "deliveries", "rejections"):
-                conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+        name = db.rsplit("/", 1)[1]
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            if recreate:
+                conn.execute(f"CREATE DATABASE {name}")
         return
     for suffix in ("", "-wal", "-shm"):
         Path(db + suffix).unlink(missing_ok=True)
@@ -128,7 +133,7 @@ def bench_target(
         "store_check": check_store(target.db, posts, delivered) if target.db else None,
     }
     if target.db:
-        _reset_db(target.db)
+        _reset_db(target.db, recreate=False)
     if delivered.acked_file and not target.db:
         Path(delivered.acked_file).unlink(missing_ok=True)
     if crc.acked_file:
@@ -231,7 +236,7 @@ def soak(args: argparse.Namespace, engine: str) -> dict[str, Any]:
             if chunk > 1:
                 pool.unlink(missing_ok=True)
         upcoming.result().unlink(missing_ok=True)
-    _reset_db(db)
+    _reset_db(db, recreate=False)
     samples = server.rss_samples
     warm = [rss for t, rss in samples if t >= samples[-1][0] * 0.2] or [rss for _, rss in samples]
     growth_mb = (warm[-1] - warm[0]) / 1024
