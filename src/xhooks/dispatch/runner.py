@@ -99,11 +99,21 @@ def workers_in_background(config: WorkerConfig, hooks: XHooks) -> Iterator[Worke
         if isinstance(failure[0], XhooksError):
             raise failure[0]
         raise StoreError(f"the worker could not start: {failure[0]}") from failure[0]
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _exit_gracefully) if on_main else None
     try:
         yield box[0]
     finally:
         loop.call_soon_threadsafe(box[0].stop)
         thread.join()
+        if on_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_gracefully(signum: int, frame: object) -> None:
+    """SIGTERM during `workers_in_background` (uvicorn re-raises it after its own shutdown): leave the block
+    through its exit, so in-flight handlers finish, instead of dying on the default action."""
+    raise SystemExit(0)
 
 
 def redispatch(db: str | Path, queries: Sequence[EventQuery], now: float | None = None) -> int:
