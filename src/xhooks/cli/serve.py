@@ -7,9 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
+from xhooks.client import DEFAULT_BASE_URL, Credentials
 from xhooks.config import Settings
+from xhooks.dashboard import DEFAULT_PREFIX, DashboardConfig
+from xhooks.dashboard.security import is_loopback
+from xhooks.dashboard.serve import ServeWithDashboard, serve
 from xhooks.errors import ConfigError
-from xhooks.receiver import AppConfig, ServeConfig, serve
+from xhooks.receiver import AppConfig, ServeConfig
 from xhooks.receiver.config import DEFAULT_MAX_BODY, DEFAULT_PATH
 
 
@@ -53,10 +57,28 @@ def serve_command(
         int | None, typer.Option(help=f"Largest accepted body in bytes. [default: {DEFAULT_MAX_BODY}]")
     ] = None,
     config: Annotated[Path | None, typer.Option(help="A TOML config file. [default: ./xhooks.toml if present]")] = None,
+    dashboard: Annotated[
+        bool | None,
+        typer.Option(
+            "--dashboard/--no-dashboard",
+            help=f"Serve the dashboard at {DEFAULT_PREFIX}/. Off a loopback interface it asks for the login token"
+            " dashboard_token (XHOOKS_DASHBOARD_TOKEN). [default: on]",
+        ),
+    ] = None,
+    dashboard_port: Annotated[
+        int | None, typer.Option(help="Serve the dashboard on this port instead of the receiver's.")
+    ] = None,
+    dashboard_host: Annotated[
+        str | None, typer.Option(help="Interface for --dashboard-port. [default: 127.0.0.1]")
+    ] = None,
+    api_base: Annotated[
+        str | None,
+        typer.Option(help=f"X API base the dashboard manages webhooks through. [default: {DEFAULT_BASE_URL}]"),
+    ] = None,
 ) -> None:
     """Answer X's CRC and store every signed delivery before acknowledging it."""
     settings = Settings.load(config)
-    serve_config = ServeConfig(
+    serve_config = ServeWithDashboard(
         apps=_apps(settings, consumer_secret, path),
         db=str(settings.get("db", db, "xhooks.db")),
         host=str(settings.get("host", host, "127.0.0.1")),
@@ -69,4 +91,34 @@ def serve_command(
         f"{', '.join(app.path for app in serve_config.apps)} → {serve_config.db} ({serve_config.durability})",
         err=True,
     )
+    if _flag(settings.get("dashboard", dashboard, True)):
+        serve_config.dashboard = _dashboard(settings, serve_config, dashboard_port, dashboard_host, api_base)
     serve(serve_config)
+
+
+def _dashboard(
+    settings: Settings, serve_config: ServeConfig, port: int | None, host: str | None, api_base: str | None
+) -> DashboardConfig:
+    """The dashboard's settings: its own port and interface if given, else the receiver's."""
+    own_port = settings.get("dashboard_port", port)
+    dashboard_config = DashboardConfig(
+        host=str(settings.get("dashboard_host", host, "127.0.0.1")) if own_port else serve_config.host,
+        port=int(own_port) if own_port else None,
+        token=settings.get("dashboard_token"),
+        api_base=str(settings.get("api_base", api_base, DEFAULT_BASE_URL)),
+        credentials=Credentials.load(settings),
+        webhook_paths=tuple(app.path for app in serve_config.apps),
+    )
+    where = f"{dashboard_config.host}:{dashboard_config.port or serve_config.port}"
+    login = "login required" if dashboard_config.token else "refused: set dashboard_token"
+    typer.echo(
+        f"xhooks: dashboard at http://{where}{dashboard_config.prefix}/"
+        f"{'' if is_loopback(dashboard_config.host) else f' ({login}: not loopback)'}",
+        err=True,
+    )
+    return dashboard_config
+
+
+def _flag(value: object) -> bool:
+    """A boolean setting; the environment gives strings (`XHOOKS_DASHBOARD=0`)."""
+    return value.strip().lower() not in ("0", "false", "no", "off") if isinstance(value, str) else bool(value)

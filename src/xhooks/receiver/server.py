@@ -10,12 +10,14 @@ far less than an `asyncio.timeout` in the ASGI app, which measured a quarter of 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from xhooks._types import ASGIApp
 from xhooks.receiver.app import Receiver
 from xhooks.receiver.config import DEFAULT_MAX_BODY, AppConfig
 from xhooks.store import open_store
@@ -69,10 +71,15 @@ class ServeConfig:
     uvicorn_options: dict[str, Any] = field(default_factory=dict)
 
 
-def build_server(config: ServeConfig) -> uvicorn.Server:
-    """The uvicorn server for `config` (not yet running); `serve` runs it."""
+def build_server(config: ServeConfig, wrap: Callable[[Receiver], ASGIApp] | None = None) -> uvicorn.Server:
+    """The uvicorn server for `config` (not yet running); `serve` runs it.
+
+    `wrap` puts another app in front of the receiver (the dashboard's `Mount`); it gets the receiver and
+    returns the app to serve.
+    """
     store = open_store(config.db, durability=config.durability)
-    app = Receiver(store, config.apps, max_body=config.max_body)
+    receiver = Receiver(store, config.apps, max_body=config.max_body)
+    app = receiver if wrap is None else wrap(receiver)
     protocol = type("RequestDeadline", (_RequestDeadline,), {"request_timeout": config.request_timeout})
     uv_config = uvicorn.Config(
         app,

@@ -1,0 +1,250 @@
+"""The consumer's dashboard: overview, live tail, event search and detail, dead letters; the management
+pages (webhooks, subscriptions, stream links, replay) are in `manage.py`.
+
+Store reads are synchronous in the `Store` contract, so they run in a worker thread: the receiver shares
+this event loop and must never wait for a page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from xhooks.client import AsyncXClient
+from xhooks.client.times import parse_time
+from xhooks.dashboard import manage
+from xhooks.dashboard._http import Request, Response, redirect
+from xhooks.dashboard._site import Site
+from xhooks.dashboard.config import DashboardConfig
+from xhooks.dashboard.live import event_row, newest_id, tail
+from xhooks.dashboard.mount import CrcLog
+from xhooks.dashboard.security import Guard
+from xhooks.errors import ClientError, ConfigError, StoreError
+from xhooks.store.base import EventQuery, EventStatus, Store, StoredEvent
+
+__all__ = ["Dashboard"]
+
+PAGE_SIZE = 50
+
+
+class Dashboard(Site):
+    """The dashboard as an ASGI app; `xhooks serve` mounts it at `config.prefix`.
+
+    ```python
+    store = open_store("xhooks.db")
+    dashboard = Dashboard(store, DashboardConfig(webhook_paths=("/webhook",)))
+    app = Mount("/_xhooks", dashboard, Receiver(store, apps))     # the receiver's lifespan starts the store
+    ```
+    """
+
+    title = "xhooks"
+    nav = (
+        ("/", "Overview"),
+        ("/live", "Live"),
+        ("/events", "Events"),
+        ("/dead", "Dead letters"),
+        ("/webhooks", "Webhooks"),
+        ("/replay", "Replay"),
+    )
+
+    def __init__(
+        self,
+        store: Store,
+        config: DashboardConfig | None = None,
+        crc_log: CrcLog | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config or DashboardConfig()
+        super().__init__(self.config.prefix, Guard(self.config.host, self.config.token), clock)
+        self.store = store
+        self.crc_log = crc_log or CrcLog()
+        self.route("GET", "/", self.overview)
+        self.route("GET", "/live", self.live)
+        self.route("GET", "/live/stream", self.live_stream)
+        self.route("GET", "/events", self.events)
+        self.route("GET", "/events/{event_id}", self.event)
+        self.route("GET", "/dead", self.dead)
+        self.route("POST", "/dead/redispatch", self.redispatch)
+        manage.register(self)
+
+    def client(self) -> AsyncXClient:
+        return AsyncXClient(self.config.credentials, base_url=self.config.api_base, timeout=15.0)
+
+    @property
+    def can_manage(self) -> bool:
+        return bool(self.config.credentials.bearer_token)
+
+    async def read(self, function: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.to_thread(function, *args)
+
+    # -- overview ----------------------------------------------------------------------------------------
+
+    async def overview(self, req: Request) -> Response:
+        stats = await self.read(self.store.stats)
+        webhooks: list[dict[str, Any]] = []
+        x_error = ""
+        if self.can_manage:
+            try:
+                async with self.client() as x:
+                    listed = await x.list_webhooks()
+            except ClientError as exc:
+                x_error = str(exc)
+            else:
+                for hook in listed.items:
+                    path = urlsplit(hook.url).path
+                    webhooks.append({"hook": hook, "crc": self.crc_log.last(path)})
+        paths = [(path, self.crc_log.last(path)) for path in self.config.webhook_paths]
+        return self.render(
+            req,
+            "overview.html",
+            stats=stats,
+            webhooks=webhooks,
+            x_error=x_error,
+            paths=paths,
+            alerts=_alerts(stats, webhooks),
+            recent=await self.read(self.store.events, EventQuery(limit=10)),
+            can_manage=self.can_manage,
+        )
+
+    # -- live tail ---------------------------------------------------------------------------------------
+
+    async def live(self, req: Request) -> Response:
+        recent = await self.read(self.store.events, EventQuery(limit=25))
+        return self.render(req, "live.html", recent=[event_row(e) for e in recent], after=newest_id(recent))
+
+    async def live_stream(self, req: Request) -> Response:
+        resume = req.headers.get("last-event-id") or req.query.get("after", "")
+        if resume.isdigit():
+            last_id = int(resume)
+        else:
+            last_id = newest_id(await self.read(self.store.events, EventQuery(limit=1)))
+        stream = tail(self.store, last_id, (self.closing, req.disconnected))
+        return Response(content_type="text/event-stream", headers=[("x-accel-buffering", "no")], stream=stream)
+
+    # -- events ------------------------------------------------------------------------------------------
+
+    def _query(self, req: Request, **fixed: Any) -> tuple[EventQuery, str]:
+        """The `EventQuery` a search form describes, and what was wrong with it (empty when nothing was)."""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        times: dict[str, float | None] = {"since": None, "until": None}
+        problem = ""
+        for name in times:
+            text = req.arg(name)
+            if text:
+                try:
+                    times[name] = parse_time(text, now).timestamp()
+                except ConfigError as exc:
+                    problem = str(exc)
+        before = req.arg("before")
+        status = fixed.get("status", req.arg("status"))
+        query = EventQuery(
+            app=req.arg("app"),
+            event_type=req.arg("type"),
+            for_user_id=req.arg("user"),
+            status=status,
+            since=times["since"],
+            until=times["until"],
+            limit=PAGE_SIZE,
+            after_id=int(before) if before and before.isdigit() else None,
+        )
+        return query, problem
+
+    async def events(self, req: Request) -> Response:
+        query, problem = self._query(req)
+        rows = await self.read(self.store.events, query)
+        stats = await self.read(self.store.stats)
+        return self.render(
+            req,
+            "events.html",
+            rows=rows,
+            problem=problem,
+            types=sorted(stats.by_type),
+            statuses=[status.value for status in EventStatus],
+            more=len(rows) == PAGE_SIZE,
+            total=stats.events,
+        )
+
+    async def event(self, req: Request) -> Response:
+        event_id = req.params["event_id"]
+        event: StoredEvent | None = await self.read(self.store.event, int(event_id)) if event_id.isdigit() else None
+        if event is None:
+            return self.render(req, "not_found.html", status=404)
+        delivery = await self.read(self.store.delivery, event.delivery_id)
+        sightings = await self.read(self.store.sightings, event.id)
+        body = delivery.body.decode("utf-8", "replace") if delivery else ""
+        try:
+            pretty = json.dumps(json.loads(body), indent=2, ensure_ascii=False) if body else ""
+        except ValueError:
+            pretty = ""
+        return self.render(
+            req, "event.html", event=event, delivery=delivery, body=body, pretty=pretty, sightings=sightings
+        )
+
+    # -- dead letters ------------------------------------------------------------------------------------
+
+    async def dead(self, req: Request) -> Response:
+        query, problem = self._query(req, status=EventStatus.DEAD.value)
+        rows = await self.read(self.store.events, query)
+        return self.render(req, "dead.html", rows=rows, problem=problem, more=len(rows) == PAGE_SIZE)
+
+    async def redispatch(self, req: Request) -> Response:
+        """Make one dead event (`event_id`) or every dead event matching the filters due again."""
+        back = self.url("/dead")
+        event_id = req.arg("event_id")
+        if event_id is not None:
+            event = await self.read(self.store.event, int(event_id)) if event_id.isdigit() else None
+            if event is None or event.status != EventStatus.DEAD.value:
+                return redirect(back, error=f"event {event_id} is not a dead letter (any more)")
+            query = _only(event)
+            if len(await self.read(self.store.events, query)) != 1:
+                return redirect(back, error="another dead event matches this one exactly; re-dispatch them together")
+        else:
+            query, problem = self._query(req, status=EventStatus.DEAD.value)
+            if problem:
+                return redirect(back, error=problem)
+        try:
+            count = await self.store.redispatch(query, self.clock())
+        except StoreError as exc:
+            return redirect(back, error=str(exc))
+        return redirect(back, ok=f"{count} event{'s' if count != 1 else ''} re-dispatched: pending again")
+
+
+def _only(event: StoredEvent) -> EventQuery:
+    """The narrowest `EventQuery` that selects `event` (the contract has no id filter): its app, type, user,
+    status, its exact receive time, and no id above its own."""
+    return EventQuery(
+        app=event.app,
+        event_type=event.event_type,
+        for_user_id=event.for_user_id,
+        status=event.status,
+        since=event.received_at,
+        until=event.received_at + 1e-6,
+        after_id=event.id + 1,
+        limit=2,
+    )
+
+
+def _alerts(stats: Any, webhooks: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """Open problems worth a look, as (severity, message, link): derived from the store and X's answers."""
+    alerts = []
+    for entry in webhooks:
+        hook = entry["hook"]
+        if not hook.valid:
+            alerts.append(("bad", f"Webhook {hook.id} is invalid: X has stopped delivering to it. Validate it.",
+                           "/webhooks"))
+    dead = stats.by_status.get(EventStatus.DEAD.value, 0)
+    if dead:
+        alerts.append(("bad", f"{dead} event{'s' if dead != 1 else ''} dead-lettered: handlers gave up.", "/dead"))
+    refused = sum(stats.rejections.values())
+    if refused:
+        alerts.append(("warn", f"{refused} request{'s' if refused != 1 else ''} refused (signature or CRC token):"
+                               " check the consumer secret, or someone is probing the endpoint.", "/"))
+    if stats.unparsed:
+        alerts.append(("warn", f"{stats.unparsed} deliveries stored but not parsed as a known event shape.",
+                       "/events"))
+    return alerts
