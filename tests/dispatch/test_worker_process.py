@@ -6,8 +6,11 @@ import signal
 import time
 from pathlib import Path
 
+import httpx
+
 from tests.dispatch.conftest import dm_body, record
-from tests.support import spawn, xhooks_cmd
+from tests.support import free_port, spawn, xhooks_cmd
+from xhooks.protocol import signature
 from xhooks.store import EventQuery
 from xhooks.store.sqlite import SQLiteStore
 
@@ -24,7 +27,7 @@ hooks = XHooks()
 def append(event, ctx):
     with open(os.environ["HANDLED_LOG"], "a") as log:
         log.write(ctx.event_key + "\\n")
-    time.sleep(0.01)
+    time.sleep(float(os.environ.get("HANDLER_SECONDS", "0.01")))
 """
 
 
@@ -91,3 +94,29 @@ def test_worker_with_a_bad_app_says_what_to_do(tmp_path: Path) -> None:
         assert proc.wait(20) == 2
         assert proc.stdout is not None
         assert "cannot import 'nowhere'" in proc.stdout.read().decode()
+
+
+def test_serve_with_app_handles_events_and_finishes_them_on_sigterm(tmp_path: Path) -> None:
+    db, log, port = tmp_path / "events.db", tmp_path / "handled.log", free_port()
+    (tmp_path / "handlers.py").write_text(HANDLERS)
+    args = xhooks_cmd(
+        "serve",
+        "--consumer-secret",
+        "s3cret",
+        "--db",
+        str(db),
+        "--port",
+        str(port),
+        "--no-dashboard",
+        "--app",
+        "handlers:hooks",
+    )
+    env = {"HANDLED_LOG": str(log), "HANDLER_SECONDS": "0.5"}
+    body = dm_body("7", "1")
+    with spawn(args, f"http://127.0.0.1:{port}/healthz", env, tmp_path) as proc:
+        headers = {"x-twitter-webhooks-signature": signature(body, "s3cret")}
+        assert httpx.post(f"http://127.0.0.1:{port}/webhook", content=body, headers=headers).status_code == 200
+        _wait_for(lambda: len(_lines(log)) == 1)  # the handler has started; it takes half a second
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    assert [event.status for event in SQLiteStore(db).events(EventQuery())] == ["handled"]

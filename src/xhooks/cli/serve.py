@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from xhooks.cli.worker import (
+    AppOption,
+    ConcurrencyOption,
+    LeaseOption,
+    MaxAttemptsOption,
+    RetryBaseOption,
+    worker_config,
+)
 from xhooks.client import DEFAULT_BASE_URL, Credentials
 from xhooks.config import Settings
 from xhooks.dashboard import DEFAULT_PREFIX, DashboardConfig
 from xhooks.dashboard.security import is_loopback
 from xhooks.dashboard.serve import ServeWithDashboard, serve
+from xhooks.dispatch import load_hooks, workers_in_background
 from xhooks.errors import ConfigError
 from xhooks.receiver import AppConfig, ServeConfig
 from xhooks.receiver.config import DEFAULT_MAX_BODY, DEFAULT_PATH
@@ -75,8 +85,13 @@ def serve_command(
         str | None,
         typer.Option(help=f"X API base the dashboard manages webhooks through. [default: {DEFAULT_BASE_URL}]"),
     ] = None,
+    app: AppOption = None,
+    concurrency: ConcurrencyOption = None,
+    lease: LeaseOption = None,
+    max_attempts: MaxAttemptsOption = None,
+    retry_base: RetryBaseOption = None,
 ) -> None:
-    """Answer X's CRC and store every signed delivery before acknowledging it."""
+    """Answer X's CRC and store every signed delivery before acknowledging it; with --app, also run your handlers."""
     settings = Settings.load(config)
     serve_config = ServeWithDashboard(
         apps=_apps(settings, consumer_secret, path),
@@ -91,9 +106,11 @@ def serve_command(
         f"{', '.join(app.path for app in serve_config.apps)} → {serve_config.db} ({serve_config.durability})",
         err=True,
     )
+    workers = _workers(settings, serve_config, app, concurrency, lease, max_attempts, retry_base)
     if _flag(settings.get("dashboard", dashboard, True)):
         serve_config.dashboard = _dashboard(settings, serve_config, dashboard_port, dashboard_host, api_base)
-    serve(serve_config)
+    with workers:
+        serve(serve_config)
 
 
 def _dashboard(
@@ -117,6 +134,26 @@ def _dashboard(
         err=True,
     )
     return dashboard_config
+
+
+def _workers(
+    settings: Settings,
+    serve_config: ServeConfig,
+    app: str | None,
+    concurrency: int | None,
+    lease: float | None,
+    max_attempts: int | None,
+    retry_base: float | None,
+) -> contextlib.AbstractContextManager[object]:
+    """With --app: a worker thread in this process, stopped gracefully after the server. Without: nothing."""
+    app_spec = settings.get("app", app)
+    if not app_spec:
+        return contextlib.nullcontext()
+    hooks = load_hooks(str(app_spec))
+    config = worker_config(settings, serve_config.db, concurrency, lease, max_attempts, retry_base)
+    config.paths = {entry.name: entry.path for entry in serve_config.apps}
+    typer.echo(f"xhooks: handling events with {app_spec}", err=True)
+    return workers_in_background(config, hooks)
 
 
 def _flag(value: object) -> bool:
