@@ -27,7 +27,7 @@ Send = Callable[[str, str, dict[str, str], dict[str, str], bytes], tuple[int, by
 
 
 def _receiver(db: Path) -> Receiver:
-    return Receiver(SQLiteStore(db), [AppConfig((SECRET,))], max_body=MAX_BODY, heartbeat=None)
+    return Receiver(SQLiteStore(db), [AppConfig((SECRET,))], max_body=MAX_BODY, heartbeat=60.0)
 
 
 def _flask(db: Path) -> Iterator[Send]:
@@ -234,6 +234,11 @@ def test_store_that_cannot_commit_gets_503_never_200(send: Send, db_path: Path) 
 )
 def test_wrong_method_or_path(send: Send, method: str, path: str, status: int) -> None:
     assert send(method, path, {}, {}, b"")[0] == status
+
+
+def test_receiver_lifespan_runs_inside_the_framework(send: Send, db_path: Path) -> None:
+    assert _post(send, BODY)[0] == 200
+    assert len(SQLiteStore(db_path).spans("up", 0.0)) == 1  # the heartbeat the watcher reads, beaten at startup
 
 
 def test_reads_no_more_than_the_limit() -> None:

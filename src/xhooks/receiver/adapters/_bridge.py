@@ -18,7 +18,7 @@ from xhooks._types import Message, Scope
 from xhooks.errors import StoreError
 from xhooks.receiver.app import Receiver
 
-__all__ = ["Reply", "SyncReceiver", "call_receiver"]
+__all__ = ["LifespanDriver", "Reply", "SyncReceiver", "call_receiver"]
 
 _T = TypeVar("_T")
 _HOP_BY_HOP = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
@@ -83,6 +83,36 @@ async def call_receiver(
     return Reply(status, reply_headers, b"".join(chunks))
 
 
+class LifespanDriver:
+    """Run an ASGI app's lifespan from outside a server: the receiver opens its store and beats its heartbeat
+    (span `up`, which the watcher reads) exactly as under `xhooks serve`."""
+
+    def __init__(self, app: Receiver) -> None:
+        self.app = app
+        self._inbox: asyncio.Queue[Message] = asyncio.Queue()
+        self._outbox: asyncio.Queue[Message] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def startup(self) -> None:
+        """Raises `StoreError` when the app reports that startup failed."""
+        self._task = asyncio.get_running_loop().create_task(
+            self.app({"type": "lifespan", "asgi": {"version": "3.0"}}, self._inbox.get, self._outbox.put)
+        )
+        await self._inbox.put({"type": "lifespan.startup"})
+        answer = await self._outbox.get()
+        if answer["type"] != "lifespan.startup.complete":
+            await self._task
+            raise StoreError(str(answer.get("message", "the receiver could not start")))
+
+    async def shutdown(self) -> None:
+        if self._task is None:
+            return
+        await self._inbox.put({"type": "lifespan.shutdown"})
+        await self._outbox.get()
+        await self._task
+        self._task = None
+
+
 def read_limited(read: Callable[[int], bytes], declared: int | None, max_body: int) -> bytes:
     """Read a request body, but never more than `max_body + 1` bytes (the receiver then answers 413)."""
     if declared is not None and declared > max_body:
@@ -100,7 +130,7 @@ def read_limited(read: Callable[[int], bytes], declared: int | None, max_body: i
 
 
 class SyncReceiver:
-    """A `Receiver` callable from synchronous code; starts its store now, closes it on `close()`.
+    """A `Receiver` callable from synchronous code; runs its lifespan (store, heartbeat) from now until `close()`.
 
     Raises:
         StoreError: the store could not be started.
@@ -112,7 +142,8 @@ class SyncReceiver:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="xhooks-receiver", daemon=True)
         self._thread.start()
-        self._run(receiver.store.start())
+        self._lifespan = LifespanDriver(receiver)
+        self._run(self._lifespan.startup())
 
     @property
     def paths(self) -> list[str]:
@@ -143,7 +174,7 @@ class SyncReceiver:
         if self._loop.is_closed():
             return
         try:
-            self._run(self.receiver.store.close())
+            self._run(self._lifespan.shutdown())
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(self.timeout)
