@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from xhooks.config import Settings
+from xhooks.dashboard.emulator_view import EmulatorView
 from xhooks.emulator import Emulator, EmulatorConfig, ManualClock, RealClock, ScaledClock
 from xhooks.emulator.clock import Clock
 from xhooks.emulator.control import trigger_remote
@@ -92,8 +93,11 @@ def emulator_command(
         access_token_secret=settings.get("emulator_access_token_secret"),
     )
     emulator = Emulator(emulator_config, _clock(clock, time_scale))
+    view = EmulatorView(emulator, host=host, token=settings.get("dashboard_token"))
+    emulator.mount(view.prefix, view)
     typer.echo(json.dumps(emulator.credentials(), indent=2))
     typer.echo(f"xhooks emulator: X API at http://{host}:{port}/2/, control API at /_emulator/ ({db})", err=True)
+    typer.echo(f"xhooks emulator: its view of X's side at http://{host}:{port}{view.prefix}/", err=True)
     serve(emulator, host, port)
 
 

@@ -16,17 +16,19 @@ an `ApiError` rendered with X's body and status.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import re
 import secrets
 import string
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from xhooks._types import Receive, Scope, Send
+from xhooks._types import ASGIApp, Receive, Scope, Send
 from xhooks.emulator import control, dm, stream, subscriptions, webhooks
 from xhooks.emulator.auth import ANY, APP_ONLY, APP_OR_OAUTH1, USER, Authenticator, Kind, Principal, require
 from xhooks.emulator.clock import Clock, RealClock
@@ -115,7 +117,14 @@ class Emulator:
         self.replay_delay = 1.0
         """Seconds between accepting a replay job and starting it (X queues jobs)."""
         self._runner: asyncio.Task[None] | None = None
+        self.crc_history: collections.deque[tuple[str, float, CrcResult, float]] = collections.deque(maxlen=500)
+        """The last CRCs sent: (webhook_id, at, result, latency in ms), oldest first; kept in memory."""
+        self._mounts: dict[str, ASGIApp] = {}
         self._ensure_identity()
+
+    def mount(self, prefix: str, app: ASGIApp) -> None:
+        """Serve `app` at `prefix` and below, next to the API (the dashboard's view of the emulator)."""
+        self._mounts["/" + prefix.strip("/")] = app
 
     # identity -------------------------------------------------------------------------------------------
 
@@ -220,8 +229,10 @@ class Emulator:
         """Send a CRC to `webhook` now and apply X's verdict rules to it."""
         app = self.state.app(webhook.app_id)
         assert app is not None
+        started = time.monotonic()
         result = await self.crc.check(webhook.url, app.consumer_secret)
         now = self.clock.now()
+        self.crc_history.append((webhook.id, now, result, (time.monotonic() - started) * 1000))
         self.state.record_crc(webhook.id, now, next_validity(webhook, result, now), result.verdict.value == "valid")
         return result
 
@@ -267,6 +278,10 @@ class Emulator:
             return
         if self._runner is None:
             await self.start()
+        for prefix, mounted in self._mounts.items():
+            if scope["path"] == prefix or scope["path"].startswith(prefix + "/"):
+                await mounted(scope, receive, send)
+                return
         try:
             request = await read_request(scope, receive)
             if request.path.startswith("/_emulator/"):
