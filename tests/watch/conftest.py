@@ -77,11 +77,14 @@ class World:
         return AsyncXClient(Credentials(bearer_token=self.bearer), base_url=self.url)
 
     @contextlib.contextmanager
-    def receiver(self, secret: str | None = None, heartbeat: float | None = 0.02) -> Iterator[Receiver]:
+    def receiver(
+        self, secret: str | None = None, heartbeat: float | None = 0.02, max_body: int = 1024 * 1024
+    ) -> Iterator[Receiver]:
         """A real receiver on the world's port and database, on the world's clock."""
         receiver = Receiver(
             SQLiteStore(self.db),
             [AppConfig((secret or self.secret,))],
+            max_body=max_body,
             clock=self.clock.now,
             metrics=self.metrics,
             heartbeat=heartbeat,

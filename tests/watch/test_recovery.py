@@ -99,3 +99,25 @@ async def test_events_missed_while_the_receiver_was_down_come_back_by_replay(wor
     assert replays and all(d["state"] == "delivered" for d in replays)
     assert [t.state for t in watcher.recovery.tasks] == [JobState.COMPLETE]
     assert world.store().spans(f"recovered:{webhook_id}", since=0.0)
+
+
+@pytest.mark.timeout(60)
+async def test_an_incomplete_replay_job_is_retried_until_complete(world: World) -> None:
+    with world.receiver():
+        world.register()
+    world.trigger("aaa.favorite")  # missed: the receiver is down past X's retries
+    await until(lambda: [d["state"] for d in world.deliveries()] == ["failed"], "X to give up")
+    missed = _keys([d["body"] for d in world.deliveries()])
+    config = WatchConfig(interval=30.0, down_after=None, max_attempts=1000)
+    async with world.client() as x, world.watcher_store() as store:
+        watcher = Watcher(x, store, config, clock=world.clock, metrics=world.metrics)
+        async with running(watcher.run()):
+            with world.receiver(max_body=400):  # refuses the replayed events (413), takes the small job status
+                await until(lambda: any(t.state is JobState.INCOMPLETE for t in watcher.recovery.tasks), "Incomplete")
+            with world.receiver():
+                await until(lambda: watcher.recovery.tasks[0].state is JobState.COMPLETE, "the retried job")
+    (task,) = watcher.recovery.tasks
+    assert task.attempts >= 2
+    statuses = [d["body"] for d in world.deliveries() if d["kind"] == "replay_status"]
+    assert '"job_state":"Incomplete"' in statuses[0] and '"job_state":"Complete"' in statuses[-1]
+    assert missed <= {event.key for event in world.stored()}
