@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import serve_app, spawn, xhooks_cmd
+from tests.support import free_port, serve_app, spawn, xhooks_cmd
 from xhooks.emulator import Emulator, EmulatorConfig, ManualClock, RealClock
 from xhooks.emulator.clock import Clock
 from xhooks.protocol import parse_envelope
@@ -100,3 +100,31 @@ def test_recover_replays_a_window_and_waits_for_its_status(tmp_path: Path) -> No
     assert done.returncode == 0, done.stdout + done.stderr
     assert ": complete (1 replay job, last " in done.stdout
     assert missed <= {event.key for event in SQLiteStore(db).events(EventQuery(limit=100))}
+
+
+def test_serve_runs_the_watcher_when_a_bearer_token_is_configured(tmp_path: Path) -> None:
+    db, port = tmp_path / "receiver.db", free_port()
+    with emulator(ManualClock()) as (emu, http):
+        app = emu.credentials()["apps"][0]
+        env = {
+            "XHOOKS_BEARER_TOKEN": app["bearer_token"],
+            "XHOOKS_API_BASE": str(http.base_url),
+            "XHOOKS_WATCH_INTERVAL": "0.2",
+        }
+        serve = xhooks_cmd(
+            "serve", "--consumer-secret", app["consumer_secret"], "--db", str(db), "--port", str(port), "--no-dashboard"
+        )
+        base = f"http://127.0.0.1:{port}"
+        with spawn([*serve, "--no-watch"], f"{base}/healthz", env):
+            webhook_id = register(emu, http, f"{base}/webhook")
+        assert http.post("/_emulator/clock/advance", json={"seconds": 29 * 3600}).status_code == 200
+        bearer = {"authorization": f"Bearer {app['bearer_token']}"}
+
+        def valid() -> bool:
+            return bool(http.get("/2/webhooks", headers=bearer).json()["data"][0]["valid"])
+
+        assert not valid()
+        with spawn(serve, f"{base}/healthz", env) as proc:
+            wait(valid, "xhooks serve's watcher to re-validate the webhook", proc)
+            gauge = f'xhooks_webhook_valid{{webhook_id="{webhook_id}"}} 1.0'  # one Metrics for the whole process
+            wait(lambda: gauge in httpx.get(f"{base}/metrics").text, "the watcher's gauge at /metrics", proc)

@@ -23,8 +23,10 @@ from xhooks.dashboard.security import is_loopback
 from xhooks.dashboard.serve import ServeWithDashboard, serve
 from xhooks.dispatch import load_hooks, workers_in_background
 from xhooks.errors import ConfigError
+from xhooks.metrics import Metrics
 from xhooks.receiver import AppConfig, ServeConfig
 from xhooks.receiver.config import DEFAULT_MAX_BODY, DEFAULT_PATH
+from xhooks.watch import WatchConfig, watcher_in_background
 
 
 def _apps(settings: Settings, secrets: list[str] | None, path: str | None) -> list[AppConfig]:
@@ -83,7 +85,18 @@ def serve_command(
     ] = None,
     api_base: Annotated[
         str | None,
-        typer.Option(help=f"X API base the dashboard manages webhooks through. [default: {DEFAULT_BASE_URL}]"),
+        typer.Option(help=f"X API base the dashboard and the watcher use. [default: {DEFAULT_BASE_URL}]"),
+    ] = None,
+    watch: Annotated[
+        bool | None,
+        typer.Option(
+            "--watch/--no-watch",
+            help="Watch the app's webhooks: re-validate when X marks one invalid, replay what was missed while"
+            " down, alert. [default: on when a bearer token is configured (XHOOKS_BEARER_TOKEN)]",
+        ),
+    ] = None,
+    alert_url: Annotated[
+        str | None, typer.Option(help="The watcher POSTs alerts here (Slack-compatible JSON). Env: XHOOKS_ALERT_URL.")
     ] = None,
     app: AppOption = None,
     concurrency: ConcurrencyOption = None,
@@ -100,6 +113,7 @@ def serve_command(
         port=int(settings.get("port", port, 8080)),
         durability=str(settings.get("durability", durability, "disk")),
         max_body=int(settings.get("max_body", max_body, DEFAULT_MAX_BODY)),
+        metrics=Metrics(),
     )
     typer.echo(
         f"xhooks: receiving at http://{serve_config.host}:{serve_config.port}"
@@ -109,7 +123,8 @@ def serve_command(
     workers = _workers(settings, serve_config, app, concurrency, lease, max_attempts, retry_base)
     if _flag(settings.get("dashboard", dashboard, True)):
         serve_config.dashboard = _dashboard(settings, serve_config, dashboard_port, dashboard_host, api_base)
-    with workers:
+    watcher = _watcher(settings, serve_config, watch, alert_url, api_base)
+    with workers, watcher:
         serve(serve_config)
 
 
@@ -152,8 +167,33 @@ def _workers(
     hooks = load_hooks(str(app_spec))
     config = worker_config(settings, serve_config.db, concurrency, lease, max_attempts, retry_base)
     config.paths = {entry.name: entry.path for entry in serve_config.apps}
+    config.metrics = serve_config.metrics
     typer.echo(f"xhooks: handling events with {app_spec}", err=True)
     return workers_in_background(config, hooks)
+
+
+def _watcher(
+    settings: Settings, serve_config: ServeConfig, watch: bool | None, alert_url: str | None, api_base: str | None
+) -> contextlib.AbstractContextManager[object]:
+    """The watcher on a thread of its own when management credentials are configured (or --watch); else nothing."""
+    credentials = Credentials.load(settings)
+    if not _flag(settings.get("watch", watch, credentials.bearer_token is not None)):
+        return contextlib.nullcontext()
+    if credentials.bearer_token is None:
+        raise ConfigError("--watch needs the app's bearer token: pass it in XHOOKS_BEARER_TOKEN or xhooks.toml")
+    config = WatchConfig(
+        interval=float(settings.get("watch_interval", None, 60.0)),
+        webhook_ids=tuple(settings.get_list("webhook_id")),
+        alert_url=settings.get("alert_url", alert_url),
+    )
+    typer.echo(f"xhooks: watching the app's webhooks every {config.interval:g} s", err=True)
+    return watcher_in_background(
+        serve_config.db,
+        credentials,
+        config,
+        api_base=str(settings.get("api_base", api_base, DEFAULT_BASE_URL)),
+        metrics=serve_config.metrics,
+    )
 
 
 def _flag(value: object) -> bool:

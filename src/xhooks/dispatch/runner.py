@@ -16,6 +16,7 @@ from pathlib import Path
 from xhooks.dispatch.registry import XHooks
 from xhooks.dispatch.worker import RetryPolicy, Worker
 from xhooks.errors import StoreError, XhooksError
+from xhooks.metrics import Metrics
 from xhooks.store import EventQuery, open_store
 
 __all__ = ["WorkerConfig", "redispatch", "run_workers", "workers_in_background"]
@@ -31,6 +32,7 @@ class WorkerConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     grace: float = 10.0
     paths: dict[str, str] = field(default_factory=dict)
+    metrics: Metrics | None = None
 
 
 async def _run(config: WorkerConfig, hooks: XHooks, started: threading.Event | None, worker_box: list[Worker]) -> None:
@@ -45,6 +47,7 @@ async def _run(config: WorkerConfig, hooks: XHooks, started: threading.Event | N
             retry=config.retry,
             grace=config.grace,
             paths=config.paths,
+            metrics=config.metrics,
         )
         worker_box.append(worker)
         if started is not None:

@@ -18,6 +18,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from xhooks._types import ASGIApp
+from xhooks.metrics import Metrics
 from xhooks.receiver.app import Receiver
 from xhooks.receiver.config import DEFAULT_MAX_BODY, AppConfig
 from xhooks.store import open_store
@@ -69,6 +70,8 @@ class ServeConfig:
     request_timeout: float = 10.0
     log_level: str = "warning"
     uvicorn_options: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics | None = None
+    """Shared with the workers and the watcher of the process, so `/metrics` shows theirs too."""
 
 
 def build_server(config: ServeConfig, wrap: Callable[[Receiver], ASGIApp] | None = None) -> uvicorn.Server:
@@ -78,7 +81,7 @@ def build_server(config: ServeConfig, wrap: Callable[[Receiver], ASGIApp] | None
     returns the app to serve.
     """
     store = open_store(config.db, durability=config.durability)
-    receiver = Receiver(store, config.apps, max_body=config.max_body)
+    receiver = Receiver(store, config.apps, max_body=config.max_body, metrics=config.metrics)
     app = receiver if wrap is None else wrap(receiver)
     protocol = type("RequestDeadline", (_RequestDeadline,), {"request_timeout": config.request_timeout})
     uv_config = uvicorn.Config(

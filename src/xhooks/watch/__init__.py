@@ -12,7 +12,7 @@ from xhooks.watch.alerts import Alert, Alerts
 from xhooks.watch.clock import Clock, SystemClock
 from xhooks.watch.health import HealthWatcher, WebhookStatus
 from xhooks.watch.recovery import JobState, Recovery, ReplayTask, Window, missed_windows
-from xhooks.watch.watcher import WatchConfig, Watcher, recover, recover_window, run_watcher
+from xhooks.watch.watcher import WatchConfig, Watcher, recover, recover_window, run_watcher, watcher_in_background
 
 __all__ = [
     "Alert",
@@ -31,4 +31,5 @@ __all__ = [
     "recover",
     "recover_window",
     "run_watcher",
+    "watcher_in_background",
 ]

@@ -9,7 +9,10 @@ asked for by hand (`xhooks recover --since T`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from xhooks.client import DEFAULT_BASE_URL, AsyncXClient, Credentials
@@ -21,7 +24,7 @@ from xhooks.watch.clock import Clock, SystemClock
 from xhooks.watch.health import HealthWatcher
 from xhooks.watch.recovery import JobState, Recovery, ReplayTask, Window
 
-__all__ = ["WatchConfig", "Watcher", "recover", "recover_window", "run_watcher"]
+__all__ = ["WatchConfig", "Watcher", "recover", "recover_window", "run_watcher", "watcher_in_background"]
 
 logger = logging.getLogger("xhooks.watch")
 
@@ -155,19 +158,56 @@ async def recover(
     return task
 
 
+async def _watch(
+    db: str, credentials: Credentials, config: WatchConfig, api_base: str, metrics: Metrics | None
+) -> None:
+    store = open_store(db)
+    await store.start()
+    try:
+        async with AsyncXClient(credentials, base_url=api_base) as x:
+            await Watcher(x, store, config, metrics=metrics).run()
+    finally:
+        await store.close()
+
+
 def run_watcher(db: str, credentials: Credentials, config: WatchConfig, *, api_base: str = DEFAULT_BASE_URL) -> None:
     """Run the watcher on the store at `db` until interrupted (what `xhooks watch` calls)."""
+    asyncio.run(_watch(db, credentials, config, api_base, None))
 
-    async def main() -> None:
-        store = open_store(db)
-        await store.start()
+
+@contextlib.contextmanager
+def watcher_in_background(
+    db: str,
+    credentials: Credentials,
+    config: WatchConfig,
+    *,
+    api_base: str = DEFAULT_BASE_URL,
+    metrics: Metrics | None = None,
+) -> Iterator[None]:
+    """Run the watcher on a thread of its own (its own event loop and store connection) for the `with` block;
+    what `xhooks serve` does when management credentials are configured. The receiver's event loop is left
+    alone: a slow call to X never delays a delivery."""
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(_watch(db, credentials, config, api_base, metrics))
+
+    def target() -> None:
         try:
-            async with AsyncXClient(credentials, base_url=api_base) as x:
-                await Watcher(x, store, config).run()
+            loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # the thread's last word must be heard: the watcher may not stop silently
+            logger.exception("the watcher stopped")
         finally:
-            await store.close()
+            loop.close()
 
-    asyncio.run(main())
+    thread = threading.Thread(target=target, name="xhooks-watcher", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        with contextlib.suppress(RuntimeError):  # the loop is already closed: the watcher ended on its own
+            loop.call_soon_threadsafe(task.cancel)
+        thread.join(10)
 
 
 def recover_window(
