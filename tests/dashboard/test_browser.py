@@ -57,6 +57,7 @@ def test_triggered_event_appears_in_the_live_tail_without_reload_and_shows_its_r
 
 def _dead_letter(stack: Stack) -> int:
     """A stored event whose handlers 'failed' for good, made through the store's own claim/fail API."""
+
     async def kill() -> int:
         store = SQLiteStore(stack.db)
         await store.start()

@@ -235,16 +235,22 @@ def _alerts(stats: Any, webhooks: list[dict[str, Any]]) -> list[tuple[str, str, 
     for entry in webhooks:
         hook = entry["hook"]
         if not hook.valid:
-            alerts.append(("bad", f"Webhook {hook.id} is invalid: X has stopped delivering to it. Validate it.",
-                           "/webhooks"))
+            alerts.append(
+                ("bad", f"Webhook {hook.id} is invalid: X has stopped delivering to it. Validate it.", "/webhooks")
+            )
     dead = stats.by_status.get(EventStatus.DEAD.value, 0)
     if dead:
         alerts.append(("bad", f"{dead} event{'s' if dead != 1 else ''} dead-lettered: handlers gave up.", "/dead"))
     refused = sum(stats.rejections.values())
     if refused:
-        alerts.append(("warn", f"{refused} request{'s' if refused != 1 else ''} refused (signature or CRC token):"
-                               " check the consumer secret, or someone is probing the endpoint.", "/"))
+        alerts.append(
+            (
+                "warn",
+                f"{refused} request{'s' if refused != 1 else ''} refused (signature or CRC token):"
+                " check the consumer secret, or someone is probing the endpoint.",
+                "/",
+            )
+        )
     if stats.unparsed:
-        alerts.append(("warn", f"{stats.unparsed} deliveries stored but not parsed as a known event shape.",
-                       "/events"))
+        alerts.append(("warn", f"{stats.unparsed} deliveries stored but not parsed as a known event shape.", "/events"))
     return alerts
