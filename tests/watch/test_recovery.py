@@ -3,14 +3,19 @@ the receiver is down past X's retries, and after it restarts a replay job brings
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import collections
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.watch.conftest import World, running, until, world_at
+from xhooks.dispatch import Context, Worker, XHooks
 from xhooks.protocol import parse_envelope
-from xhooks.store import Span
+from xhooks.protocol.events import Event
+from xhooks.store import Span, Store
 from xhooks.watch import JobState, ReplayTask, WatchConfig, Watcher, Window, missed_windows
 from xhooks.watch.recovery import IllegalTransition, replay_range
 
@@ -68,33 +73,55 @@ def _keys(bodies: list[str]) -> set[str]:
     return {event.key for body in bodies for event in parse_envelope(body.encode()).events}
 
 
+@contextlib.asynccontextmanager
+async def handling(store: Store) -> AsyncIterator[collections.Counter[str]]:
+    """A dispatch worker over `store` whose one handler counts the runs of each event (by key)."""
+    runs: collections.Counter[str] = collections.Counter()
+    hooks = XHooks()
+
+    @hooks.on_any
+    async def count(event: Event, ctx: Context) -> None:
+        runs[ctx.event_key] += 1
+
+    worker = Worker(store, hooks, poll_interval=0.02)
+    task = asyncio.ensure_future(worker.run())
+    try:
+        yield runs
+    finally:
+        worker.stop()
+        await asyncio.wait_for(task, 10)
+
+
 @pytest.mark.timeout(60)
 async def test_events_missed_while_the_receiver_was_down_come_back_by_replay(world: World) -> None:
-    with world.receiver():
-        webhook_id = world.register()
-        world.trigger("aaa.tweet_create")
-        await until(lambda: len(world.stored()) == 1, "the event sent while up")
-    for event_type in ("aaa.favorite", "aaa.follow", "aaa.direct_message"):
-        world.trigger(event_type)  # down: X tries at 0, 6, 36 and 281 s, then gives up
-    await until(
-        lambda: {d["state"] for d in world.deliveries() if d["kind"] == "event"} == {"delivered", "failed"},
-        "X to give up on the deliveries",
-    )
-    missed = _keys([d["body"] for d in world.deliveries() if d["state"] == "failed"])
-    assert len(missed) >= 3 and not missed & {event.key for event in world.stored()}
     config = WatchConfig(interval=30.0, down_after=None)
 
     def complete() -> float | None:
         return world.metrics.registry.get_sample_value("xhooks_replay_jobs", {"state": "complete"})
 
-    with world.receiver():
-        async with world.client() as x, world.watcher_store() as store:
-            watcher = Watcher(x, store, config, clock=world.clock, metrics=world.metrics)
-            async with running(watcher.run()):
-                await until(lambda: complete() == 1, "the replay job to complete")
+    async with world.watcher_store() as store, handling(store) as runs:
+        with world.receiver():
+            webhook_id = world.register()
+            world.trigger("aaa.tweet_create")
+            await until(lambda: sum(runs.values()) == 1, "the event sent while up, handled")
+        for event_type in ("aaa.favorite", "aaa.follow", "aaa.direct_message"):
+            world.trigger(event_type)  # down: X tries at 0, 6, 36 and 281 s, then gives up
+        await until(
+            lambda: {d["state"] for d in world.deliveries() if d["kind"] == "event"} == {"delivered", "failed"},
+            "X to give up on the deliveries",
+        )
+        missed = _keys([d["body"] for d in world.deliveries() if d["state"] == "failed"])
+        assert len(missed) >= 3 and not missed & {event.key for event in world.stored()}
+        with world.receiver():
+            async with world.client() as x:
+                watcher = Watcher(x, store, config, clock=world.clock, metrics=world.metrics)
+                async with running(watcher.run()):
+                    await until(lambda: complete() == 1, "the replay job to complete")
+        await until(lambda: missed <= set(runs), "the recovered events to be handled")
     stored = world.stored()
     assert missed <= {event.key for event in stored}
     assert len(stored) == len({event.key for event in stored})  # the overlap with what was stored is deduplicated
+    assert set(runs.values()) == {1}  # every event handled once, replayed or not
     replays = [d for d in world.deliveries() if d["kind"] == "replay"]
     assert replays and all(d["state"] == "delivered" for d in replays)
     assert [t.state for t in watcher.recovery.tasks] == [JobState.COMPLETE]
