@@ -83,7 +83,7 @@ def dashboard_config(stack_emulator_url: str, bearer: str, **overrides: Any) -> 
     fields: dict[str, Any] = {
         "api_base": stack_emulator_url,
         "credentials": Credentials(bearer_token=bearer),
-        "webhook_paths": ("/webhook",),
+        "apps": (("/webhook", "/webhook"),),
         **overrides,
     }
     return DashboardConfig(**fields)

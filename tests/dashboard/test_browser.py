@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from tests.dashboard.conftest import Stack
 from xhooks.emulator.control import trigger_remote
 from xhooks.store.sqlite import SQLiteStore
+
+T = TypeVar("T")
 
 
 def test_overview_shows_counters_alerts_and_what_to_do_next(stack: Stack, page: Any) -> None:
@@ -55,21 +58,30 @@ def test_triggered_event_appears_in_the_live_tail_without_reload_and_shows_its_r
     assert page.locator("#sightings tbody tr").count() == 1
 
 
-def _dead_letter(stack: Stack) -> int:
-    """A stored event whose handlers 'failed' for good, made through the store's own claim/fail API."""
+def _with_store(stack: Stack, work: Callable[[SQLiteStore], Awaitable[T]]) -> T:
+    """Run `work` on a second store of the same file, on a loop of its own (Playwright owns this thread's)."""
 
-    async def kill() -> int:
+    async def run() -> T:
         store = SQLiteStore(stack.db)
         await store.start()
         try:
-            (claimed,) = await store.claim("test-worker", 1, 30.0, now=1e10)
-            assert await store.fail(claimed.event.id, "test-worker", "KeyError: 'user'", None, now=1e10)
-            return claimed.event.id
+            return await work(store)
         finally:
             await store.close()
 
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's loop
-        return pool.submit(asyncio.run, kill()).result()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
+
+
+def _dead_letter(stack: Stack) -> int:
+    """A stored event whose handlers 'failed' for good, made through the store's own claim/fail API."""
+
+    async def kill(store: SQLiteStore) -> int:
+        (claimed,) = await store.claim("test-worker", 1, 30.0, now=1e10)
+        assert await store.fail(claimed.event.id, "test-worker", "KeyError: 'user'", None, now=1e10)
+        return claimed.event.id
+
+    return _with_store(stack, kill)
 
 
 def test_dead_letter_is_redispatched_from_the_page(stack: Stack, page: Any) -> None:
@@ -127,3 +139,22 @@ def _wait_for_events(stack: Stack, count: int) -> None:
     while len(stack.events()) < count:
         assert time.monotonic() < deadline, "the emulator's delivery never arrived"
         time.sleep(0.05)
+
+
+def test_watcher_alerts_and_gaps_to_recover_are_shown(stack: Stack, page: Any) -> None:
+    now = time.time()
+
+    async def outage(store: SQLiteStore) -> None:
+        await store.mark("up", now - 3600, now - 3000, 5.0)
+        await store.mark("up", now - 1200, now - 10, 5.0)  # down for 30 minutes in between
+        await store.mark("alert:receiver_down", now - 2990, now - 2990, 0.0)
+
+    _with_store(stack, outage)
+    page.goto(f"{stack.dashboard}/")
+    assert "Watcher alert receiver_down" in page.locator(".alerts").inner_text()
+    page.goto(f"{stack.dashboard}/replay")
+    gap = page.locator("#gaps tbody tr").first  # the oldest: the half hour without heartbeat
+    assert "down" in gap.inner_text() and "not yet" in gap.inner_text()
+    gap.locator("a").click()
+    assert page.input_value("input[name=from_date]").endswith("Z")
+    assert page.input_value("input[name=from_date]") != "1h ago"

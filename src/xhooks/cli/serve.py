@@ -139,7 +139,7 @@ def _dashboard(
         token=settings.get("dashboard_token"),
         api_base=str(settings.get("api_base", api_base, DEFAULT_BASE_URL)),
         credentials=Credentials.load(settings),
-        webhook_paths=tuple(app.path for app in serve_config.apps),
+        apps=tuple((app.path, app.name) for app in serve_config.apps),
     )
     where = f"{dashboard_config.host}:{dashboard_config.port or serve_config.port}"
     login = "login required" if dashboard_config.token else "refused: set dashboard_token"

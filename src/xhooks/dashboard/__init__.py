@@ -12,7 +12,7 @@ app = Mount("/_xhooks", Dashboard(store, DashboardConfig()), receiver)
 
 from xhooks.dashboard.app import Dashboard
 from xhooks.dashboard.config import DEFAULT_PREFIX, DashboardConfig
-from xhooks.dashboard.mount import CrcCheck, CrcLog, Mount
+from xhooks.dashboard.mount import Mount
 from xhooks.dashboard.security import Guard
 
-__all__ = ["DEFAULT_PREFIX", "CrcCheck", "CrcLog", "Dashboard", "DashboardConfig", "Guard", "Mount"]
+__all__ = ["DEFAULT_PREFIX", "Dashboard", "DashboardConfig", "Guard", "Mount"]

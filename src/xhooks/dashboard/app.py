@@ -22,14 +22,14 @@ from xhooks.dashboard._http import Request, Response, redirect
 from xhooks.dashboard._site import Site
 from xhooks.dashboard.config import DashboardConfig
 from xhooks.dashboard.live import event_row, newest_id, tail
-from xhooks.dashboard.mount import CrcLog
 from xhooks.dashboard.security import Guard
 from xhooks.errors import ClientError, ConfigError, StoreError
-from xhooks.store.base import EventQuery, EventStatus, Store, StoredEvent
+from xhooks.store.base import CrcRecord, EventQuery, EventStatus, Store, StoredEvent
 
 __all__ = ["Dashboard"]
 
 PAGE_SIZE = 50
+ALERTS_LOOK_BACK = 7 * 86400.0
 
 
 class Dashboard(Site):
@@ -37,7 +37,7 @@ class Dashboard(Site):
 
     ```python
     store = open_store("xhooks.db")
-    dashboard = Dashboard(store, DashboardConfig(webhook_paths=("/webhook",)))
+    dashboard = Dashboard(store, DashboardConfig(apps=(("/webhook", "/webhook"),)))
     app = Mount("/_xhooks", dashboard, Receiver(store, apps))     # the receiver's lifespan starts the store
     ```
     """
@@ -56,13 +56,11 @@ class Dashboard(Site):
         self,
         store: Store,
         config: DashboardConfig | None = None,
-        crc_log: CrcLog | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config or DashboardConfig()
         super().__init__(self.config.prefix, Guard(self.config.host, self.config.token), clock)
         self.store = store
-        self.crc_log = crc_log or CrcLog()
         self.route("GET", "/", self.overview)
         self.route("GET", "/live", self.live)
         self.route("GET", "/live/stream", self.live_stream)
@@ -86,6 +84,10 @@ class Dashboard(Site):
 
     async def overview(self, req: Request) -> Response:
         stats = await self.read(self.store.stats)
+        last_crc: dict[str, CrcRecord] = {}
+        for crc in await self.read(self.store.crcs, 0.0, 500):
+            last_crc.setdefault(crc.app, crc)
+        by_path = {path: last_crc.get(name) for path, name in self.config.apps}
         webhooks: list[dict[str, Any]] = []
         x_error = ""
         if self.can_manage:
@@ -96,9 +98,10 @@ class Dashboard(Site):
                 x_error = str(exc)
             else:
                 for hook in listed.items:
-                    path = urlsplit(hook.url).path
-                    webhooks.append({"hook": hook, "crc": self.crc_log.last(path)})
-        paths = [(path, self.crc_log.last(path)) for path in self.config.webhook_paths]
+                    webhooks.append({"hook": hook, "crc": by_path.get(urlsplit(hook.url).path)})
+        paths = list(by_path.items())
+        ids = [entry["hook"].id for entry in webhooks]
+        firing = await self.read(_watcher_alerts, self.store, ids, self.clock())
         return self.render(
             req,
             "overview.html",
@@ -106,7 +109,7 @@ class Dashboard(Site):
             webhooks=webhooks,
             x_error=x_error,
             paths=paths,
-            alerts=_alerts(stats, webhooks),
+            alerts=firing + _alerts(stats, webhooks),
             recent=await self.read(self.store.events, EventQuery(limit=10)),
             can_manage=self.can_manage,
         )
@@ -227,6 +230,21 @@ def _only(event: StoredEvent) -> EventQuery:
         after_id=event.id + 1,
         limit=2,
     )
+
+
+def _watcher_alerts(store: Store, webhook_ids: list[str], now: float) -> list[tuple[str, str, str]]:
+    """The watcher's alerts still firing, read from the spans it keeps in the store (`alert:<name>`: a span
+    that starts and ends at the same moment has fired and not been resolved)."""
+    names = [("receiver_down", "/replay")]
+    for webhook_id in webhook_ids:
+        names += [(f"webhook_invalid:{webhook_id}", "/webhooks"), (f"replay_failed:{webhook_id}", "/replay")]
+    firing = []
+    for name, link in names:
+        spans = store.spans(f"alert:{name}", now - ALERTS_LOOK_BACK)
+        if spans and spans[-1].start == spans[-1].end:
+            since = datetime.fromtimestamp(spans[-1].start, UTC).strftime("%Y-%m-%d %H:%M UTC")
+            firing.append(("bad", f"Watcher alert {name}, firing since {since}.", link))
+    return firing
 
 
 def _alerts(stats: Any, webhooks: list[dict[str, Any]]) -> list[tuple[str, str, str]]:

@@ -23,7 +23,7 @@ class DashboardConfig:
     - `port`: its own port, or None to share the receiver's.
     - `api_base`, `credentials`: how the webhooks and replay pages reach X (or the emulator) through the
       client; without a bearer token those pages say how to configure one.
-    - `webhook_paths`: the receiver's paths, to pair X's webhooks with the CRCs this process answered.
+    - `apps`: the receiver's `(path, app name)` pairs, to pair X's webhooks with the CRCs the receiver logged.
 
     Raises:
         ConfigError: a prefix that does not start with "/" or is "/" itself.
@@ -35,7 +35,7 @@ class DashboardConfig:
     token: str | None = None
     api_base: str = DEFAULT_BASE_URL
     credentials: Credentials = field(default_factory=Credentials)
-    webhook_paths: tuple[str, ...] = ()
+    apps: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.prefix.startswith("/") or not self.prefix.strip("/"):

@@ -15,6 +15,7 @@ from xhooks.client import AsyncXClient
 from xhooks.client.times import REPLAY_WINDOW, check_replay_window, parse_time
 from xhooks.dashboard._http import Request, Response, redirect
 from xhooks.errors import ClientError, ConfigError
+from xhooks.watch import missed_windows
 
 if TYPE_CHECKING:
     from xhooks.dashboard.app import Dashboard
@@ -83,6 +84,27 @@ async def webhooks_page(dash: Dashboard, req: Request) -> Response:
     )
 
 
+def _recovery(dash: Dashboard, webhook_ids: list[str], since: float) -> list[dict[str, Any]]:
+    """The windows of the past 24 hours whose events may be missing (receiver down, deliveries refused), as
+    the watcher computes them, and whether a replay has recovered each one for every webhook."""
+    store = dash.store
+    windows = missed_windows(store.spans("up", since), store.spans("rejected", since), margin=60.0)
+    recovered = [span for hook in webhook_ids for span in store.spans(f"recovered:{hook}", since)]
+    return [
+        {
+            "window": window,
+            "recovered": any(span.start <= window.start and window.end <= span.end for span in recovered),
+            "from_date": _minute(max(window.start, since)),
+            "to_date": _minute(window.end),
+        }
+        for window in windows
+    ]
+
+
+def _minute(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
 async def replay_page(dash: Dashboard, req: Request) -> Response:
     webhooks: list[Any] = []
     x_error = ""
@@ -92,14 +114,15 @@ async def replay_page(dash: Dashboard, req: Request) -> Response:
                 webhooks = list((await x.list_webhooks()).items)
         except ClientError as exc:
             x_error = str(exc)
-    now = datetime.fromtimestamp(dash.clock(), UTC)
+    earliest = dash.clock() - REPLAY_WINDOW.total_seconds()
     return dash.render(
         req,
         "replay.html",
         can_manage=dash.can_manage,
         webhooks=webhooks,
         x_error=x_error,
-        earliest=(now - REPLAY_WINDOW).timestamp(),
+        earliest=earliest,
+        windows=await dash.read(_recovery, dash, [hook.id for hook in webhooks], earliest),
     )
 
 

@@ -19,7 +19,7 @@ import uvicorn
 from xhooks._types import ASGIApp, Receive, Scope, Send
 from xhooks.dashboard.app import Dashboard
 from xhooks.dashboard.config import DashboardConfig
-from xhooks.dashboard.mount import CrcLog, Mount
+from xhooks.dashboard.mount import Mount
 from xhooks.errors import ConfigError
 from xhooks.receiver import Receiver, ServeConfig, build_server
 
@@ -57,13 +57,12 @@ class _Server(uvicorn.Server):
 def build_servers(config: ServeConfig, dashboard: DashboardConfig) -> tuple[uvicorn.Server, uvicorn.Server | None]:
     """The receiver's server (with the dashboard mounted unless it has its own port) and the dashboard's own
     server, if any. Neither is running yet; `serve` runs them."""
-    crc_log = CrcLog()
     pages: list[Dashboard] = []
 
     def wrap(receiver: Receiver) -> ASGIApp:
-        pages.append(Dashboard(receiver.store, dashboard, crc_log))
+        pages.append(Dashboard(receiver.store, dashboard))
         mounted: ASGIApp = pages[0] if dashboard.port is None else _not_here
-        return Mount(dashboard.prefix, mounted, receiver, crc_log=crc_log)
+        return Mount(dashboard.prefix, mounted, receiver)
 
     built = build_server(config, wrap)
     main = _Server(built.config, pages[0].close)
