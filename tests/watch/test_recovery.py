@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.watch.conftest import World, running, until, world_at
-from xhooks.dispatch import Context, Worker, XHooks
+from xhooks.client import AsyncXClient, Credentials
+from xhooks.dispatch import Context, ManualClock, Worker, XHooks
 from xhooks.protocol import parse_envelope
 from xhooks.protocol.events import Event
 from xhooks.store import Span, Store
-from xhooks.watch import JobState, ReplayTask, WatchConfig, Watcher, Window, missed_windows
+from xhooks.store.sqlite import SQLiteStore
+from xhooks.watch import Alerts, JobState, Recovery, ReplayTask, WatchConfig, Watcher, Window, missed_windows
 from xhooks.watch.recovery import IllegalTransition, replay_range
 
 T = 1_767_225_600.0  # 2026-01-01T00:00:00Z
@@ -148,3 +150,43 @@ async def test_an_incomplete_replay_job_is_retried_until_complete(world: World) 
     statuses = [d["body"] for d in world.deliveries() if d["kind"] == "replay_status"]
     assert '"job_state":"Incomplete"' in statuses[0] and '"job_state":"Complete"' in statuses[-1]
     assert missed <= {event.key for event in world.stored()}
+
+
+@pytest.mark.timeout(60)
+async def test_deliveries_refused_for_a_wrong_secret_come_back_once_it_is_fixed(world: World) -> None:
+    with world.receiver():
+        webhook_id = world.register()
+    with world.receiver(secret="the-secret-of-another-app"):  # up and beating, but every POST is refused (403)
+        world.trigger("aaa.favorite")
+        await until(lambda: [d["state"] for d in world.deliveries()] == ["failed"], "X to give up")
+        assert world.store().spans("rejected", since=0.0)
+    missed = _keys([d["body"] for d in world.deliveries()])
+    config = WatchConfig(interval=30.0, down_after=None)
+    with world.receiver():
+        async with world.client() as x, world.watcher_store() as store:
+            watcher = Watcher(x, store, config, clock=world.clock)
+            async with running(watcher.run()):
+                await until(lambda: missed <= {event.key for event in world.stored()}, "the refused event, replayed")
+    assert "rejected" in watcher.recovery.tasks[0].window.cause
+    assert webhook_id == watcher.recovery.tasks[0].webhook_id
+
+
+async def test_a_silent_heartbeat_fires_receiver_down_and_a_new_beat_resolves_it(tmp_path: Path) -> None:
+    clock, store = ManualClock(start=T), SQLiteStore(tmp_path / "beats.db")
+    await store.start()
+    alerts = Alerts(clock)
+    try:
+        async with AsyncXClient(Credentials(bearer_token="unused")) as x:  # no webhook to watch: X is never called
+            recovery = Recovery(x, store, alerts, clock, down_after=120.0)
+            await store.mark("up", T, T, 30.0)
+            clock.advance(100)
+            await recovery.step([])
+            assert alerts.active == {}
+            clock.advance(100)
+            await recovery.step([])
+            assert "receiver_down" in alerts.active
+            await store.mark("up", clock.now(), clock.now(), 30.0)
+            await recovery.step([])
+            assert alerts.active == {}
+    finally:
+        await store.close()
