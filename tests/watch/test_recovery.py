@@ -190,3 +190,22 @@ async def test_a_silent_heartbeat_fires_receiver_down_and_a_new_beat_resolves_it
             assert alerts.active == {}
     finally:
         await store.close()
+
+
+async def test_a_longer_window_over_a_recovered_one_is_recovered_again(tmp_path: Path) -> None:
+    clock, store = ManualClock(start=T + 700), SQLiteStore(tmp_path / "spans.db")
+    await store.start()
+    try:
+        for start, end in ((T, T + 100), (T + 400, T + 500), (T + 560, T + 700)):
+            await store.mark("up", start, end, 0.0)
+        await store.mark("recovered:1", T + 40, T + 460, 0.0)
+        async with AsyncXClient(Credentials(bearer_token="unused")) as x:  # not ready to replay: X is never called
+            recovery = Recovery(x, store, Alerts(clock), clock, down_after=None)
+            recovery.tasks.append(ReplayTask("1", Window(T + 40, T + 460, "down"), JobState.COMPLETE))
+            await recovery.step(["1"])
+    finally:
+        await store.close()
+    assert [(t.window, t.state) for t in recovery.tasks] == [
+        (Window(T + 40, T + 460, "down"), JobState.COMPLETE),
+        (Window(T + 40, T + 620, "down"), JobState.WAITING),  # the first gap and a second one, merged by the margin
+    ]

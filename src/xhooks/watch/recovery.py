@@ -222,6 +222,7 @@ class Recovery:
         rejected = await asyncio.to_thread(self.store.spans, "rejected", since)
         await self._check_heartbeat(up, now)
         windows = missed_windows(up, rejected, self.margin)
+        self.tasks = [t for t in self.tasks if t.state in (JobState.RUNNING, JobState.WAITING) or t.window.end > since]
         for webhook_id in webhook_ids:
             recovered = await asyncio.to_thread(self.store.spans, f"recovered:{webhook_id}", since)
             for window in windows:
@@ -256,8 +257,8 @@ class Recovery:
 
     def _track(self, webhook_id: str, window: Window) -> None:
         for task in self.tasks:
-            if task.webhook_id != webhook_id:
-                continue
+            if task.webhook_id != webhook_id or task.state is JobState.COMPLETE:
+                continue  # a window overlapping a complete one but not covered by it holds more to recover
             if task.window.start <= window.end and window.start <= task.window.end:
                 if task.state is JobState.WAITING:  # not asked yet: let it grow with a stretch that goes on
                     task.window = Window(
