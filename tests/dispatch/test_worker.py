@@ -7,7 +7,6 @@ import contextlib
 import random
 import threading
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import pytest
 
@@ -208,7 +207,7 @@ async def test_expired_lease_is_taken_by_another_worker(store: Store) -> None:
     [
         pytest.param(lambda: RetryPolicy(max_attempts=0), id="no-attempts"),
         pytest.param(lambda: RetryPolicy(jitter=1.0), id="jitter"),
-        pytest.param(lambda: Worker(Any, XHooks(), concurrency=0), id="concurrency"),  # type: ignore[arg-type]
+        pytest.param(lambda: Worker(None, XHooks(), concurrency=0), id="concurrency"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_settings_are_refused(make: Callable[[], object]) -> None:
