@@ -6,7 +6,16 @@ import importlib
 
 import pytest
 
-PACKAGES = ["xhooks", "xhooks.protocol", "xhooks.store", "xhooks.receiver", "xhooks.errors", "xhooks.emulator", "xhooks.client", "xhooks.watch"]
+PACKAGES = [
+    "xhooks",
+    "xhooks.protocol",
+    "xhooks.store",
+    "xhooks.receiver",
+    "xhooks.errors",
+    "xhooks.emulator",
+    "xhooks.client",
+    "xhooks.watch",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
