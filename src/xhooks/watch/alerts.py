@@ -8,7 +8,8 @@ firing does nothing. Each change is:
 - with `webhook_url`, a JSON POST `{"text", "alert", "state": "firing"|"resolved", "since", "at"}`: `text` is
   the field Slack incoming webhooks (and Mattermost, Rocket.Chat, …) display, the rest is for machines;
 - `active` and a bounded `history`, which the dashboard shows; with a store, also a span `alert:<name>` from
-  firing to resolution, so another process can show the history.
+  firing to resolution, so another process can show it: a span that starts and ends at the same moment is
+  still firing (the dashboard reads it so).
 
 Delivering an alert never raises: a failed POST is logged and the watcher goes on.
 """
