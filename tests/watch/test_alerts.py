@@ -9,9 +9,11 @@ import pytest
 
 from tests.support import free_port
 from tests.watch.conftest import Sink
+from xhooks.client import AsyncXClient, Credentials
 from xhooks.dispatch import ManualClock
 from xhooks.store.sqlite import SQLiteStore
-from xhooks.watch import Alerts
+from xhooks.watch import Alerts, WatchConfig, Watcher
+from xhooks.watch.watcher import FAILING_AFTER
 
 
 async def test_an_alert_is_sent_once_while_firing_and_once_resolved(sink: tuple[Sink, str], tmp_path: Path) -> None:
@@ -47,3 +49,18 @@ async def test_an_unreachable_alert_webhook_is_logged_not_raised(caplog: pytest.
     await alerts.aclose()
     assert "receiver_down" in alerts.active
     assert any("could not send alert receiver_down" in record.getMessage() for record in caplog.records)
+
+
+async def test_a_watcher_that_cannot_reach_x_says_so(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "watch.db")
+    await store.start()
+    try:
+        unreachable = f"http://127.0.0.1:{free_port()}"
+        async with AsyncXClient(Credentials(bearer_token="t"), base_url=unreachable) as x:
+            watcher = Watcher(x, store, WatchConfig(interval=1.0), clock=ManualClock())
+            await watcher.run(rounds=FAILING_AFTER - 1)
+            assert watcher.alerts.active == {}
+            await watcher.run(rounds=1)
+    finally:
+        await store.close()
+    assert "watch_failing" in watcher.alerts.active

@@ -28,6 +28,9 @@ __all__ = ["WatchConfig", "Watcher", "recover", "recover_window", "run_watcher",
 
 logger = logging.getLogger("xhooks.watch")
 
+FAILING_AFTER = 3
+"""Rounds failed in a row (X unreachable, the store unreadable) before the alert `watch_failing` fires."""
+
 
 @dataclass(frozen=True)
 class WatchConfig:
@@ -92,6 +95,7 @@ class Watcher:
             down_after=config.down_after,
             metrics=metrics,
         )
+        self.failed_rounds = 0
 
     async def step(self) -> None:
         """One round: health first, then recovery for the webhooks that are valid.
@@ -110,7 +114,15 @@ class Watcher:
                 try:
                     await self.step()
                 except XhooksError as exc:
+                    self.failed_rounds += 1
                     logger.error("watch round failed (will retry in %.0f s): %s", self.config.interval, exc)
+                    if self.failed_rounds >= FAILING_AFTER:
+                        await self.alerts.fire(
+                            "watch_failing", f"{self.failed_rounds} watch rounds failed in a row: {exc}"
+                        )
+                else:
+                    self.failed_rounds = 0
+                    await self.alerts.resolve("watch_failing", "the watcher reaches X and the store again")
                 done += 1
                 if rounds is None or done < rounds:
                     await self.clock.sleep(self.config.interval)
