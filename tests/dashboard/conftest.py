@@ -110,8 +110,10 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
             yield Stack(emulator, emulator_url, url, db, bearer, creds["users"][0])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module: Playwright's sync API keeps an event loop running in this thread while
+    it is open, which `asyncio.run` in other modules' tests must not meet."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")

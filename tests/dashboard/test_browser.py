@@ -130,6 +130,8 @@ def test_emulator_view_lists_webhooks_with_their_crc_history(stack: Stack, page:
     row = page.locator("#emu-webhooks tbody tr", has_text=webhook_id)
     assert "valid" in row.inner_text()
     assert stack.dev["id"] in row.inner_text()
+    assert "none since the emulator started" not in row.inner_text()  # the CRC sent when it was created
+    assert "ms" in row.locator("td").last.inner_text()
     text = page.locator("main").inner_text()
     assert stack.bearer not in text and stack.emulator.credentials()["apps"][0]["consumer_secret"] not in text
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -72,12 +73,14 @@ async def create(emu: Emulator, req: Request, who: Principal) -> Response:
         )
     if len(webhooks) >= emu.config.max_webhooks:
         raise invalid_request(Reason.WEBHOOK_LIMIT_EXCEEDED, "")
+    started = time.monotonic()
     result = await emu.crc.check(url, who.app.consumer_secret)
     if result.verdict is not Verdict.VALID:
         raise invalid_request(Reason.CRC_VALIDATION_FAILED, result.detail)
     now = emu.clock.now()
     webhook = Webhook(emu.new_id(), who.app.id, url, True, now, now, now)
     emu.state.add_webhook(webhook)
+    emu.crc_history.append((webhook.id, now, result, (time.monotonic() - started) * 1000))
     return Response(_wrap(emu, _webhook_json(webhook)))
 
 
