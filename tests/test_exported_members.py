@@ -8,12 +8,15 @@ import pytest
 
 PACKAGES = [
     "xhooks",
-    "xhooks.protocol",
-    "xhooks.store",
-    "xhooks.receiver",
-    "xhooks.errors",
-    "xhooks.emulator",
     "xhooks.client",
+    "xhooks.dispatch",
+    "xhooks.emulator",
+    "xhooks.errors",
+    "xhooks.protocol",
+    "xhooks.protocol.events",
+    "xhooks.receiver",
+    "xhooks.receiver.adapters",
+    "xhooks.store",
     "xhooks.watch",
 ]
 
