@@ -43,7 +43,7 @@ async def _work_some(db: Path) -> None:
                 break
             event_id = claimed[0].event.id
             if turn == 1:
-                await store.fail(event_id, "screenshot-worker", "TimeoutError: the CRM did not answer in 10 s", None, now)
+                await store.fail(event_id, "screenshot-worker", "TimeoutError: the CRM took over 10 s", None, now)
             elif turn == 3:
                 await store.fail(event_id, "screenshot-worker", "HTTP 502 from the CRM", now + 600, now)
             else:

@@ -160,3 +160,15 @@ def test_watcher_alerts_and_gaps_to_recover_are_shown(stack: Stack, page: Any) -
     gap.locator("a").click()
     assert page.input_value("input[name=from_date]").endswith("Z")
     assert page.input_value("input[name=from_date]") != "1h ago"
+
+
+def test_replay_form_asks_x_and_explains_a_refused_window(stack: Stack, page: Any) -> None:
+    stack.subscribe()
+    page.goto(f"{stack.dashboard}/replay")
+    assert "past 24 hours" in page.locator("aside.rules").inner_text()
+    page.fill("input[name=from_date]", "2d ago")
+    page.click("#replay-form button")
+    assert "X replays only the past 24 hours" in page.locator(".flash.bad").inner_text()
+    page.fill("input[name=from_date]", "30m ago")
+    page.click("#replay-form button")
+    assert "accepted" in page.locator(".flash.ok").inner_text()

@@ -17,7 +17,7 @@ import msgspec
 
 from xhooks.store.base import EventQuery, Store, StoredEvent
 
-__all__ = ["event_row", "events_after", "tail"]
+__all__ = ["event_row", "events_after", "newest_id", "tail"]
 
 _PAGE = 200
 _MAX_CATCH_UP = 1000
