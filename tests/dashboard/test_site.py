@@ -73,6 +73,8 @@ def test_state_changing_requests_need_the_session_csrf_token(stack: Stack) -> No
         assert client.post(target, data={"csrf": "forged"}).status_code == 403
         done = client.post(target, data={"csrf": csrf})
         assert done.status_code == 303 and "0+events+re-dispatched" in done.headers["location"]
+        missing = client.post(target, data={"csrf": csrf, "event_id": "999"})
+        assert "error=event+999+is+not+a+dead+letter" in missing.headers["location"]
     with httpx.Client() as other:
         _session(other, f"{stack.dashboard}/webhooks")
         assert other.post(target, data={"csrf": csrf}).status_code == 403  # another session's token

@@ -202,12 +202,9 @@ class Dashboard(Site):
         back = self.url("/dead")
         event_id = req.arg("event_id")
         if event_id is not None:
-            event = await self.read(self.store.event, int(event_id)) if event_id.isdigit() else None
-            if event is None or event.status != EventStatus.DEAD.value:
-                return redirect(back, error=f"event {event_id} is not a dead letter (any more)")
-            query = _only(event)
-            if len(await self.read(self.store.events, query)) != 1:
-                return redirect(back, error="another dead event matches this one exactly; re-dispatch them together")
+            if not event_id.isdigit():
+                return redirect(back, error=f"{event_id!r} is not an event id")
+            query = EventQuery(event_id=int(event_id), status=EventStatus.DEAD.value)
         else:
             query, problem = self._query(req, status=EventStatus.DEAD.value)
             if problem:
@@ -216,22 +213,9 @@ class Dashboard(Site):
             count = await self.store.redispatch(query, self.clock())
         except StoreError as exc:
             return redirect(back, error=str(exc))
+        if event_id is not None and count == 0:
+            return redirect(back, error=f"event {event_id} is not a dead letter (any more)")
         return redirect(back, ok=f"{count} event{'s' if count != 1 else ''} re-dispatched: pending again")
-
-
-def _only(event: StoredEvent) -> EventQuery:
-    """The narrowest `EventQuery` that selects `event` (the contract has no id filter): its app, type, user,
-    status, its exact receive time, and no id above its own."""
-    return EventQuery(
-        app=event.app,
-        event_type=event.event_type,
-        for_user_id=event.for_user_id,
-        status=event.status,
-        since=event.received_at,
-        until=event.received_at + 1e-6,
-        after_id=event.id + 1,
-        limit=2,
-    )
 
 
 def _watcher_alerts(store: Store, webhook_ids: list[str], now: float) -> list[tuple[str, str, str]]:
