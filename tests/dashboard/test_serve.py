@@ -38,3 +38,13 @@ def test_dashboard_shares_the_receivers_port_by_default_and_can_be_turned_off(tm
     args, port = _serve(tmp_path, "--no-dashboard")
     with spawn(args, ready_url=f"http://127.0.0.1:{port}/healthz"):
         assert httpx.get(f"http://127.0.0.1:{port}/_xhooks/").status_code == 404
+
+
+def test_emulator_command_serves_its_view(tmp_path: Path) -> None:
+    port = free_port()
+    args = xhooks_cmd("emulator", "--port", str(port), "--db", str(tmp_path / "emu.db"), "--consumer-secret", "s" * 50)
+    with spawn(args, ready_url=f"http://127.0.0.1:{port}/_emulator/clock"):
+        view = httpx.get(f"http://127.0.0.1:{port}/_xhooks/")
+        assert view.status_code == 200 and "Trigger an event" in view.text
+        assert "s" * 50 not in view.text
+        assert httpx.get(f"http://127.0.0.1:{port}/_emulator/clock").status_code == 200  # the API is untouched
