@@ -46,6 +46,16 @@ def _timestamp(epoch: float | None) -> Markup:
     return Markup('<time datetime="{}" title="{}">{}</time>').format(iso, utc, utc)
 
 
+def _x_timestamp(text: str | None) -> Markup | str:
+    """A time as X writes it (`2025-04-24T20:00:00.000Z`) as a `<time>`; anything else as it came."""
+    if not text:
+        return _timestamp(None)
+    try:
+        return _timestamp(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return text
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("xhooks.dashboard", "templates"),
@@ -55,6 +65,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals["ts"] = _timestamp
+    env.globals["x_ts"] = _x_timestamp
     return env
 
 
