@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.dashboard.conftest import CONSUMER_SECRET, Stack
-from xhooks.protocol import signature
+from xhooks.dashboard.live import events_after
+from xhooks.protocol import parse_envelope, signature
+from xhooks.store.base import Delivery, EventQuery
+from xhooks.store.sqlite import SQLiteStore
 
 
 def _deliver(stack: Stack, dm_id: str) -> None:
@@ -59,3 +64,25 @@ def test_stream_without_an_id_sends_only_what_arrives_next(stack: Stack) -> None
         _deliver(stack, "2")
         (event,) = _read(lines, 1)
     assert event["id"] == max(e.id for e in stack.events())
+
+
+def test_catching_up_is_bounded_and_says_what_it_left_out(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "x.db")
+
+    async def fill() -> None:
+        await store.start()
+        try:
+            for n in range(1010):
+                body = json.dumps({"for_user_id": "7", "direct_message_events": [{"id": str(n)}]}).encode()
+                envelope = parse_envelope(body)
+                await store.record(Delivery("/webhook", float(n), [], body, 0, envelope.shape, envelope.events))
+        finally:
+            await store.close()
+
+    asyncio.run(fill())
+    newest = max(event.id for event in store.events(EventQuery(limit=1)))
+    recent, gap = events_after(store, newest - 5)
+    assert [event.id for event in recent] == list(range(newest - 4, newest + 1)) and not gap
+    everything, gap = events_after(store, 0)
+    assert gap and len(everything) == 1000 and everything[-1].id == newest
+    assert [event.id for event in everything] == sorted(event.id for event in everything)
