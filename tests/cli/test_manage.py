@@ -120,6 +120,7 @@ def test_rules_add_list_delete(setup: Setup) -> None:
 
 
 def test_replay_with_friendly_times(setup: Setup) -> None:
+    setup.emulator.replay_delay = 60.0  # the first job must still run when the second asks (a CLI start takes ~1 s)
     hook = setup.json("webhooks", "create", setup.hook_url)["id"]
     job = setup.json("replay", "--webhook", hook, "--from", "2h ago", "--to", "10m ago")
     assert job["job_id"]
