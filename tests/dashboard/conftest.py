@@ -99,15 +99,21 @@ def receiver_with_dashboard(db: Path, dashboard: DashboardConfig) -> Iterator[st
         yield url
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
+@contextlib.contextmanager
+def running_stack(db: Path, **dashboard: Any) -> Iterator[Stack]:
+    """The emulator, and the receiver with the dashboard (`dashboard` overrides its settings)."""
     emulator = _emulator()
     with serve_app(emulator) as emulator_url:
         creds = emulator.credentials()
         bearer = creds["apps"][0]["bearer_token"]
-        db = tmp_path / "xhooks.db"
-        with receiver_with_dashboard(db, dashboard_config(emulator_url, bearer)) as url:
+        with receiver_with_dashboard(db, dashboard_config(emulator_url, bearer, **dashboard)) as url:
             yield Stack(emulator, emulator_url, url, db, bearer, creds["users"][0])
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    with running_stack(tmp_path / "xhooks.db") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,10 @@ import asyncio
 import concurrent.futures
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
-from tests.dashboard.conftest import Stack
+from tests.dashboard.conftest import Stack, running_stack
 from xhooks.emulator.control import trigger_remote
 from xhooks.store.sqlite import SQLiteStore
 
@@ -172,3 +173,21 @@ def test_replay_form_asks_x_and_explains_a_refused_window(stack: Stack, page: An
     page.fill("input[name=from_date]", "30m ago")
     page.click("#replay-form button")
     assert "accepted" in page.locator(".flash.ok").inner_text()
+
+
+def test_live_tail_survives_reconnects_without_losing_or_repeating_events(tmp_path: Path, page: Any) -> None:
+    with running_stack(tmp_path / "xhooks.db", stream_seconds=0.3) as short:  # every stream ends after 0.3 s
+        short.subscribe()
+        page.goto(f"{short.dashboard}/live")
+        page.wait_for_selector("#live-status.live")
+        for number, name in enumerate(("aaa.follow", "aaa.favorite", "aaa.direct_message", "aaa.retweet"), 1):
+            trigger_remote(short.emulator_url, name)
+            _wait_for_events(short, number)
+            time.sleep(0.4)  # let the stream end and the browser reconnect in between
+        rows = page.locator("#live tbody tr[data-id]")
+        rows.nth(3).wait_for()
+        shown = sorted(int(row.get_attribute("data-id")) for row in rows.all())
+        assert shown == sorted(event.id for event in short.events())
+        live = page.locator("#live")
+        assert int(live.get_attribute("data-connections")) > 1  # it did reconnect
+        assert live.get_attribute("data-received") == "4"  # and each event came once: resumed, not replayed

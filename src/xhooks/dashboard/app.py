@@ -128,7 +128,7 @@ class Dashboard(Site):
             last_id = int(resume)
         else:
             last_id = newest_id(await self.read(self.store.events, EventQuery(limit=1)))
-        stream = tail(self.store, last_id, (self.closing, req.disconnected))
+        stream = tail(self.store, last_id, (self.closing, req.disconnected), max_seconds=self.config.stream_seconds)
         return Response(content_type="text/event-stream", headers=[("x-accel-buffering", "no")], stream=stream)
 
     # -- events ------------------------------------------------------------------------------------------

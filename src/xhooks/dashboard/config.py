@@ -23,6 +23,7 @@ class DashboardConfig:
     - `port`: its own port, or None to share the receiver's.
     - `api_base`, `credentials`: how the webhooks and replay pages reach X (or the emulator) through the
       client; without a bearer token those pages say how to configure one.
+    - `stream_seconds`: how long one live-tail stream lasts before the browser reconnects and resumes.
     - `apps`: the receiver's `(path, app name)` pairs, to pair X's webhooks with the CRCs the receiver logged.
 
     Raises:
@@ -36,6 +37,7 @@ class DashboardConfig:
     api_base: str = DEFAULT_BASE_URL
     credentials: Credentials = field(default_factory=Credentials)
     apps: tuple[tuple[str, str], ...] = ()
+    stream_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         if not self.prefix.startswith("/") or not self.prefix.strip("/"):

@@ -11,11 +11,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from xhooks.clock import ManualClock
 from xhooks.config import mask
 from xhooks.dashboard._http import Request, Response, redirect
 from xhooks.dashboard._site import Site
 from xhooks.dashboard.security import Guard
-from xhooks.emulator import EVENT_TYPES, Emulator, ManualClock, trigger
+from xhooks.emulator import EVENT_TYPES, Emulator, trigger
 from xhooks.emulator.errors import ApiError
 
 __all__ = ["EmulatorView"]

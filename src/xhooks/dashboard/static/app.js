@@ -36,11 +36,13 @@ function liveTail(table) {
   const status = document.getElementById("live-status");
   const setStatus = (text, kind) => { status.textContent = text; status.className = "pill " + kind; };
   const source = new EventSource(table.dataset.stream + "?after=" + encodeURIComponent(table.dataset.after));
-  source.onopen = () => setStatus("live", "live");
+  const count = (name) => { table.dataset[name] = String(Number(table.dataset[name] || 0) + 1); };
+  source.onopen = () => { count("connections"); setStatus("live", "live"); };
   source.onerror = () => setStatus("reconnecting…", "connecting");
   source.addEventListener("gap", () => setStatus("live (older events skipped: see Events)", "live"));
   source.onmessage = (message) => {
     const e = JSON.parse(message.data);
+    count("received");
     if (body.querySelector(`tr[data-id="${e.id}"]`)) return;
     const empty = body.querySelector("tr.empty");
     if (empty) empty.remove();
