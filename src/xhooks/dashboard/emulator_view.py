@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from xhooks.clock import ManualClock
 from xhooks.config import mask
 from xhooks.dashboard._http import Request, Response, redirect
 from xhooks.dashboard._site import Site
@@ -72,7 +71,6 @@ class EmulatorView(Site):
             rules=[rule for app in apps for rule in state.rules(app.id)],
             groups=_groups(),
             now=emu.clock.now(),
-            manual=isinstance(emu.clock, ManualClock),
         )
 
     async def deliveries(self, req: Request) -> Response:
