@@ -18,7 +18,8 @@ import pytest
 from tests.support import free_port, serve_app, xhooks_cmd
 from xhooks.cli.listen import summarize
 from xhooks.client import Credentials, XClient
-from xhooks.emulator import Emulator, EmulatorConfig, RealClock
+from xhooks.clock import SystemClock
+from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.store import StoredEvent
 
 
@@ -57,7 +58,7 @@ class Lines:
 
 @pytest.fixture
 def emulator() -> Iterator[tuple[Emulator, str, dict[str, Any]]]:
-    emu = Emulator(EmulatorConfig(allow_local_urls=True, remote_urls=False, seed=1), RealClock())
+    emu = Emulator(EmulatorConfig(allow_local_urls=True, remote_urls=False, seed=1), SystemClock())
     with serve_app(emu) as url:
         yield emu, url, emu.credentials()
 

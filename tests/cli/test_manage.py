@@ -14,7 +14,8 @@ import pytest
 
 from tests.emulator.conftest import Consumer
 from tests.support import serve_app, xhooks_cmd
-from xhooks.emulator import Emulator, EmulatorConfig, RealClock
+from xhooks.clock import SystemClock
+from xhooks.emulator import Emulator, EmulatorConfig
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Setup:
 @pytest.fixture
 def setup() -> Iterator[Setup]:
     # A real clock, so that the CLI's "2h ago" and the emulator's replay window agree.
-    emulator = Emulator(EmulatorConfig(allow_local_urls=True, remote_urls=False, seed=1, max_webhooks=2), RealClock())
+    emulator = Emulator(EmulatorConfig(allow_local_urls=True, remote_urls=False, seed=1, max_webhooks=2), SystemClock())
     creds = emulator.credentials()
     app, dev, friend = creds["apps"][0], creds["users"][0], creds["users"][1]
     with serve_app(emulator) as api, serve_app(Consumer(app["consumer_secret"])) as consumer:

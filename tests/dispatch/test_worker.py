@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from tests.dispatch.conftest import dm_body, only_event, record, statuses, wait_until
-from xhooks.dispatch import Context, ManualClock, RetryPolicy, Worker, XHooks
+from xhooks.clock import SteppingClock
+from xhooks.dispatch import Context, RetryPolicy, Worker, XHooks
 from xhooks.protocol.events import DirectMessage, Event, UnknownEvent
 from xhooks.store import EventQuery, Store
 
@@ -27,7 +28,7 @@ async def running(worker: Worker) -> AsyncIterator[Worker]:
 
 
 async def test_failing_handler_retries_with_growing_delays_then_dead_then_redispatch_succeeds(store: Store) -> None:
-    clock = ManualClock()
+    clock = SteppingClock()
     calls: list[tuple[float, int]] = []
     broken = True
     hooks = XHooks()
@@ -189,7 +190,7 @@ async def _forever(event: Event, ctx: Context) -> None:
 
 
 async def test_expired_lease_is_taken_by_another_worker(store: Store) -> None:
-    clock = ManualClock()
+    clock = SteppingClock()
     handled_by: list[str] = []
     hooks = XHooks()
     hooks.on_any(lambda event, ctx: handled_by.append("second"))

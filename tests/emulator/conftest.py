@@ -15,7 +15,8 @@ import pytest
 
 from tests.support import serve_app
 from xhooks._types import Receive, Scope, Send
-from xhooks.emulator import Emulator, EmulatorConfig, ManualClock
+from xhooks.clock import ManualClock
+from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.errors import VerificationError
 from xhooks.protocol import crc_response, crc_token_from_query, verify
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from xhooks.emulator.clock import ManualClock, ScaledClock
+from xhooks.clock import ManualClock, ScaledClock
 from xhooks.emulator.scheduler import Job, Scheduler
 
 

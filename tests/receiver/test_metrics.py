@@ -11,7 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.receiver.conftest import SECRET
 from tests.support import serve_app
-from xhooks.dispatch import Context, ManualClock, RetryPolicy, Worker, XHooks
+from xhooks.clock import SteppingClock
+from xhooks.dispatch import Context, RetryPolicy, Worker, XHooks
 from xhooks.errors import ConfigError
 from xhooks.metrics import Metrics
 from xhooks.protocol import parse_envelope, signature
@@ -120,7 +121,7 @@ def test_an_answered_crc_counts_its_latency_and_time_of_success(url: str) -> Non
 
 
 async def test_dispatch_metrics_move_as_a_worker_handles_retries_and_dead_letters(tmp_path: Path) -> None:
-    metrics, clock, store = Metrics(), ManualClock(start=1000.0), SQLiteStore(tmp_path / "dispatch.db")
+    metrics, clock, store = Metrics(), SteppingClock(start=1000.0), SQLiteStore(tmp_path / "dispatch.db")
     hooks = XHooks()
 
     @hooks.on_any

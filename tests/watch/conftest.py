@@ -21,7 +21,8 @@ import pytest
 from tests.support import free_port, serve_app
 from xhooks._types import Receive, Scope, Send
 from xhooks.client import AsyncXClient, Credentials
-from xhooks.emulator import Emulator, EmulatorConfig, ScaledClock
+from xhooks.clock import ScaledClock
+from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.metrics import Metrics
 from xhooks.receiver import AppConfig, Receiver
 from xhooks.store import EventQuery, StoredEvent

@@ -10,7 +10,7 @@ import pytest
 from tests.support import free_port
 from tests.watch.conftest import Sink
 from xhooks.client import AsyncXClient, Credentials
-from xhooks.dispatch import ManualClock
+from xhooks.clock import SteppingClock
 from xhooks.store.sqlite import SQLiteStore
 from xhooks.watch import Alerts, WatchConfig, Watcher
 from xhooks.watch.watcher import FAILING_AFTER
@@ -18,7 +18,7 @@ from xhooks.watch.watcher import FAILING_AFTER
 
 async def test_an_alert_is_sent_once_while_firing_and_once_resolved(sink: tuple[Sink, str], tmp_path: Path) -> None:
     received, url = sink
-    clock, store = ManualClock(start=1_767_225_600.0), SQLiteStore(tmp_path / "alerts.db")
+    clock, store = SteppingClock(start=1_767_225_600.0), SQLiteStore(tmp_path / "alerts.db")
     await store.start()
     alerts = Alerts(clock, webhook_url=url, store=store)
     try:
@@ -43,7 +43,7 @@ async def test_an_alert_is_sent_once_while_firing_and_once_resolved(sink: tuple[
 
 
 async def test_an_unreachable_alert_webhook_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
-    alerts = Alerts(ManualClock(), webhook_url=f"http://127.0.0.1:{free_port()}/nobody-listens")
+    alerts = Alerts(SteppingClock(), webhook_url=f"http://127.0.0.1:{free_port()}/nobody-listens")
     with caplog.at_level(logging.WARNING, logger="xhooks.watch"):
         await alerts.fire("receiver_down", "no heartbeat for 300 s")
     await alerts.aclose()
@@ -57,7 +57,7 @@ async def test_a_watcher_that_cannot_reach_x_says_so(tmp_path: Path) -> None:
     try:
         unreachable = f"http://127.0.0.1:{free_port()}"
         async with AsyncXClient(Credentials(bearer_token="t"), base_url=unreachable) as x:
-            watcher = Watcher(x, store, WatchConfig(interval=1.0), clock=ManualClock())
+            watcher = Watcher(x, store, WatchConfig(interval=1.0), clock=SteppingClock())
             await watcher.run(rounds=FAILING_AFTER - 1)
             assert watcher.alerts.active == {}
             await watcher.run(rounds=1)

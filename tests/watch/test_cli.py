@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from tests.support import free_port, serve_app, spawn, xhooks_cmd
-from xhooks.emulator import Emulator, EmulatorConfig, ManualClock, RealClock
-from xhooks.emulator.clock import Clock
+from xhooks.clock import Clock, ManualClock, SystemClock
+from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.protocol import parse_envelope
 from xhooks.receiver import AppConfig, Receiver
 from xhooks.store import EventQuery
@@ -83,7 +83,7 @@ def test_watch_revalidates_a_webhook_x_marked_invalid(tmp_path: Path) -> None:
 
 def test_recover_replays_a_window_and_waits_for_its_status(tmp_path: Path) -> None:
     db = tmp_path / "receiver.db"
-    with emulator(RealClock(), retries="none") as (emu, http):
+    with emulator(SystemClock(), retries="none") as (emu, http):
         secret = emu.credentials()["apps"][0]["consumer_secret"]
         with receiver(secret, db) as base:
             port = int(base.rsplit(":", 1)[1])

@@ -13,7 +13,8 @@ import pytest
 
 from tests.watch.conftest import World, running, until, world_at
 from xhooks.client import AsyncXClient, Credentials
-from xhooks.dispatch import Context, ManualClock, Worker, XHooks
+from xhooks.clock import SteppingClock
+from xhooks.dispatch import Context, Worker, XHooks
 from xhooks.protocol import parse_envelope
 from xhooks.protocol.events import Event
 from xhooks.store import Span, Store
@@ -172,7 +173,7 @@ async def test_deliveries_refused_for_a_wrong_secret_come_back_once_it_is_fixed(
 
 
 async def test_a_silent_heartbeat_fires_receiver_down_and_a_new_beat_resolves_it(tmp_path: Path) -> None:
-    clock, store = ManualClock(start=T), SQLiteStore(tmp_path / "beats.db")
+    clock, store = SteppingClock(start=T), SQLiteStore(tmp_path / "beats.db")
     await store.start()
     alerts = Alerts(clock)
     try:
@@ -193,7 +194,7 @@ async def test_a_silent_heartbeat_fires_receiver_down_and_a_new_beat_resolves_it
 
 
 async def test_a_longer_window_over_a_recovered_one_is_recovered_again(tmp_path: Path) -> None:
-    clock, store = ManualClock(start=T + 700), SQLiteStore(tmp_path / "spans.db")
+    clock, store = SteppingClock(start=T + 700), SQLiteStore(tmp_path / "spans.db")
     await store.start()
     try:
         for start, end in ((T, T + 100), (T + 400, T + 500), (T + 560, T + 700)):

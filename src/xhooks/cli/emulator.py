@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
+from xhooks.clock import Clock, ManualClock, ScaledClock, SystemClock
 from xhooks.config import Settings
 from xhooks.dashboard.emulator_view import EmulatorView
-from xhooks.emulator import Emulator, EmulatorConfig, ManualClock, RealClock, ScaledClock
-from xhooks.emulator.clock import Clock
+from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.emulator.control import trigger_remote
 from xhooks.emulator.serve import serve
 from xhooks.errors import ConfigError
@@ -24,7 +24,7 @@ def _clock(kind: str, time_scale: float) -> Clock:
         return ManualClock()
     if kind != "real":
         raise ConfigError("--clock must be real or manual")
-    return ScaledClock(time_scale) if time_scale != 1.0 else RealClock()
+    return ScaledClock(time_scale) if time_scale != 1.0 else SystemClock()
 
 
 def emulator_command(

@@ -1,18 +1,14 @@
 """Run your handlers over stored events: a registry (`XHooks`), workers with leases, retries and dead letters."""
 
-from xhooks.dispatch.clock import Clock, ManualClock, SystemClock
 from xhooks.dispatch.loader import load_hooks
 from xhooks.dispatch.registry import Context, Handler, XHooks
 from xhooks.dispatch.runner import WorkerConfig, redispatch, run_workers, workers_in_background
 from xhooks.dispatch.worker import RetryPolicy, Worker
 
 __all__ = [
-    "Clock",
     "Context",
     "Handler",
-    "ManualClock",
     "RetryPolicy",
-    "SystemClock",
     "Worker",
     "WorkerConfig",
     "XHooks",

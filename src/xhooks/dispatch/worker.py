@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 
-from xhooks.dispatch.clock import Clock, SystemClock
+from xhooks.clock import Clock, SystemClock
 from xhooks.dispatch.registry import Context, XHooks
 from xhooks.errors import ConfigError, StoreError
 from xhooks.metrics import Metrics

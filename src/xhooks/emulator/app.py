@@ -29,9 +29,9 @@ from typing import Any
 import httpx
 
 from xhooks._types import ASGIApp, Receive, Scope, Send
+from xhooks.clock import Clock, SystemClock
 from xhooks.emulator import control, dm, stream, subscriptions, webhooks
 from xhooks.emulator.auth import ANY, APP_ONLY, APP_OR_OAUTH1, USER, Authenticator, Kind, Principal, require
-from xhooks.emulator.clock import Clock, RealClock
 from xhooks.emulator.config import EmulatorConfig
 from xhooks.emulator.crc import CrcClient, CrcResult, is_due, next_validity
 from xhooks.emulator.delivery import Deliverer
@@ -106,7 +106,7 @@ class Emulator:
 
     def __init__(self, config: EmulatorConfig | None = None, clock: Clock | None = None) -> None:
         self.config = config or EmulatorConfig()
-        self.clock: Clock = clock or RealClock()
+        self.clock: Clock = clock or SystemClock()
         self.state = State(self.config.db)
         self.scheduler = Scheduler(self.clock)
         self.auth = Authenticator(self.state)

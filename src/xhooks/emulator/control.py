@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from xhooks.emulator.clock import ManualClock
+from xhooks.clock import ManualClock
 from xhooks.emulator.errors import ApiError, malformed
 from xhooks.emulator.events import AAA_TYPES, ALIASES, STREAM_TYPES, XAA_TYPES, Factory
 from xhooks.emulator.routing import route_aaa, route_stream, route_xaa

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from xhooks.emulator.clock import Clock
+from xhooks.clock import Clock
 from xhooks.emulator.errors import rate_limited
 
 __all__ = ["WINDOW", "RateLimiter"]

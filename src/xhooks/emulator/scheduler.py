@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from xhooks.emulator.clock import Clock, ManualClock
+from xhooks.clock import Clock, ManualClock
 
 __all__ = ["Job", "Scheduler"]
 

@@ -9,7 +9,6 @@ await watcher.run()
 """
 
 from xhooks.watch.alerts import Alert, Alerts
-from xhooks.watch.clock import Clock, SystemClock
 from xhooks.watch.health import HealthWatcher, WebhookStatus
 from xhooks.watch.recovery import JobState, Recovery, ReplayTask, Window, missed_windows
 from xhooks.watch.watcher import WatchConfig, Watcher, recover, recover_window, run_watcher, watcher_in_background
@@ -17,12 +16,10 @@ from xhooks.watch.watcher import WatchConfig, Watcher, recover, recover_window, 
 __all__ = [
     "Alert",
     "Alerts",
-    "Clock",
     "HealthWatcher",
     "JobState",
     "Recovery",
     "ReplayTask",
-    "SystemClock",
     "WatchConfig",
     "Watcher",
     "WebhookStatus",

@@ -25,9 +25,9 @@ from typing import Any
 
 import httpx
 
+from xhooks.clock import Clock
 from xhooks.errors import StoreError
 from xhooks.store import Store
-from xhooks.watch.clock import Clock
 
 __all__ = ["Alert", "Alerts"]
 

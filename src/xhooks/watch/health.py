@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xhooks.client import AsyncXClient
+from xhooks.clock import Clock
 from xhooks.errors import ClientError
 from xhooks.metrics import Metrics
 from xhooks.watch.alerts import Alerts
-from xhooks.watch.clock import Clock
 
 __all__ = ["HealthWatcher", "Outcome", "WebhookStatus"]
 

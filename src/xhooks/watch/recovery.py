@@ -49,11 +49,11 @@ import msgspec
 
 from xhooks.client import AsyncXClient
 from xhooks.client.errors import CrcValidationFailed, QueryParamInvalid, ReplayConflictError
+from xhooks.clock import Clock
 from xhooks.errors import ClientError, StoreError
 from xhooks.metrics import Metrics
 from xhooks.store import EventQuery, Span, Store
 from xhooks.watch.alerts import Alerts
-from xhooks.watch.clock import Clock
 
 __all__ = [
     "REPLAY_WINDOW",

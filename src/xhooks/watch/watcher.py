@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from xhooks.client import DEFAULT_BASE_URL, AsyncXClient, Credentials
+from xhooks.clock import Clock, SystemClock
 from xhooks.errors import ConfigError, XhooksError
 from xhooks.metrics import Metrics
 from xhooks.store import Store, open_store
 from xhooks.watch.alerts import Alerts
-from xhooks.watch.clock import Clock, SystemClock
 from xhooks.watch.health import HealthWatcher
 from xhooks.watch.recovery import JobState, Recovery, ReplayTask, Window
 
