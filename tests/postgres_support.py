@@ -30,15 +30,21 @@ _guard = threading.Lock()
 def _run(coro: Coroutine[Any, Any, Any]) -> Any:
     """Run `coro` to the end on a fresh event loop in another thread (callers may be inside a running loop)."""
     result: list[Any] = []
+    failure: list[BaseException] = []
 
     def target() -> None:
-        result.append(asyncio.run(coro))
+        try:
+            result.append(asyncio.run(coro))
+        except BaseException as exc:  # handed to the caller below
+            failure.append(exc)
 
     thread = threading.Thread(target=target)
     thread.start()
     thread.join(60)
+    if failure:
+        raise RuntimeError(f"PostgreSQL at {ADMIN_URL}: {failure[0]!r}; is it running?") from failure[0]
     if not result:
-        raise RuntimeError("PostgreSQL did not answer; is it running on 127.0.0.1:5432?")
+        raise RuntimeError(f"PostgreSQL at {ADMIN_URL} did not answer within 60 s")
     return result[0]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -28,6 +29,10 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(90),
     pytest.mark.skipif(not server_available_for_outage(), reason="needs pg_ctlcluster to stop the local server"),
+    pytest.mark.skipif(
+        "PYTEST_XDIST_WORKER" in os.environ,
+        reason="stopping the server would break PostgreSQL tests running in other xdist workers; run it serially",
+    ),
 ]
 
 LOADERS = 6

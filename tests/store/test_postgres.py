@@ -55,9 +55,7 @@ def open_store(request: pytest.FixtureRequest) -> OpenStore:
 async def test_same_events_at_two_receivers_are_stored_once(open_store: OpenStore) -> None:
     bodies = [_aaa(str(user), *(f"{user}{n}" for n in range(3))) for user in range(40)]
     async with open_store() as first, open_store() as second:
-        intakes = await asyncio.gather(
-            *(store.record(_delivery(body)) for body in bodies for store in (first, second))
-        )
+        intakes = await asyncio.gather(*(store.record(_delivery(body)) for body in bodies for store in (first, second)))
         stats = first.stats()
     assert stats.deliveries == 80
     assert stats.events == 120
