@@ -191,3 +191,14 @@ def test_foreign_errors_become_store_errors_keeping_the_cause(foreign: BaseExcep
         raise foreign
     assert caught.value.__cause__ is foreign
     assert str(caught.value).startswith("could not commit")
+
+
+@pytest.mark.parametrize(("durability", "setting"), [("disk", "on"), ("process", "off")])
+async def test_durability_sets_synchronous_commit(durability: str, setting: str) -> None:
+    store = PostgresStore(fresh_schema_url(f"durability_{durability}"), durability=durability)
+    await store.start()
+    try:
+        async with store._connection("test") as conn:
+            assert await conn.fetchval("SHOW synchronous_commit") == setting
+    finally:
+        await store.close()
