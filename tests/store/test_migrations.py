@@ -12,6 +12,7 @@ import pytest
 
 from tests.postgres_support import fresh_schema_url
 from xhooks.errors import SchemaMismatch
+from xhooks.store import _sqlite_schema
 from xhooks.store.migrations import POSTGRES, SQLITE, Migration, check, redact, steps, upgrade
 from xhooks.store.postgres import PostgresStore
 from xhooks.store.sqlite import SQLiteStore
@@ -45,6 +46,7 @@ def test_start_up_check_names_the_upgrade_command() -> None:
 def test_every_engine_numbers_its_migrations_from_one() -> None:
     for migrations in (SQLITE, POSTGRES):
         assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
+    assert SQLITE[-1].version == _sqlite_schema.SCHEMA_VERSION  # what SQLiteStore checks at start-up
 
 
 def test_redact_hides_only_the_password() -> None:
