@@ -9,6 +9,7 @@ import pytest
 PACKAGES = [
     "xhooks",
     "xhooks.client",
+    "xhooks.dashboard",
     "xhooks.dispatch",
     "xhooks.emulator",
     "xhooks.errors",
