@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -240,3 +241,20 @@ def test_app_without_a_secret_is_refused(secrets: tuple[str, ...]) -> None:
 def test_app_config_repr_masks_secrets() -> None:
     text = repr(AppConfig(("a-very-long-consumer-secret-value",)))
     assert "a-very-long-consumer-secret-value" not in text
+
+
+def test_crc_flood_is_answered_but_logged_at_a_bounded_rate(base_url: str, db_path: Path) -> None:
+    from xhooks.receiver.app import CRC_LOG_PER_SECOND
+
+    started = time.monotonic()
+    with httpx.Client(base_url=base_url) as client:
+        answers = [client.get("/webhook", params={"crc_token": TOKEN}).status_code for _ in range(300)]
+    seconds = time.monotonic() - started
+    assert answers == [200] * 300
+    deadline = time.monotonic() + 5
+    while not (logged := _store(db_path).crcs(0.0, limit=1000)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.2)  # the last window's records
+    logged = _store(db_path).crcs(0.0, limit=1000)
+    windows = int(seconds) + 2
+    assert 1 <= len(logged) <= CRC_LOG_PER_SECOND * windows < 300

@@ -51,6 +51,9 @@ _JSON = [(b"content-type", b"application/json")]
 _encode = msgspec.json.encode
 REJECTED_GAP = 600.0
 """Refused POSTs less than this many seconds apart belong to one `rejected` span."""
+CRC_LOG_PER_SECOND = 20
+"""At most this many CRCs a second reach the store's CRC log (X sends a few an hour; a flood of GETs must not
+turn into a disk write each). Every CRC is still counted in the metrics."""
 
 
 class _BodyTooLarge(Exception):
@@ -108,6 +111,10 @@ class Receiver:
         self.heartbeat_gap = heartbeat_gap or 3 * (heartbeat or 0.0)
         """Beats further apart than this, on `clock`, are downtime (default: three intervals)."""
         self._beating: asyncio.Task[None] | None = None
+        self._crc_log: list[CrcRecord] = []
+        self._crc_flush: asyncio.TimerHandle | None = None
+        self._crc_flushed_at = -1.0
+        self._writing: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -148,7 +155,28 @@ class Receiver:
             await _respond(send, status, crc_response(token, app.consumer_secrets[0]))
         latency = time.perf_counter() - started
         self.metrics.crc(outcome, latency, at)
-        await self.store.record_crc(CrcRecord(app.name, at, latency, status, outcome))
+        self._log_crc(CrcRecord(app.name, at, latency, status, outcome))
+
+    def _log_crc(self, record: CrcRecord) -> None:
+        """Queue a CRC for the store's log; the queue goes to the store at most once a second, so a lone CRC is
+        written at once and a flood becomes one write a second of at most `CRC_LOG_PER_SECOND` records."""
+        if len(self._crc_log) < CRC_LOG_PER_SECOND:
+            self._crc_log.append(record)
+        if self._crc_flush is None:
+            delay = max(0.0, self._crc_flushed_at + 1.0 - time.monotonic())
+            self._crc_flush = asyncio.get_running_loop().call_later(delay, self._flush_crc_log)
+
+    def _flush_crc_log(self) -> None:
+        records, self._crc_log, self._crc_flush = self._crc_log, [], None
+        self._crc_flushed_at = time.monotonic()
+        task = asyncio.get_running_loop().create_task(self._write_crc_log(records))
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
+
+    async def _write_crc_log(self, records: list[CrcRecord]) -> None:
+        with contextlib.suppress(StoreError):  # a CRC log the store cannot take is lost; the answer was given
+            for record in records:
+                await self.store.record_crc(record)
 
     # -- deliveries ------------------------------------------------------------------------------------
 
@@ -232,6 +260,10 @@ class Receiver:
                     self._beating = asyncio.get_running_loop().create_task(self._beat(self.heartbeat))
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self._crc_flush is not None:
+                    self._crc_flush.cancel()
+                    self._flush_crc_log()
+                await asyncio.gather(*self._writing)
                 if self._beating is not None:
                     self._beating.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
