@@ -44,11 +44,14 @@ def test_flags_beat_environment_beat_file(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("XHOOKS_PORT", "9002")
     calls = _captured(monkeypatch)
     result = CliRunner().invoke(app, ["serve", "--db", "flag.db", "--consumer-secret", "a", "--consumer-secret", "b"])
+    slow = CliRunner().invoke(app, ["serve", "--consumer-secret", "a", "--request-timeout", "2.5"])
+    assert slow.exit_code == 0, slow.output
     assert result.exit_code == 0, result.output
-    (config,) = calls
+    config, slow_config = calls
+    assert slow_config.request_timeout == 2.5
     assert (config.db, config.port, config.host) == ("flag.db", 9002, "127.0.0.2")
     assert config.apps[0].consumer_secrets == ("a", "b")
-    assert config.durability == "disk"
+    assert (config.durability, config.request_timeout) == ("disk", 10.0)
 
 
 def test_several_apps_from_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -68,6 +68,10 @@ def serve_command(
     max_body: Annotated[
         int | None, typer.Option(help=f"Largest accepted body in bytes. [default: {DEFAULT_MAX_BODY}]")
     ] = None,
+    request_timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds a client may take to send a whole request (headers and body). [default: 10]"),
+    ] = None,
     config: Annotated[Path | None, typer.Option(help="A TOML config file. [default: ./xhooks.toml if present]")] = None,
     dashboard: Annotated[
         bool | None,
@@ -113,6 +117,7 @@ def serve_command(
         port=int(settings.get("port", port, 8080)),
         durability=str(settings.get("durability", durability, "disk")),
         max_body=int(settings.get("max_body", max_body, DEFAULT_MAX_BODY)),
+        request_timeout=float(settings.get("request_timeout", request_timeout, 10.0)),
         metrics=Metrics(),
     )
     typer.echo(
