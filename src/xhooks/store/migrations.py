@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from xhooks.errors import SchemaMismatch, StoreError
 from xhooks.store import _postgres_schema, _sqlite_schema
-from xhooks.store.registry import _engine_for
+from xhooks.store.registry import engine_for
 
 if TYPE_CHECKING:
     import asyncpg  # type: ignore[import-untyped]
@@ -165,7 +165,7 @@ def upgrade(url: str | Path) -> tuple[int | None, int]:
         StoreError: the database cannot be reached or a migration failed (nothing of it is kept).
         ConfigError: the URL names no engine.
     """
-    engine, target = _engine_for(str(url))
+    engine, target = engine_for(str(url))
     if engine == "postgres":
         return asyncio.run(_upgrade_postgres(target))
     return _upgrade_sqlite(target)

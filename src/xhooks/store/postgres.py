@@ -36,6 +36,7 @@ import msgspec
 
 from xhooks.errors import StoreError
 from xhooks.store import _postgres_schema as sql
+from xhooks.store._query import where
 from xhooks.store.base import (
     POLL_INTERVAL,
     ClaimedEvent,
@@ -50,7 +51,6 @@ from xhooks.store.base import (
     StoredEvent,
 )
 from xhooks.store.migrations import prepare_postgres, redact
-from xhooks.store.sqlite import _where
 
 __all__ = ["FOREIGN_ERRORS", "PostgresStore"]
 
@@ -414,8 +414,8 @@ class PostgresStore(Store):
                 await conn.execute(sql.RELEASE, worker, list(event_ids))
 
     async def redispatch(self, query: EventQuery, now: float) -> int:
-        where, params = _where(query)
-        statement = _numbered(f"{sql.REDISPATCH} {where.replace('WHERE', 'AND', 1)}")
+        clause, params = where(query)
+        statement = _numbered(f"{sql.REDISPATCH} {clause.replace('WHERE', 'AND', 1)}")
         async with self._connection("could not redispatch") as conn, conn.transaction():
             count = int((await conn.execute(statement, *params)).rpartition(" ")[2])
             if count:
@@ -485,8 +485,8 @@ class PostgresStore(Store):
         return self._reader.run(read)
 
     def events(self, query: EventQuery) -> Sequence[StoredEvent]:
-        where, params = _where(query)
-        statement = _numbered(f"SELECT {sql.EVENT_COLUMNS} FROM events {where} ORDER BY id DESC LIMIT ?")
+        clause, params = where(query)
+        statement = _numbered(f"SELECT {sql.EVENT_COLUMNS} FROM events {clause} ORDER BY id DESC LIMIT ?")
         return [StoredEvent(*row) for row in self._fetch(statement, *params, query.limit)]
 
     def event(self, event_id: int) -> StoredEvent | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from xhooks.errors import ConfigError
 from xhooks.store.base import Store
 
-__all__ = ["STORE_ENGINES", "open_store"]
+__all__ = ["STORE_ENGINES", "engine_for", "open_store"]
 
 STORE_ENGINES: dict[str, str] = {
     "sqlite": "xhooks.store.sqlite:SQLiteStore",
@@ -17,7 +17,12 @@ STORE_ENGINES: dict[str, str] = {
 }
 
 
-def _engine_for(url: str) -> tuple[str, str]:
+def engine_for(url: str) -> tuple[str, str]:
+    """The engine name for `url` and what it opens: `("postgres", url)` or `("sqlite", path)`.
+
+    Raises:
+        ConfigError: the URL has a scheme no engine handles.
+    """
     if url.startswith(("postgresql://", "postgres://")):
         return "postgres", url
     if url.startswith("sqlite:///"):
@@ -38,7 +43,7 @@ def open_store(url: str | Path, *, durability: str = "disk") -> Store:
     """
     if durability not in ("disk", "process"):
         raise ConfigError(f"durability must be 'disk' or 'process', not {durability!r}")
-    engine, target = _engine_for(str(url))
+    engine, target = engine_for(str(url))
     module_name, _, class_name = STORE_ENGINES[engine].partition(":")
     try:
         module = importlib.import_module(module_name)

@@ -31,6 +31,7 @@ import msgspec
 
 from xhooks.errors import SchemaMismatch, StoreError
 from xhooks.store import _sqlite_schema as sql
+from xhooks.store._query import where
 from xhooks.store.base import (
     ClaimedEvent,
     CrcRecord,
@@ -95,26 +96,6 @@ def _insert_deliveries(cur: sqlite3.Cursor, first_id: int, deliveries: list[Deli
         Intake(delivery_id, len(delivery.events) - duplicates.get(delivery_id, 0), duplicates.get(delivery_id, 0))
         for delivery_id, delivery in enumerate(deliveries, first_id)
     ]
-
-
-def _where(query: EventQuery) -> tuple[str, list[Any]]:
-    """The WHERE clause (and its parameters) selecting the events that `query` describes, ignoring its limit."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    for condition, value in (
-        ("app = ?", query.app),
-        ("event_type = ?", query.event_type),
-        ("for_user_id = ?", query.for_user_id),
-        ("status = ?", query.status),
-        ("received_at >= ?", query.since),
-        ("received_at < ?", query.until),
-        ("id < ?", query.after_id),
-        ("id = ?", query.event_id),
-    ):
-        if value is not None:
-            clauses.append(condition)
-            params.append(value)
-    return (f"WHERE {' AND '.join(clauses)}" if clauses else "WHERE 1 = 1"), params
 
 
 def _resolve(results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
@@ -285,8 +266,8 @@ class SQLiteStore(Store):
             await self._write(lambda cur: cur.execute(f"{sql.RELEASE} AND id IN ({marks})", (worker, *event_ids)))
 
     async def redispatch(self, query: EventQuery, now: float) -> int:
-        where, params = _where(query)
-        condition = where.replace("WHERE", "AND", 1)
+        clause, params = where(query)
+        condition = clause.replace("WHERE", "AND", 1)
         return await self._write(lambda cur: cur.execute(f"{sql.REDISPATCH} {condition}", params).rowcount)
 
     async def _write(self, apply: Callable[[sqlite3.Cursor], _T]) -> _T:
@@ -367,9 +348,9 @@ class SQLiteStore(Store):
             conn.close()
 
     def events(self, query: EventQuery) -> Sequence[StoredEvent]:
-        where, params = _where(query)
+        clause, params = where(query)
         rows = self._query(
-            f"SELECT {_EVENT_COLUMNS} FROM events {where} ORDER BY id DESC LIMIT ?", [*params, query.limit]
+            f"SELECT {_EVENT_COLUMNS} FROM events {clause} ORDER BY id DESC LIMIT ?", [*params, query.limit]
         )
         return [StoredEvent(*row) for row in rows]
 

@@ -1,0 +1,29 @@
+"""The SQL WHERE clause for an `EventQuery`, shared by the engines (qmark placeholders; PostgreSQL renumbers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xhooks.store.base import EventQuery
+
+__all__ = ["where"]
+
+
+def where(query: EventQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) selecting the events that `query` describes, ignoring its limit."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for condition, value in (
+        ("app = ?", query.app),
+        ("event_type = ?", query.event_type),
+        ("for_user_id = ?", query.for_user_id),
+        ("status = ?", query.status),
+        ("received_at >= ?", query.since),
+        ("received_at < ?", query.until),
+        ("id < ?", query.after_id),
+        ("id = ?", query.event_id),
+    ):
+        if value is not None:
+            clauses.append(condition)
+            params.append(value)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else "WHERE 1 = 1"), params
