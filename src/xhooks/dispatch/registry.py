@@ -11,6 +11,10 @@ def log_post(event: PostCreate, ctx: Context) -> None: ...   # sync handlers run
 
 @hooks.on_any                            # every event, typed or not (UnknownEvent included)
 async def audit(event: Event, ctx: Context) -> None: ...
+
+@hooks.on(PostCreate, transactional=True)   # PostgreSQL: writes commit with the "handled" mark, exactly once
+async def count(event: PostCreate, ctx: Context) -> None:
+    await ctx.connection.execute("UPDATE totals SET posts = posts + 1 WHERE user_id = $1", ctx.for_user_id)
 ```
 
 An event's handlers run one after the other, in registration order. If one raises, the event is retried
@@ -25,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from xhooks.errors import ConfigError
 from xhooks.protocol.events import Event
 
 __all__ = ["Context", "Handler", "XHooks"]
@@ -47,6 +52,9 @@ class Context:
     """1 on the first run, 2 on the first retry …"""
     received_at: float
     """Epoch seconds when the receiver got the delivery."""
+    connection: Any = None
+    """For an event with a transactional handler: the store's connection inside the transaction that marks the
+    event handled (PostgreSQL: an `asyncpg.Connection`); None otherwise."""
 
 
 Handler = Callable[[Any, Context], Awaitable[None] | None]
@@ -63,13 +71,31 @@ class XHooks:
     def __init__(self, *, ignore_own_actions: bool = False) -> None:
         self.ignore_own_actions = ignore_own_actions
         self._routes: list[tuple[type[Event] | str | None, Handler]] = []
+        self._transactional: set[int] = set()  # indexes into _routes
 
-    def on(self, kind: type[Event] | str) -> Callable[[_H], _H]:
-        """Register a handler for a model class (and its subclasses) or an event type (exact, or a dotted prefix)."""
+    def on(self, kind: type[Event] | str, *, transactional: bool = False) -> Callable[[_H], _H]:
+        """Register a handler for a model class (and its subclasses) or an event type (exact, or a dotted prefix).
+
+        `transactional=True` (PostgreSQL store only; async handlers only): the worker runs every handler of a
+        matching event inside one database transaction (`Store.completing`) and gives them its connection as
+        `ctx.connection`. Their writes on it commit together with the event's "handled" mark, so an effect kept
+        in the same database happens exactly once even when workers die. A handler that raises rolls the
+        transaction back and the event is retried (or dead-lettered) as usual; a lost lease rolls it back too.
+        A worker on an engine that cannot share its transaction (SQLite) refuses to start (`ConfigError`).
+
+        Raises:
+            ConfigError: `transactional=True` on a handler that is not `async def`.
+        """
         if isinstance(kind, str) and not kind:
             raise ValueError("an empty event type would match nothing; use on_any for every event")
 
         def register(handler: _H) -> _H:
+            if transactional and not inspect.iscoroutinefunction(handler):
+                raise ConfigError(
+                    f"transactional handler {handler.__name__} must be async def (the connection is async)"
+                )
+            if transactional:
+                self._transactional.add(len(self._routes))
             self._routes.append((kind, handler))
             return handler
 
@@ -82,6 +108,15 @@ class XHooks:
 
     def handlers_for(self, event: Event) -> list[Handler]:
         return [handler for kind, handler in self._routes if _matches(kind, event)]
+
+    @property
+    def transactional(self) -> bool:
+        """True when any handler was registered with `transactional=True`."""
+        return bool(self._transactional)
+
+    def is_transactional(self, event: Event) -> bool:
+        """True when a transactional handler matches `event`: the worker then runs its handlers in a transaction."""
+        return any(_matches(self._routes[index][0], event) for index in self._transactional)
 
     def is_own_action(self, event: Event) -> bool:
         """True when the event's actor is the user it was delivered for."""

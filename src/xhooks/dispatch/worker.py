@@ -9,6 +9,10 @@ zero times. Per-user order is the store's: it never leases an event while an old
 same `for_user_id` exists, so DMs of one conversation are handled one at a time in arrival order, while
 other users' events run in parallel up to `concurrency`.
 
+An event with a transactional handler (`XHooks.on(..., transactional=True)`) is handled inside
+`Store.completing`: its handlers' writes on `ctx.connection` and the "handled" mark commit together, so
+their effect happens exactly once; a failing handler rolls everything back and the event is retried.
+
 The lease must be longer than the slowest handler: a handler still running when its lease ends may see
 its event taken by another worker (and its own `complete` refused).
 """
@@ -24,13 +28,13 @@ import socket
 import traceback
 import uuid
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from xhooks.clock import Clock, SystemClock
 from xhooks.dispatch.registry import Context, XHooks
 from xhooks.errors import ConfigError, StoreError
 from xhooks.metrics import Metrics
-from xhooks.protocol.events import decode_event
+from xhooks.protocol.events import Event, decode_event
 from xhooks.protocol.lifecycle import DeliveryState, Move, advance
 from xhooks.store.base import ClaimedEvent, Store
 
@@ -97,6 +101,10 @@ class Worker:
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.lease <= 0 or self.poll_interval <= 0:
             raise ConfigError("worker: concurrency >= 1, and lease and poll_interval > 0")
+        if self.hooks.transactional and not self.store.shares_transactions:
+            raise ConfigError(
+                f"transactional handlers need the postgres store (--db postgresql://…), not {self.store!r}"
+            )
         self._stopping = asyncio.Event()
         self._in_flight: dict[asyncio.Task[None], int] = {}
 
@@ -174,8 +182,13 @@ class Worker:
         state = DeliveryState.CLAIMED
         if self.metrics is not None:
             self.metrics.handler_started(self.clock.now() - stored.received_at)
+        transactional = self.hooks.is_transactional(event)
+        committed = False
         try:
-            await self.hooks.dispatch(event, context)
+            if transactional:
+                committed = await self._dispatch_in_transaction(event, context)
+            else:
+                await self.hooks.dispatch(event, context)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -190,9 +203,25 @@ class Worker:
             log.warning("event %s attempt %s failed (%s): %s", stored.id, claimed.attempt, state.value, exc)
         else:
             state = advance(state, Move.SUCCEED)
-            kept = await self._record(self.store.complete(stored.id, self.name, self.clock.now()))
+            now = self.clock.now()
+            kept = committed if transactional else await self._record(self.store.complete(stored.id, self.name, now))
         if not kept:
             log.warning("event %s: lease lost before it was marked %s; another worker has it", stored.id, state.value)
+
+    async def _dispatch_in_transaction(self, event: Event, context: Context) -> bool:
+        """Run the handlers in the transaction that marks the event handled; True once committed. Handler errors
+        propagate (everything rolled back); a lost lease or a failed commit returns False (the event runs again)."""
+        dispatched = False
+        try:
+            async with self.store.completing(context.event_id, self.name, self.clock.now()) as conn:
+                await self.hooks.dispatch(event, replace(context, connection=conn))
+                dispatched = True
+        except StoreError as exc:
+            if not dispatched:
+                raise
+            log.warning("event %s: not committed, its writes were rolled back: %s", context.event_id, exc)
+            return False
+        return True
 
     async def _record(self, outcome: Awaitable[bool]) -> bool:
         try:

@@ -12,7 +12,7 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -151,6 +151,9 @@ class Span(msgspec.Struct, frozen=True):
 
 class Store(ABC):
     """A durable record of deliveries and events. Engines are chosen by URL (`xhooks.store.open_store`)."""
+
+    shares_transactions: ClassVar[bool] = False
+    """True when `completing` works (the engine can hand a transaction to transactional handlers)."""
 
     @abstractmethod
     async def start(self) -> None:

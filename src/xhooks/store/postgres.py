@@ -227,6 +227,8 @@ class PostgresStore(Store):
         SchemaMismatch: the database holds another schema version; the message says what to run.
     """
 
+    shares_transactions = True
+
     def __init__(
         self,
         url: str,
