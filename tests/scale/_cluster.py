@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import signal
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from tests.support import ROOT, free_port, wait_ready, xhooks_cmd
 from xhooks.protocol import signature
 
 SECRET = "scale-consumer-secret"
-WORKER = Path(__file__).with_name("_worker.py")
+HOOKS = "tests.scale._hooks:hooks"
 
 
 class Process:
@@ -68,7 +67,8 @@ class Receiver(Process):
 
 
 def worker(name: str, db: str, logs: Path, lease: float) -> Process:
-    return Process(name, [sys.executable, str(WORKER), db, name, str(lease)], logs)
+    """`xhooks worker` running the transactional handler of `tests/scale/_hooks.py` (from the repository root)."""
+    return Process(name, xhooks_cmd("worker", "--app", HOOKS, "--db", db, "--lease", str(lease)), logs)
 
 
 @contextlib.contextmanager

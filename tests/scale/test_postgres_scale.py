@@ -1,6 +1,7 @@
-"""Issue 7, done-means 2: three receivers and three workers on one PostgreSQL database; one of each SIGKILLed
-mid-run and started again. Every acknowledged event is handled, each transactional effect is recorded exactly
-once, and each user's events are handled in the order they were sent.
+"""Issue 7, done-means 2: three receivers and three `xhooks worker` processes on one PostgreSQL database; one of
+each SIGKILLed mid-run and started again. The workers run a transactional handler (`tests/scale/_hooks.py`) that
+records each event's effect in the same database. Every acknowledged event is handled, each effect is recorded
+exactly once, and each user's events are handled in the order they were sent.
 
 The client sends each user's events one after another (the next only once the previous was acknowledged), so
 send order is the order the store must keep; users run side by side, and every third event is also POSTed,
@@ -21,6 +22,7 @@ import pytest
 
 from tests.postgres_support import database
 from tests.scale._cluster import Receiver, Sender, running, worker
+from tests.scale._hooks import EFFECTS
 from xhooks.protocol import parse_envelope
 from xhooks.store.migrations import upgrade
 
@@ -29,7 +31,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(90)]
 USERS = 25
 EVENTS_PER_USER = 80
 LEASE = 2.0
-EFFECTS = "CREATE TABLE effects (seq bigserial PRIMARY KEY, event_id bigint, key text, for_user_id text, worker text)"
 
 
 def _body(user: int, n: int) -> bytes:
@@ -92,7 +93,7 @@ async def test_receivers_and_workers_killed_mid_run_lose_nothing_and_repeat_noth
                 events = {
                     row["key"]: row for row in await conn.fetch("SELECT id, key, for_user_id, status FROM events")
                 }
-                effects = await conn.fetch("SELECT event_id, key, for_user_id FROM effects ORDER BY seq")
+                effects = await conn.fetch("SELECT event_id, key, for_user_id, pid FROM effects ORDER BY seq")
             finally:
                 await conn.close()
 
@@ -102,6 +103,7 @@ async def test_receivers_and_workers_killed_mid_run_lose_nothing_and_repeat_noth
     effect_counts = Counter(row["event_id"] for row in effects)
     assert set(effect_counts) == {row["id"] for row in events.values()}
     assert set(effect_counts.values()) == {1}
+    assert len({row["pid"] for row in effects}) == 4  # the three workers and the restarted one all handled events
     for user in {user for user, _ in acked}:
         sent = [key for who, key in acked if who == user]
         handled = [row["key"] for row in effects if row["for_user_id"] == user]
