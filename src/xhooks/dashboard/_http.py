@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl, urlencode
 
+from xhooks._asgi import BodyTooLarge, Disconnected, read_body
 from xhooks._types import Receive, Scope
 
 __all__ = ["MAX_FORM", "Request", "Response", "read_request", "redirect"]
@@ -62,21 +63,14 @@ async def read_request(scope: Scope, receive: Receive, prefix: str) -> Request:
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     form: dict[str, str] = {}
     if scope["method"] not in ("GET", "HEAD"):
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_FORM:
-                raise ValueError(f"form body over {MAX_FORM} bytes")
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            body = await read_body(receive, MAX_FORM)
+        except BodyTooLarge:
+            raise ValueError(f"form body over {MAX_FORM} bytes") from None
+        except Disconnected:
+            body = b""
         if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            form = dict(parse_qsl(b"".join(chunks).decode("utf-8", "replace"), keep_blank_values=True))
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     cookies = SimpleCookie()
     cookies.load(headers.get("cookie", ""))
     path: str = scope["path"].removeprefix(prefix) or "/"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from xhooks._asgi import BodyTooLarge, Disconnected, read_body
 from xhooks._types import Receive, Scope
 from xhooks.emulator.errors import malformed
 
@@ -64,19 +65,12 @@ class Response:
 
 
 async def read_request(scope: Scope, receive: Receive, max_body: int = 1 << 20) -> Request:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > max_body:
-            raise malformed("The request body is too large")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
+    try:
+        body = await read_body(receive, max_body)
+    except BodyTooLarge:
+        raise malformed("The request body is too large") from None
+    except Disconnected:
+        body = b""
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     scheme = scope.get("scheme", "http")
     host = headers.get("host")
@@ -88,6 +82,6 @@ async def read_request(scope: Scope, receive: Receive, max_body: int = 1 << 20) 
         path=scope["path"],
         query_string=scope.get("query_string", b""),
         headers=headers,
-        body=b"".join(chunks),
+        body=body,
         base_url=f"{scheme}://{host}",
     )

@@ -35,6 +35,7 @@ from typing import Any
 
 import msgspec
 
+from xhooks._asgi import BodyTooLarge, Disconnected, read_body
 from xhooks._types import Receive, Scope, Send
 from xhooks.errors import ConfigError, SignatureMismatch, StoreError, VerificationError
 from xhooks.metrics import CONTENT_TYPE, Metrics
@@ -54,14 +55,6 @@ REJECTED_GAP = 600.0
 CRC_LOG_PER_SECOND = 20
 """At most this many CRCs a second reach the store's CRC log (X sends a few an hour; a flood of GETs must not
 turn into a disk write each). Every CRC is still counted in the metrics."""
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-class _Disconnected(Exception):
-    pass
 
 
 class Receiver:
@@ -188,12 +181,12 @@ class Receiver:
             await _respond(send, 413, {"error": f"body over {self.max_body} bytes"}, close=True)
             return
         try:
-            body = await self._read_body(receive)
-        except _BodyTooLarge:
+            body = await read_body(receive, self.max_body)
+        except BodyTooLarge:
             self.metrics.delivery("too_large")
             await _respond(send, 413, {"error": f"body over {self.max_body} bytes"}, close=True)
             return
-        except _Disconnected:
+        except Disconnected:
             return  # the client left before sending its body: nothing to verify, nobody to answer
         try:
             secret_index = verify(body, _header(scope, SIGNATURE_HEADER), app.consumer_secrets)
@@ -223,21 +216,6 @@ class Receiver:
         if isinstance(exc, SignatureMismatch):
             with contextlib.suppress(StoreError):
                 await self.store.mark("rejected", at, at, REJECTED_GAP)
-
-    async def _read_body(self, receive: Receive) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _Disconnected
-            chunk: bytes = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                raise _BodyTooLarge
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     # -- health and lifespan ---------------------------------------------------------------------------
 
