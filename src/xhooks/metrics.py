@@ -83,6 +83,7 @@ class Metrics:
         self.replay_jobs = Gauge("xhooks_replay_jobs", "The watcher's replay jobs, by state.", ["state"], registry=r)
         self._results: dict[str, Counter] = {}
         self._types: dict[str, Counter] = {}
+        self._crc_results: dict[str, Counter] = {}
 
     # -- receiver --------------------------------------------------------------------------------------
 
@@ -107,7 +108,10 @@ class Metrics:
 
     def crc(self, result: str, seconds: float, at: float) -> None:
         """Count a CRC request; an `answered` one also sets the time of the last success."""
-        self.crc_requests.labels(result).inc()
+        child = self._crc_results.get(result)
+        if child is None:
+            child = self._crc_results[result] = self.crc_requests.labels(result)
+        child.inc()
         if result == "answered":
             self.crc_latency.observe(seconds)
             self.last_crc_success.set(at)

@@ -92,3 +92,25 @@ def test_query_parsing_never_leaks_foreign_errors(query: bytes) -> None:
     except InvalidCrcToken:
         return
     assert check_crc_token(token) == token
+
+
+@given(st.text(alphabet="abcAB01=&%+_-crc_token;2F3D", max_size=60), st.booleans())
+def test_crc_token_is_found_exactly_as_parse_qs_finds_it(query: str, prefixed: bool) -> None:
+    from urllib.parse import parse_qs
+
+    raw = (("crc_token=" + query) if prefixed else query).encode()
+    expected = parse_qs(raw.decode("latin-1"), keep_blank_values=True).get("crc_token", [])
+    try:
+        token = crc_token_from_query(raw, None, ["test"])
+    except InvalidCrcToken:
+        assert len(expected) != 1 or _refused(expected[0])
+        return
+    assert expected == [token]
+
+
+def _refused(token: str) -> bool:
+    try:
+        check_crc_token(token)
+    except InvalidCrcToken:
+        return True
+    return False
