@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from xhooks._asgi import read_body
 from xhooks._types import Receive, Scope, Send
 from xhooks.client.doctor import Report, Status, check_url, diagnose
 from xhooks.errors import XhooksError
@@ -45,12 +46,7 @@ class Consumer:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive, 1 << 20)
         headers = dict(scope["headers"])
         signed = headers.get(b"x-twitter-webhooks-signature", b"").decode() or None
         if scope["method"] == "GET" and self.crc is not None:

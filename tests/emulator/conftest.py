@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.support import serve_app
+from xhooks._asgi import read_body
 from xhooks._types import Receive, Scope, Send
 from xhooks.clock import ManualClock
 from xhooks.emulator import Emulator, EmulatorConfig
@@ -38,12 +39,7 @@ class Consumer:
         if scope["type"] != "http":
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive, 1 << 20)
         status, answer = 200, b""
         if scope["method"] == "GET":
             self.crc_queries.append(scope["query_string"])

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.support import free_port, serve_app
+from xhooks._asgi import read_body
 from xhooks._types import Receive, Scope, Send
 from xhooks.client import AsyncXClient, Credentials
 from xhooks.clock import ScaledClock
@@ -38,12 +39,7 @@ class Sink:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive, 1 << 20)
         self.received.append(json.loads(body))
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
