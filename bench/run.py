@@ -87,6 +87,8 @@ def _drive(engine: str, pool: Path, ports: list[int], duration: float, args: arg
 
 def _phase(load: LoadResult) -> dict[str, Any]:
     out = asdict(load)
+    if load.acked_file:  # a scratch file, deleted after the check: keep its name, not this machine's path
+        out["acked_file"] = Path(load.acked_file).name
     out["acked_per_s"] = load.ok / load.duration_s if load.duration_s else 0.0
     out["ok_per_s"] = out["acked_per_s"]
     out["errors"] = load.errors
