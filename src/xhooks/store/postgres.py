@@ -468,8 +468,15 @@ class PostgresStore(Store):
         self._require_pool()
         try:
             listener = await asyncpg.connect(self.url, timeout=self.timeout)
+        except FOREIGN_ERRORS:
+            return False
+        try:
             await listener.add_listener(sql.CHANNEL, self._on_notify)
         except FOREIGN_ERRORS:
+            listener.terminate()
+            return False
+        if self._pool is None:  # the store closed while this connection was being opened: do not leak it
+            listener.terminate()
             return False
         self._listener = listener
         self._notified.set()
