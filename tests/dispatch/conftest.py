@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import msgspec
 import pytest
 
+from xhooks.dispatch import Worker
 from xhooks.protocol import parse_envelope
 from xhooks.store import Delivery, EventQuery, Store, StoredEvent
 from xhooks.store.sqlite import SQLiteStore
@@ -59,3 +61,14 @@ def statuses(store: Store) -> list[str]:
 def only_event(store: Store) -> StoredEvent:
     (event,) = store.events(EventQuery())
     return event
+
+
+@contextlib.asynccontextmanager
+async def running(worker: Worker) -> AsyncIterator[Worker]:
+    """Run `worker` for the block; stop it (finishing in-flight work) afterwards."""
+    task = asyncio.create_task(worker.run())
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        await asyncio.wait_for(task, 10)

@@ -4,7 +4,6 @@ on SQLite."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import subprocess
 import time
 from collections.abc import AsyncIterator
@@ -13,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.dispatch.conftest import dm_body, record, wait_until
+from tests.dispatch.conftest import dm_body, record, running, wait_until
 from tests.postgres_support import fresh_schema_url
 from tests.support import xhooks_cmd
 from xhooks.dispatch import Context, RetryPolicy, Worker, XHooks
@@ -49,15 +48,6 @@ async def _effects(url: str) -> list[tuple[int, int, str]]:
     finally:
         await conn.close()
 
-
-@contextlib.asynccontextmanager
-async def running(worker: Worker) -> AsyncIterator[Worker]:
-    task = asyncio.create_task(worker.run())
-    try:
-        yield worker
-    finally:
-        worker.stop()
-        await asyncio.wait_for(task, 10)
 
 
 def _handled(store: Store, count: int) -> bool:

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 
-from tests.dispatch.conftest import dm_body, only_event, record, statuses, wait_until
+from tests.dispatch.conftest import dm_body, only_event, record, running, statuses, wait_until
 from xhooks.clock import SteppingClock
 from xhooks.dispatch import Context, RetryPolicy, Worker, XHooks
 from xhooks.protocol.events import DirectMessage, Event, UnknownEvent
 from xhooks.store import EventQuery, Store
-
-
-@contextlib.asynccontextmanager
-async def running(worker: Worker) -> AsyncIterator[Worker]:
-    task = asyncio.create_task(worker.run())
-    try:
-        yield worker
-    finally:
-        worker.stop()
-        await asyncio.wait_for(task, 10)
 
 
 async def test_failing_handler_retries_with_growing_delays_then_dead_then_redispatch_succeeds(store: Store) -> None:
