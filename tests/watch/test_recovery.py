@@ -95,7 +95,7 @@ async def handling(store: Store) -> AsyncIterator[collections.Counter[str]]:
         await asyncio.wait_for(task, 10)
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(100)
 async def test_events_missed_while_the_receiver_was_down_come_back_by_replay(world: World) -> None:
     config = WatchConfig(interval=30.0, down_after=None)
 
@@ -119,7 +119,7 @@ async def test_events_missed_while_the_receiver_was_down_come_back_by_replay(wor
             async with world.client() as x:
                 watcher = Watcher(x, store, config, clock=world.clock, metrics=world.metrics)
                 async with running(watcher.run()):
-                    await until(lambda: complete() == 1, "the replay job to complete")
+                    await until(lambda: complete() == 1, "the replay job to complete", timeout=45)
         await until(lambda: missed <= set(runs), "the recovered events to be handled")
     stored = world.stored()
     assert missed <= {event.key for event in stored}

@@ -475,6 +475,9 @@ class PostgresStore(Store):
         except FOREIGN_ERRORS:
             listener.terminate()
             return False
+        except BaseException:  # cancelled (a worker stopping) between connect and listen: do not leak it
+            listener.terminate()
+            raise
         if self._pool is None:  # the store closed while this connection was being opened: do not leak it
             listener.terminate()
             return False
