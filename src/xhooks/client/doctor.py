@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 import msgspec
 
+from xhooks._net import is_loopback_url
 from xhooks.protocol.signature import PREFIX, signature
 
 __all__ = ["CRC_LIMIT", "POST_LIMIT", "Check", "Report", "Status", "check_url", "diagnose"]
@@ -36,7 +37,6 @@ CRC_LIMIT = 3.0
 """Seconds X waits for a CRC answer (legacy docs; the v2 docs give no number)."""
 POST_LIMIT = 10.0
 """Seconds X waits for an event POST to be answered (v2 docs)."""
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _UNREACHABLE = "could not connect"
 
 
@@ -71,7 +71,7 @@ class Report(msgspec.Struct, frozen=True):
 def check_url(url: str) -> list[Check]:
     """X's URL rules: https, no explicit port, at most 200 characters. Loopback http/ports only warn."""
     parts = urlsplit(url)
-    loopback = parts.hostname in _LOOPBACK
+    loopback = is_loopback_url(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return [Check("url", Status.FAIL, f"{url!r} is not an http(s) URL", "give the full URL, https://host/path")]
     checks = []

@@ -26,14 +26,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from xhooks._net import is_loopback_url
 from xhooks.emulator.state import Webhook
 from xhooks.protocol import crc_response, signature
 
-__all__ = ["GRACE", "STALE_AFTER", "CrcClient", "CrcResult", "Verdict", "is_local_host", "judge", "next_validity"]
+__all__ = ["GRACE", "STALE_AFTER", "CrcClient", "CrcResult", "Verdict", "judge", "next_validity"]
 
 STALE_AFTER = 24 * 3600.0
 GRACE = 28 * 3600.0
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class Verdict(enum.Enum):
@@ -49,10 +49,6 @@ class CrcResult:
     verdict: Verdict
     detail: str
     status: int | None = None
-
-
-def is_local_host(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in LOCAL_HOSTS
 
 
 def judge(status: int, body: bytes, crc_token: str, consumer_secret: str) -> CrcResult:
@@ -103,7 +99,7 @@ class CrcClient:
         split = urlsplit(url)
         query = (split.query + "&" if split.query else "") + f"crc_token={crc_token}&nonce={nonce}"
         target = split._replace(query=query, fragment="").geturl()
-        if not self.remote_urls and not is_local_host(url):
+        if not self.remote_urls and not is_loopback_url(url):
             return CrcResult(Verdict.TRANSIENT, "Unreachable: this emulator contacts local hosts only")
         headers = {"x-twitter-webhooks-signature": signature(query.encode("ascii"), consumer_secret)}
         try:

@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
+from xhooks._net import is_loopback_url
 from xhooks.emulator.config import EmulatorConfig
-from xhooks.emulator.crc import is_local_host
 from xhooks.emulator.scheduler import Scheduler
 from xhooks.emulator.state import State, Webhook
 from xhooks.protocol import signature
@@ -103,7 +103,7 @@ class Deliverer:
         started = time.monotonic()
         status: int | None = None
         error: str | None = None
-        if not self.config.remote_urls and not is_local_host(webhook.url):
+        if not self.config.remote_urls and not is_loopback_url(webhook.url):
             self.state.log_attempt(
                 delivery_id, number, at, None, 0.0, "not sent: this emulator contacts local hosts only"
             )
