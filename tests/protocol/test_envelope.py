@@ -6,13 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.support import EXAMPLES
+from tests.support import EXAMPLES, documented_deliveries
 from xhooks.protocol import Shape, parse_envelope
 
-DELIVERED = sorted(
-    path for path in EXAMPLES.glob("*.json") if path.name.split(".")[0] in ("aaa", "aaa-ent", "xaa", "xchat", "fs")
-    and ".api." not in path.name and "crc-response" not in path.name
-)
+DELIVERED = documented_deliveries()
 
 
 @pytest.mark.parametrize("path", DELIVERED, ids=lambda path: path.name)
