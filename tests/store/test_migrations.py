@@ -137,7 +137,9 @@ MENTION, CREATE = _activity("post.mention.create", "A"), _activity("post.create"
 def _delivery(body: bytes, at: float, schema_1: bool = False) -> Delivery:
     """A delivery as intake builds it now, or (`schema_1`) with the key schema 1 gave it: `xaa:<event_uuid>`."""
     envelope = parse_envelope(body)
-    events = tuple(msgspec.structs.replace(e, key=f"xaa:{POST}") for e in envelope.events) if schema_1 else envelope.events
+    events = envelope.events
+    if schema_1:
+        events = tuple(msgspec.structs.replace(e, key=f"xaa:{POST}") for e in events)
     return Delivery("/webhook", at, [], body, 0, envelope.shape, events)
 
 
