@@ -44,8 +44,8 @@ def test_upgrade_runs_against_postgres_then_has_nothing_to_do(tmp_path: Path) ->
         for _ in range(2)
     ]
     assert [result.returncode for result in outputs] == [0, 0]
-    assert "none → 1" in outputs[0].stdout
-    assert "schema version 1, nothing to do" in outputs[1].stdout
+    assert "none → 2" in outputs[0].stdout
+    assert "schema version 2, nothing to do" in outputs[1].stdout
 
 
 def test_upgrade_of_an_unreachable_server_is_one_line(tmp_path: Path) -> None:

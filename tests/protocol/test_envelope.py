@@ -22,16 +22,76 @@ def test_every_documented_payload_has_a_shape_and_keys(path) -> None:  # type: i
     assert all(event.key.startswith(expected_prefix) for event in envelope.events)
 
 
-def test_activity_key_is_the_opaque_event_uuid_even_negative() -> None:
+def _activity(event_type: str, flt: object, event_uuid: str | None = "2080765813578191303", tag: str = "t") -> bytes:
+    data = {"event_type": event_type, "filter": flt, "tag": tag, "payload": {"id": "2080765813578191303"}}
+    if event_uuid is not None:
+        data["event_uuid"] = event_uuid
+    return json.dumps({"data": data}).encode()
+
+
+def test_activity_key_is_type_filter_and_the_opaque_event_uuid_even_negative() -> None:
     envelope = parse_envelope((EXAMPLES / "xaa.post.delete.json").read_bytes())
     (event,) = envelope.events
-    assert event.key == "xaa:-2781149976877970683"
+    # 99fac1bf7af94ec9: the first 16 hex digits of sha256(b'{"user_id":"1111111111111111111"}')
+    assert event.key == "xaa:post.delete:99fac1bf7af94ec9:-2781149976877970683"
     assert (event.event_type, event.for_user_id) == ("post.delete", "1111111111111111111")
+
+
+def test_one_post_to_two_subscriptions_is_two_activity_events() -> None:
+    """X gives a Post event the Post's id as `event_uuid`: the mention of A and the post.create of its author
+    B carry the same one, and each is a real event (issue 12)."""
+    mention = parse_envelope(_activity("post.mention.create", {"user_id": "A"})).events[0]
+    create = parse_envelope(_activity("post.create", {"user_id": "B"})).events[0]
+    assert mention.key != create.key
+    assert (mention.for_user_id, create.for_user_id) == ("A", "B")
+
+
+@pytest.mark.parametrize(
+    ("event_type", "flt"),
+    [
+        pytest.param("post.create", {"user_id": "A"}, id="other-event-type"),
+        pytest.param("post.mention.create", {"user_id": "B"}, id="other-user"),
+        pytest.param("post.mention.create", {"user_id": "A", "direction": "inbound"}, id="direction"),
+        pytest.param("post.mention.create", {"keyword": "A"}, id="keyword"),
+        pytest.param("post.mention.create", {}, id="empty"),
+        pytest.param("post.mention.create", None, id="no-filter"),
+    ],
+)
+def test_any_other_subscription_gives_another_activity_key(event_type: str, flt: object) -> None:
+    base = parse_envelope(_activity("post.mention.create", {"user_id": "A"})).events[0]
+    assert parse_envelope(_activity(event_type, flt)).events[0].key != base.key
+
+
+def test_a_resent_activity_delivery_keeps_its_key() -> None:
+    """A retry or replay is the same event: same key whatever the filter's key order or the tag."""
+    first = parse_envelope(_activity("like.create", {"user_id": "A", "direction": "outbound"})).events[0]
+    again = parse_envelope(_activity("like.create", {"direction": "outbound", "user_id": "A"}, tag="x")).events[0]
+    assert first.key == again.key
+
+
+def test_activity_without_event_uuid_is_keyed_by_its_content_per_subscription() -> None:
+    one = parse_envelope(_activity("profile.update.bio", {"user_id": "A"}, None)).events[0]
+    two = parse_envelope(_activity("profile.update.bio", {"user_id": "B"}, None)).events[0]
+    assert one.key.startswith("xaa:profile.update.bio:") and ":sha256:" in one.key
+    assert one.key != two.key
 
 
 def test_filtered_stream_post_is_keyed_by_post_id() -> None:
     (event,) = parse_envelope((EXAMPLES / "fs.post.json").read_bytes()).events
     assert (event.key, event.event_type) == ("fs:1346889436626259968", "filtered_stream.post")
+
+
+def test_filtered_stream_post_is_one_event_whatever_rules_it_matched() -> None:
+    """One Post arrives once per linked webhook with every matching rule listed: always one event."""
+    one = b'{"data":{"id":"7","text":"x"},"matching_rules":[{"id":"1","tag":"a"}]}'
+    both = b'{"data":{"id":"7","text":"x"},"includes":{},"matching_rules":[{"id":"1","tag":"a"},{"id":"2"}]}'
+    assert parse_envelope(one).events[0].key == parse_envelope(both).events[0].key == "fs:7"
+
+
+def test_same_post_created_then_deleted_is_two_keys() -> None:
+    created = parse_envelope(b'{"for_user_id":"1","tweet_create_events":[{"id_str":"9"}]}').events[0]
+    deleted = parse_envelope(b'{"for_user_id":"1","tweet_delete_events":[{"status":{"id":"9"}}]}').events[0]
+    assert created.key != deleted.key
 
 
 def test_one_post_can_hold_several_events() -> None:

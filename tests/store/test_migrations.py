@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from pathlib import Path
 
 import asyncpg
+import msgspec
 import pytest
 
 from tests.postgres_support import fresh_schema_url
+from tests.store.conftest import EngineFactory
 from xhooks.errors import SchemaMismatch
-from xhooks.store import _sqlite_schema
+from xhooks.protocol import parse_envelope
+from xhooks.store import Delivery, EventQuery, Store, StoredEvent, _rekey, _sqlite_schema
 from xhooks.store.migrations import POSTGRES, SQLITE, Migration, check, redact, steps, upgrade
 from xhooks.store.postgres import PostgresStore
 from xhooks.store.sqlite import SQLiteStore
@@ -60,8 +64,8 @@ def test_redact_hides_only_the_password() -> None:
 
 def test_sqlite_upgrade_creates_then_has_nothing_to_do(tmp_path: Path) -> None:
     path = tmp_path / "x.db"
-    assert upgrade(path) == (None, 1)
-    assert upgrade(f"sqlite:///{path}") == (1, 1)
+    assert upgrade(path) == (None, 2)
+    assert upgrade(f"sqlite:///{path}") == (2, 2)
     asyncio.run(_start_and_close(SQLiteStore(path)))
 
 
@@ -112,3 +116,118 @@ async def test_stores_starting_together_on_an_empty_database_create_it_once() ->
     stores = [PostgresStore(url) for _ in range(4)]
     await asyncio.gather(*(store.start() for store in stores))
     await asyncio.gather(*(store.close() for store in stores))
+
+
+# -- migration 2: X Activity events re-keyed by subscription (issue 12) ---------------------------------------
+
+POST = "2080765813578191303"
+
+
+def _activity(event_type: str, user: str) -> bytes:
+    """One Post as X delivers it to a subscription: `event_uuid` is the Post's id."""
+    return (
+        f'{{"data":{{"event_uuid":"{POST}","filter":{{"user_id":"{user}"}},"event_type":"{event_type}",'
+        f'"payload":{{"id":"{POST}","author_id":"B","text":"@A hi"}}}}}}'
+    ).encode()
+
+
+MENTION, CREATE = _activity("post.mention.create", "A"), _activity("post.create", "B")
+
+
+def _delivery(body: bytes, at: float, schema_1: bool = False) -> Delivery:
+    """A delivery as intake builds it now, or (`schema_1`) with the key schema 1 gave it: `xaa:<event_uuid>`."""
+    envelope = parse_envelope(body)
+    events = envelope.events
+    if schema_1:
+        events = tuple(msgspec.structs.replace(e, key=f"xaa:{POST}") for e in events)
+    return Delivery("/webhook", at, [], body, 0, envelope.shape, events)
+
+
+async def _schema_1_store(make_store: EngineFactory, tmp_path: Path, *bodies: tuple[bytes, float]) -> Store:
+    """A store as schema 1 left it: the bodies recorded under the old key, and the version set back to 1."""
+    store = make_store(tmp_path)
+    await store.start()
+    for body, at in bodies:
+        await store.record(_delivery(body, at, schema_1=True))
+    await store.close()
+    if isinstance(store, SQLiteStore):
+        with contextlib.closing(sqlite3.connect(store.path)) as conn, conn:
+            conn.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
+    else:
+        assert isinstance(store, PostgresStore)
+        conn = await asyncpg.connect(store.url)
+        try:
+            await conn.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
+        finally:
+            await conn.close()
+    return store
+
+
+def _target(store: Store) -> str:
+    return store.path if isinstance(store, SQLiteStore) else store.url  # type: ignore[attr-defined]
+
+
+def _reopen(store: Store) -> Store:
+    return SQLiteStore(store.path) if isinstance(store, SQLiteStore) else PostgresStore(_target(store))
+
+
+def _by_type(store: Store) -> dict[str, StoredEvent]:
+    return {event.event_type: event for event in store.events(EventQuery())}
+
+
+async def test_upgrade_rekeys_old_activity_events_so_retries_match_and_other_subscriptions_are_new(
+    make_store: EngineFactory, tmp_path: Path
+) -> None:
+    old = await _schema_1_store(make_store, tmp_path, (MENTION, 10.0))
+    with pytest.raises(SchemaMismatch, match="version 1"):
+        await old.start()
+    assert await asyncio.to_thread(upgrade, _target(old)) == (1, 2)
+    store = _reopen(old)
+    await store.start()
+    try:
+        retry = await store.record(_delivery(MENTION, 20.0))
+        other = await store.record(_delivery(CREATE, 30.0))
+        assert (retry.new_events, retry.duplicates) == (0, 1)
+        assert (other.new_events, other.duplicates) == (1, 0)
+        events = _by_type(store)
+        assert events["post.mention.create"].key == parse_envelope(MENTION).events[0].key
+        assert (events["post.mention.create"].duplicates, events["post.create"].duplicates) == (1, 0)
+    finally:
+        await store.close()
+
+
+async def test_upgrade_splits_events_the_old_key_merged(make_store: EngineFactory, tmp_path: Path) -> None:
+    """Schema 1 counted the post.create delivery as a duplicate of the mention: the upgrade makes it the event
+    it was (pending, so its handler runs), with its own retry as its sighting."""
+    old = await _schema_1_store(
+        make_store, tmp_path, (MENTION, 10.0), (CREATE, 11.0), (MENTION, 12.0), (CREATE, 13.0), (CREATE, 14.0)
+    )
+    assert await asyncio.to_thread(upgrade, _target(old)) == (1, 2)
+    store = _reopen(old)
+    await store.start()
+    try:
+        events = _by_type(store)
+        mention, create = events["post.mention.create"], events["post.create"]
+        assert (mention.duplicates, mention.last_seen_at, mention.status) == (1, 12.0, "pending")
+        assert (create.duplicates, create.last_seen_at, create.status) == (2, 14.0, "pending")
+        assert (create.received_at, create.for_user_id, create.index) == (11.0, "B", 0)
+        assert create.key == parse_envelope(CREATE).events[0].key
+        assert [at for _, at in store.sightings(mention.id)] == [10.0, 12.0]
+        assert [at for _, at in store.sightings(create.id)] == [11.0, 13.0, 14.0]
+        again = await store.record(_delivery(CREATE, 15.0))
+        assert (again.new_events, again.duplicates) == (0, 1)
+        assert _by_type(store)["post.create"].duplicates == 3
+        stats = store.stats()
+        assert (stats.deliveries, stats.events, stats.duplicates) == (6, 2, 4)
+    finally:
+        await store.close()
+
+
+def test_split_plan_keeps_an_unmerged_event_and_recounts_a_fully_split_one() -> None:
+    ref = parse_envelope(CREATE).events[0]
+    own = parse_envelope(MENTION).events[0].key
+    alone = _rekey.SightingRow(1, ref.key, 1.0, 10, 11, 2.0, ref)
+    merged = [_rekey.SightingRow(2, own, 5.0, 20, 21, 6.0, ref), _rekey.SightingRow(2, own, 5.0, 20, 22, 7.0, ref)]
+    splits, recounts = _rekey.plan([alone, *merged])
+    assert splits == [_rekey.Split(2, ref, 21, 6.0, (22,), 7.0, 22)]
+    assert recounts == [_rekey.Recount(0, 5.0, 20, 2)]

@@ -8,18 +8,45 @@ Theory. X delivers three shapes to the same webhook, and promises none of them e
   (`follow` / `unfollow` …); the docs also name `unfollow_events` etc., which are accepted the same way.
   `user_event` (revoke) and `replay_job_status` are objects, not arrays, and have no `for_user_id`.
 * X Activity API (XAA): `{"data": {"event_uuid": …, "event_type": …, "filter": {…}, "payload": …}}`, one event
-  per POST. `event_uuid` is opaque (it can be negative) and is the documented dedup key.
+  per POST. `event_uuid` is opaque: a number, a negative number or a UUID.
 * Filtered Stream: `{"data": {"id": …, …}, "matching_rules": [ … ]}`, one Post per POST, keyed by `data.id`.
 
-A key is built from X's own identifiers plus `for_user_id`, because the same Post legitimately arrives
-once per subscribed user it concerns (a DM between two subscribed users is two events). Events that carry
-no identifier (follow, block, mute, typing, read receipts, revoke) are keyed by the identifying fields X
-does send (actor, object, timestamp); if even those are missing the key is the hash of the event's
-canonical JSON. A body that matches no known shape, or is not JSON at all, is still one event keyed by
-the SHA-256 of its raw bytes: nothing a correctly signed POST carries is ever dropped.
+A key must be equal for two deliveries X counts as the same event (a retry, a duplicate, a replay re-sends
+the same bytes) and different for any two events a handler must see. Each shape's key, and why:
+
+* AAA: `aaa:<for_user_id>:<array>:<id>`. X says to "deduplicate by event ID"
+  (https://docs.x.com/x-api/webhooks/quickstart) and sends one copy per subscribed user the event concerns,
+  each naming in `for_user_id` "the user subscription that the event is related to"
+  (https://docs.x.com/x-api/account-activity/introduction). So a DM between two subscribed users is two
+  events, and one user's copy is one event however many of the app's webhooks it reaches. The array name
+  is part of the key because the same id can mean two things (a Post created, then deleted). Events that
+  carry no id (follow, block, mute, typing, read receipts, revoke) are keyed by the fields X does send
+  (type, actor, object, timestamp); if even those are missing the key is the hash of the item's canonical
+  JSON.
+* XAA: `xaa:<event_type>:<filter digest>:<event_uuid>`. `event_uuid` alone does not name a delivery:
+  X's own examples give a Post event the Post's id as `event_uuid`
+  (https://docs.x.com/x-api/activity/event-payloads, `post.create` and `post.mention.create`), so one
+  Post reaching a webhook as `post.mention.create` (filter user A) and as `post.create` (filter user B)
+  carries one `event_uuid` twice. Those are two events: two subscriptions matched, each wants its
+  handler run. A subscription is named by its `event_type` and `filter` (an update may change only its
+  `tag` and `webhook_id`, https://docs.x.com/x-api/activity/update-x-activity-subscription), and every
+  delivery carries both, so they join the key; the filter enters as the first 16 hex digits of the
+  SHA-256 of its canonical JSON (keys sorted), whatever it holds (`user_id`, `keyword`, `direction`, `{}` for
+  `oauth.revoke`). A retry or replay re-sends the same bytes, so it keeps the key. A delivery without an
+  `event_uuid` uses the hash of its whole canonical `data`.
+* Filtered Stream: `fs:<post id>`. A Post is matched once against all of the app's rules and arrives as
+  one POST listing every rule it matched in `matching_rules`
+  (https://docs.x.com/x-api/posts/filtered-stream/integrate/matching-returned-tweets), so rules never
+  split it. Several webhooks linked to one stream (for redundancy, or with other fields,
+  https://docs.x.com/x-api/webhooks/stream/quickstart) each get the same Post: one event. An edit is a
+  new Post id, hence a new event.
+
+A body that matches no known shape, or is not JSON at all, is one event keyed by the SHA-256 of its raw
+bytes: nothing a correctly signed POST carries is ever dropped.
 
 Keys are unique per receiving app; the store scopes them by app, since two apps sharing a URL each get
-(and must each handle) their own copy.
+(and must each handle) their own copy. A store written under an older rule is re-keyed by its migrations
+with this same function (see `xhooks.store.migrations`).
 """
 
 from __future__ import annotations
@@ -161,8 +188,9 @@ def _aaa_events(doc: dict[str, Any]) -> list[EventRef]:
 def _activity_event(data: dict[str, Any]) -> EventRef:
     event_type = _str(data.get("event_type")) or "activity.unknown"
     for_user_id = _str(_get(data, "filter", "user_id"))
+    subscription = f"{event_type}:{_digest(_canonical.encode(data.get('filter')))[:16]}"
     uuid = _str(data.get("event_uuid"))
-    return EventRef(f"xaa:{uuid if uuid else _content_key(data)}", event_type, for_user_id)
+    return EventRef(f"xaa:{subscription}:{uuid if uuid else _content_key(data)}", event_type, for_user_id)
 
 
 def _raw_event(body: bytes, event_type: str) -> EventRef:
@@ -173,9 +201,9 @@ def parse_envelope(body: bytes) -> Envelope:
     """Classify `body` and list its events with their dedup keys. Never raises on any input.
 
     ```python
-    >>> env = parse_envelope(b'{"data":{"event_uuid":"-27","event_type":"post.create","payload":{}}}')
+    >>> env = parse_envelope(b'{"data":{"event_uuid":"-27","event_type":"post.create","filter":{"user_id":"6"}}}')
     >>> env.shape, env.events[0].key
-    (<Shape.ACTIVITY: 'activity'>, 'xaa:-27')
+    (<Shape.ACTIVITY: 'activity'>, 'xaa:post.create:af91c714dc74bd48:-27')
     ```
     """
     try:

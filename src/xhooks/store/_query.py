@@ -6,7 +6,13 @@ from typing import Any
 
 from xhooks.store.base import EventQuery
 
-__all__ = ["where"]
+__all__ = ["numbered", "where"]
+
+
+def numbered(statement: str) -> str:
+    """`?` placeholders (the shared query builder's) as PostgreSQL's `$1, $2, …`."""
+    parts = statement.split("?")
+    return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], 1)) + parts[-1]
 
 
 def where(query: EventQuery) -> tuple[str, list[Any]]:

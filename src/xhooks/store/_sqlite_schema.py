@@ -1,6 +1,15 @@
-"""The SQLite schema, version 1. Bodies are BLOBs of the exact bytes received; times are Unix seconds (REAL)."""
+"""The SQLite schema. Bodies are BLOBs of the exact bytes received; times are Unix seconds (REAL).
 
-SCHEMA_VERSION = 1
+Version 2 has the tables of version 1; it differs in how X Activity events are keyed (`store/_rekey.py`).
+"""
+
+SCHEMA_VERSION = 2
+
+# A duplicate sighting is recorded by the database itself, so intake can insert events with executemany.
+SIGHTING_TRIGGER = """CREATE TRIGGER IF NOT EXISTS events_sighting AFTER UPDATE OF duplicates ON events BEGIN
+        INSERT INTO sightings (event_id, delivery_id, seen_at) VALUES (new.id, new.last_delivery_id, new.last_seen_at);
+    END"""
+DROP_SIGHTING_TRIGGER = "DROP TRIGGER IF EXISTS events_sighting"
 
 STATEMENTS = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -47,10 +56,7 @@ STATEMENTS = (
     )""",
     "CREATE INDEX IF NOT EXISTS sightings_event ON sightings (event_id)",
     "CREATE INDEX IF NOT EXISTS sightings_delivery ON sightings (delivery_id)",
-    # A duplicate sighting is recorded by the database itself, so intake can insert events with executemany.
-    """CREATE TRIGGER IF NOT EXISTS events_sighting AFTER UPDATE OF duplicates ON events BEGIN
-        INSERT INTO sightings (event_id, delivery_id, seen_at) VALUES (new.id, new.last_delivery_id, new.last_seen_at);
-    END""",
+    SIGHTING_TRIGGER,
     """CREATE TABLE IF NOT EXISTS rejections (
         app TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL, last_at REAL NOT NULL,
         PRIMARY KEY (app, reason)

@@ -6,6 +6,11 @@ migration 1 creates the schema from nothing. The version a database holds is the
 newest it refuses to run (`SchemaMismatch`) and says what to do: `xhooks db upgrade --db …` applies the
 missing migrations, each in its own transaction, or a newer xhooks is needed for a newer schema.
 
+| version | what it does |
+|---|---|
+| 1 | creates the schema |
+| 2 | re-keys X Activity events by subscription and splits the events the old key merged (`_rekey.py`) |
+
 ```python
 from xhooks.store.migrations import upgrade
 before, after = upgrade("postgresql://xhooks@db.internal/xhooks")   # e.g. (1, 2); (None, 2) on an empty database
@@ -22,7 +27,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from xhooks.errors import SchemaMismatch, StoreError
-from xhooks.store import _postgres_schema, _sqlite_schema
+from xhooks.store import _postgres_schema, _rekey, _sqlite_schema
+from xhooks.store._query import numbered
 from xhooks.store.registry import engine_for
 
 if TYPE_CHECKING:
@@ -36,10 +42,12 @@ class Migration(NamedTuple):
 
     version: int
     statements: tuple[str, ...]
+    rekey: bool = False
+    """After the statements, re-key X Activity events from their raw bodies (`_rekey.py`)."""
 
 
-SQLITE: tuple[Migration, ...] = (Migration(1, _sqlite_schema.STATEMENTS),)
-POSTGRES: tuple[Migration, ...] = (Migration(1, _postgres_schema.V1),)
+SQLITE: tuple[Migration, ...] = (Migration(1, _sqlite_schema.STATEMENTS), Migration(2, (), rekey=True))
+POSTGRES: tuple[Migration, ...] = (Migration(1, _postgres_schema.V1), Migration(2, (), rekey=True))
 
 # Two-key advisory locks live apart from the one-key locks intake takes per user.
 _MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(7001, 1)"
@@ -106,9 +114,23 @@ async def prepare_postgres(conn: asyncpg.Connection, where: str, *, upgrade: boo
         for migration in todo:
             for statement in migration.statements:
                 await conn.execute(statement)
+            if migration.rekey:
+                await _rekey_postgres(conn)
         newest = POSTGRES[-1].version
         await conn.execute(_postgres_schema.WRITE_VERSION, str(newest))
         return found, newest
+
+
+async def _rekey_postgres(conn: asyncpg.Connection) -> None:
+    keys = [key async for row in conn.cursor(_rekey.EVENTS) if (key := _rekey.rekeyed(row))]
+    await conn.executemany(numbered(_rekey.SET_KEY), keys)
+    splits, recounts = _rekey.plan([_rekey.sighting(row) async for row in conn.cursor(_rekey.SIGHTINGS)])
+    for split in splits:
+        new_id = await conn.fetchval(numbered(_rekey.INSERT_EVENT), *split.insert_args())
+        await conn.execute(numbered(_rekey.DROP_SIGHTING), split.source, split.delivery_id)
+        moves = [(new_id, split.source, later) for later in split.later]
+        await conn.executemany(numbered(_rekey.MOVE_SIGHTING), moves)
+    await conn.executemany(numbered(_rekey.RECOUNT), recounts)
 
 
 async def _upgrade_postgres(url: str) -> tuple[int | None, int]:
@@ -131,6 +153,18 @@ async def _upgrade_postgres(url: str) -> tuple[int | None, int]:
 # -- SQLite --------------------------------------------------------------------------------------------------
 
 
+def _rekey_sqlite(conn: sqlite3.Connection) -> None:
+    conn.executemany(_rekey.SET_KEY, [key for row in conn.execute(_rekey.EVENTS) if (key := _rekey.rekeyed(row))])
+    splits, recounts = _rekey.plan([_rekey.sighting(row) for row in conn.execute(_rekey.SIGHTINGS)])
+    conn.execute(_sqlite_schema.DROP_SIGHTING_TRIGGER)  # a recount is not a sighting
+    for split in splits:
+        (new_id,) = conn.execute(_rekey.INSERT_EVENT, split.insert_args()).fetchone()
+        conn.execute(_rekey.DROP_SIGHTING, (split.source, split.delivery_id))
+        conn.executemany(_rekey.MOVE_SIGHTING, [(new_id, split.source, later) for later in split.later])
+    conn.executemany(_rekey.RECOUNT, recounts)
+    conn.execute(_sqlite_schema.SIGHTING_TRIGGER)
+
+
 def _upgrade_sqlite(path: str) -> tuple[int | None, int]:
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
@@ -144,6 +178,8 @@ def _upgrade_sqlite(path: str) -> tuple[int | None, int]:
         for migration in steps(SQLITE, found, path):
             for statement in migration.statements:
                 conn.execute(statement)
+            if migration.rekey:
+                _rekey_sqlite(conn)
         newest = SQLITE[-1].version
         conn.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('schema_version', ?)", (str(newest),))
         conn.execute("COMMIT")

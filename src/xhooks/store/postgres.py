@@ -36,7 +36,7 @@ import msgspec
 
 from xhooks.errors import StoreError
 from xhooks.store import _postgres_schema as sql
-from xhooks.store._query import where
+from xhooks.store._query import numbered, where
 from xhooks.store.base import (
     POLL_INTERVAL,
     ClaimedEvent,
@@ -77,12 +77,6 @@ def _mapped(what: str) -> Iterator[None]:
         yield
     except FOREIGN_ERRORS as exc:
         raise StoreError(f"{what}: {type(exc).__name__}: {exc}".rstrip(": ")) from exc
-
-
-def _numbered(statement: str) -> str:
-    """`?` placeholders (the shared query builder's) as PostgreSQL's `$1, $2, …`."""
-    parts = statement.split("?")
-    return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], 1)) + parts[-1]
 
 
 # -- intake batches ------------------------------------------------------------------------------------------
@@ -417,7 +411,7 @@ class PostgresStore(Store):
 
     async def redispatch(self, query: EventQuery, now: float) -> int:
         clause, params = where(query)
-        statement = _numbered(f"{sql.REDISPATCH} {clause.replace('WHERE', 'AND', 1)}")
+        statement = numbered(f"{sql.REDISPATCH} {clause.replace('WHERE', 'AND', 1)}")
         async with self._connection("could not redispatch") as conn, conn.transaction():
             count = int((await conn.execute(statement, *params)).rpartition(" ")[2])
             if count:
@@ -498,7 +492,7 @@ class PostgresStore(Store):
 
     def events(self, query: EventQuery) -> Sequence[StoredEvent]:
         clause, params = where(query)
-        statement = _numbered(f"SELECT {sql.EVENT_COLUMNS} FROM events {clause} ORDER BY id DESC LIMIT ?")
+        statement = numbered(f"SELECT {sql.EVENT_COLUMNS} FROM events {clause} ORDER BY id DESC LIMIT ?")
         return [StoredEvent(*row) for row in self._fetch(statement, *params, query.limit)]
 
     def event(self, event_id: int) -> StoredEvent | None:
