@@ -12,7 +12,8 @@ import pytest
 
 from tests.postgres_support import fresh_schema_url
 from xhooks.errors import SchemaMismatch
-from xhooks.store import _sqlite_schema
+from xhooks.protocol import parse_envelope
+from xhooks.store import Delivery, EventQuery, _postgres_schema, _sqlite_schema
 from xhooks.store.migrations import POSTGRES, SQLITE, Migration, check, redact, steps, upgrade
 from xhooks.store.postgres import PostgresStore
 from xhooks.store.sqlite import SQLiteStore
@@ -112,3 +113,37 @@ async def test_stores_starting_together_on_an_empty_database_create_it_once() ->
     stores = [PostgresStore(url) for _ in range(4)]
     await asyncio.gather(*(store.start() for store in stores))
     await asyncio.gather(*(store.close() for store in stores))
+
+
+@pytest.mark.postgres
+async def test_postgres_v1_database_upgrades_to_an_intake_that_quarantines() -> None:
+    """A database made by the previous xhooks (schema 1, its 22-array intake) is upgraded in place (issue 12)."""
+    url = fresh_schema_url("v1-upgrade")
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in (*_postgres_schema.V1, (Path(__file__).parent / "postgres_v1_intake.sql").read_text()):
+            await conn.execute(statement)
+        await conn.execute(_postgres_schema.WRITE_VERSION, "1")
+    finally:
+        await conn.close()
+    with pytest.raises(SchemaMismatch, match="needs 2"):
+        await PostgresStore(url).start()
+    assert await asyncio.to_thread(upgrade, url) == (1, 2)
+    conn = await asyncpg.connect(url)
+    try:
+        functions = await conn.fetchval(
+            "SELECT count(*) FROM pg_proc"
+            " WHERE proname = 'xhooks_intake' AND pronamespace = current_schema()::regnamespace"
+        )
+    finally:
+        await conn.close()
+    assert functions == 1  # the first version is dropped, not left beside the new one
+    store = PostgresStore(url)
+    await store.start()
+    try:
+        body = b"dGhpcy1pcy1hLWNyYy10b2tlbi1mcm9tLXg"
+        envelope = parse_envelope(body)
+        await store.record(Delivery("/webhook", 1.0, [], body, 0, envelope.shape, envelope.events))
+        assert [event.status for event in store.events(EventQuery())] == ["quarantined"]
+    finally:
+        await store.close()

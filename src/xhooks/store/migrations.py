@@ -39,7 +39,7 @@ class Migration(NamedTuple):
 
 
 SQLITE: tuple[Migration, ...] = (Migration(1, _sqlite_schema.STATEMENTS),)
-POSTGRES: tuple[Migration, ...] = (Migration(1, _postgres_schema.V1),)
+POSTGRES: tuple[Migration, ...] = (Migration(1, _postgres_schema.V1), Migration(2, _postgres_schema.V2))
 
 # Two-key advisory locks live apart from the one-key locks intake takes per user.
 _MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(7001, 1)"
