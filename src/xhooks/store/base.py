@@ -95,6 +95,13 @@ class StoredDelivery(msgspec.Struct, frozen=True):
     secret_index: int
     shape: str
 
+    def secret_label(self) -> str:
+        """The consumer secret that verified this delivery, as the CLI and the dashboard both name it: numbered from
+        1 in the order the app's secrets are configured (`--consumer-secret NEW --consumer-secret OLD`). #1 answers
+        CRC; any other is an older secret, still accepted until the rotation is finished."""
+        label = f"consumer secret #{self.secret_index + 1}"
+        return label if self.secret_index == 0 else f"{label} (an older secret: finish the rotation)"
+
 
 class StoredEvent(msgspec.Struct, frozen=True):
     id: int
