@@ -18,6 +18,16 @@ def test_encode_is_compact_with_non_ascii_escaped() -> None:
     assert encode({"text": "héllo ☃ 𝕏", "n": [1, 2]}) == b'{"text":"h\\u00e9llo \\u2603 \\ud835\\udd4f","n":[1,2]}'
 
 
+def test_encode_escapes_slashes_and_angle_brackets_as_x_does() -> None:
+    source = '<a href="https://mobile.twitter.com" rel="nofollow">Twitter Web App</a>'
+    expected = (
+        b'{"source":"\\u003ca href=\\"https:\\/\\/mobile.twitter.com\\" rel=\\"nofollow\\"'
+        b'\\u003eTwitter Web App\\u003c\\/a\\u003e"}'
+    )
+    assert encode({"source": source}) == expected
+    assert json.loads(encode({"a/b": "back\\slash/"})) == {"a/b": "back\\slash/"}
+
+
 def _subscribed(running: Running, url: str) -> str:
     webhook_id: str = running.register(url)["id"]
     body = {"event_type": "post.create", "filter": {"user_id": running.dev["id"]}, "webhook_id": webhook_id}
@@ -34,6 +44,16 @@ def test_delivered_bytes_are_x_style_and_signed(running: Running, consumer_of: t
     assert b"h\\u00e9llo \\u2603" in body and b": " not in body and body.isascii()
     event = json.loads(body)["data"]
     assert event["event_type"] == "post.create" and event["payload"]["text"] == "héllo ☃"
+
+
+def test_a_consumer_that_reserialises_the_body_is_refused(running: Running, consumer_of: tuple[Consumer, str]) -> None:
+    """Re-encoding the parsed body loses X's `\\/` escapes, so the HMAC no longer matches (issue 17)."""
+    consumer, url = consumer_of
+    consumer.reserialise = True
+    _subscribed(running, url)
+    running.trigger("post.create")
+    running.settle()
+    assert consumer.received == [] and consumer.rejected == 1
 
 
 def _attempt_times(running: Running, webhook_id: str) -> list[float]:

@@ -1,10 +1,13 @@
 """Signed event POSTs, with X's retry schedule, optional duplicates, and a log of every attempt.
 
-Bytes: compact JSON with every non-ASCII character escaped as `\\uXXXX`, which is how X's bodies look on the
-wire; the signature is computed over exactly the bytes sent. Only a 200 counts as delivered (X: "Return a 200
-status"). A failed attempt is retried at X's legacy offsets from the first attempt (0, 6, 36, 281 s) unless
-retries are off. Nothing is sent to a webhook that is invalid when an attempt falls due: the delivery is
-logged as `dropped`.
+Bytes: compact JSON in the style of X's captured deliveries: every non-ASCII character escaped as `\\uXXXX`
+(lower-case hex), `/` as `\\/`, and `<` `>` as `\\u003c` `\\u003e`. A consumer that re-serialises the body before
+checking the signature therefore fails here as it would against X. The signature is computed over exactly the
+bytes sent.
+
+Only a 200 counts as delivered (X: "Return a 200 status"). A failed attempt is retried at X's legacy offsets
+from the first attempt (0, 6, 36, 281 s) unless retries are off. Nothing is sent to a webhook that is invalid
+when an attempt falls due: the delivery is logged as `dropped`.
 """
 
 from __future__ import annotations
@@ -35,9 +38,13 @@ class _Pending:
     first_at: float
 
 
+# Outside strings JSON never holds these characters, so replacing them in the whole text escapes them in strings.
+_X_ESCAPES = str.maketrans({"/": "\\/", "<": "\\u003c", ">": "\\u003e"})
+
+
 def encode(event: Any) -> bytes:
-    """X's byte style: no spaces, non-ASCII as `\\uXXXX`."""
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    """X's byte style: no spaces, non-ASCII as `\\uXXXX`, `/` as `\\/`, `<` and `>` as `\\u003c`/`\\u003e`."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=True).translate(_X_ESCAPES).encode("ascii")
 
 
 class Deliverer:
