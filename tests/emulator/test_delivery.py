@@ -56,6 +56,46 @@ def test_a_consumer_that_reserialises_the_body_is_refused(running: Running, cons
     assert consumer.received == [] and consumer.rejected == 1
 
 
+# The header names of a captured X delivery (a DM, 2019; docs/emulator.md gives the source) without the ones the
+# receiving side's load balancer added (X-Amzn-Trace-Id, X-Forwarded-*).
+X_DELIVERY_HEADERS = {
+    "host",
+    "content-length",
+    "content-type",
+    "finagle-ctx-com.twitter.finagle.deadline",
+    "finagle-ctx-com.twitter.finagle.retries",
+    "finagle-http-retryable-request",
+    "x-b3-flags",
+    "x-b3-parentspanid",
+    "x-b3-sampled",
+    "x-b3-spanid",
+    "x-b3-traceid",
+    "x-twitter-webhooks-signature",
+}
+
+
+def test_deliveries_carry_x_header_set_and_nothing_else(running: Running, consumer_of: tuple[Consumer, str]) -> None:
+    consumer, url = consumer_of
+    webhook_id = _subscribed(running, url)
+    consumer.status = 500
+    running.trigger("post.create")
+    running.advance(10)  # the first attempt and one retry
+    first, retry = consumer.headers
+    assert set(first) == set(retry) == X_DELIVERY_HEADERS
+    assert first["content-type"] == "application/json" and first["finagle-http-retryable-request"] == ""
+    assert (first["finagle-ctx-com.twitter.finagle.retries"], retry["finagle-ctx-com.twitter.finagle.retries"]) == (
+        "0",
+        "1",
+    )
+    started, deadline = map(int, first["finagle-ctx-com.twitter.finagle.deadline"].split())
+    (entry,) = running.deliveries(webhook_id)
+    assert started == round(entry["attempts"][0]["at"] * 1000) * 1_000_000 and deadline - started == 10 * 10**9
+    assert first["x-b3-traceid"] == first["x-b3-parentspanid"] != first["x-b3-spanid"]
+    assert all(len(first[name]) == 16 and int(first[name], 16) >= 0 for name in ("x-b3-traceid", "x-b3-spanid"))
+    assert (first["x-b3-sampled"], first["x-b3-flags"]) == ("false", "2")
+    assert first["x-b3-traceid"] != retry["x-b3-traceid"]
+
+
 def _attempt_times(running: Running, webhook_id: str) -> list[float]:
     (entry,) = running.deliveries(webhook_id)
     return [attempt["at"] - entry["created_at"] for attempt in entry["attempts"]]
