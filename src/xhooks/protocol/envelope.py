@@ -65,6 +65,10 @@ from typing import Any
 
 import msgspec
 
+from xhooks.protocol._walk import aaa_items, aaa_user_id, activity_user_id
+from xhooks.protocol._walk import field as _get
+from xhooks.protocol._walk import text as _str
+
 __all__ = ["Envelope", "EventRef", "Shape", "parse_envelope"]
 
 _decoder = msgspec.json.Decoder()
@@ -109,22 +113,6 @@ class Envelope(msgspec.Struct, frozen=True):
 _TYPED_ARRAYS = frozenset(
     {"follow_events", "unfollow_events", "block_events", "unblock_events", "mute_events", "unmute_events"}
 )
-
-
-def _str(value: Any) -> str | None:
-    if isinstance(value, str) and value:
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def _get(obj: Any, *path: str) -> Any:
-    for name in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(name)
-    return obj
 
 
 def _user_id(user: Any) -> str | None:
@@ -176,33 +164,26 @@ def _aaa_item_id(array: str, item: Any) -> str | None:
 
 
 def _aaa_events(doc: dict[str, Any]) -> list[EventRef]:
-    for_user_id = _str(doc.get("for_user_id"))
     events: list[EventRef] = []
-    for name, value in doc.items():
-        if not name.endswith("_events") or not isinstance(value, list):
-            continue
-        for item in value:
+    for index, (name, item) in enumerate(aaa_items(doc)):
+        for_user_id = aaa_user_id(doc, name, item)
+        if name == "user_event.revoke":
+            revoke_id = _ids(for_user_id, _str(_get(item, "target", "app_id")), _str(item.get("date_time")))
+            events.append(EventRef(f"aaa:revoke:{revoke_id or _content_key(item)}", name, for_user_id, index))
+        elif name == "replay_job_status":
+            job_id = _ids(_str(item.get("job_id")), _str(item.get("job_state")))
+            events.append(EventRef(f"aaa:replay_job_status:{job_id or _content_key(item)}", name, for_user_id, index))
+        else:
             subtype = _str(_get(item, "type")) if name in _TYPED_ARRAYS else None
             event_type = f"{name}.{subtype}" if subtype else name
             ident = _aaa_item_id(name, item) or _content_key(item)
-            events.append(EventRef(f"aaa:{for_user_id or '-'}:{name}:{ident}", event_type, for_user_id, len(events)))
-    revoke = _get(doc, "user_event", "revoke")
-    if isinstance(revoke, dict):
-        user_id = _str(_get(revoke, "source", "user_id"))
-        revoke_id = _ids(user_id, _str(_get(revoke, "target", "app_id")), _str(revoke.get("date_time")))
-        key = f"aaa:revoke:{revoke_id or _content_key(revoke)}"
-        events.append(EventRef(key, "user_event.revoke", user_id, len(events)))
-    status = doc.get("replay_job_status")
-    if isinstance(status, dict):
-        job_id = _ids(_str(status.get("job_id")), _str(status.get("job_state")))
-        key = f"aaa:replay_job_status:{job_id or _content_key(status)}"
-        events.append(EventRef(key, "replay_job_status", None, len(events)))
+            events.append(EventRef(f"aaa:{for_user_id or '-'}:{name}:{ident}", event_type, for_user_id, index))
     return events
 
 
 def _activity_event(data: dict[str, Any]) -> EventRef:
     event_type = _str(data.get("event_type")) or "activity.unknown"
-    for_user_id = _str(_get(data, "filter", "user_id"))
+    for_user_id = activity_user_id(data)
     subscription = f"{event_type}:{_digest(_canonical.encode(data.get('filter')))[:16]}"
     uuid = _str(data.get("event_uuid"))
     return EventRef(f"xaa:{subscription}:{uuid if uuid else _content_key(data)}", event_type, for_user_id)

@@ -12,6 +12,8 @@ from typing import Any
 
 import msgspec
 
+from xhooks.protocol._walk import aaa_items, aaa_user_id, activity_user_id
+from xhooks.protocol._walk import text as _str
 from xhooks.protocol.events import account_activity as aaa
 from xhooks.protocol.events import activity as xaa
 from xhooks.protocol.events._base import Event, UnknownEvent
@@ -98,42 +100,14 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
-def _str(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def _aaa_item(doc: dict[str, Any], index: int) -> tuple[str, Any] | None:
-    """The index-th AAA event as (array or object name, item), in `parse_envelope`'s order."""
-    position = 0
-    for name, value in doc.items():
-        if name.endswith("_events") and isinstance(value, list):
-            if index < position + len(value):
-                return name, value[index - position]
-            position += len(value)
-    objects = []
-    revoke = doc.get("user_event", {}).get("revoke") if isinstance(doc.get("user_event"), dict) else None
-    if isinstance(revoke, dict):
-        objects.append(("user_event.revoke", revoke))
-    if isinstance(doc.get("replay_job_status"), dict):
-        objects.append(("replay_job_status", doc["replay_job_status"]))
-    return objects[index - position] if 0 <= index - position < len(objects) else None
-
-
 def _aaa_fields(doc: dict[str, Any], name: str, item: Any) -> dict[str, Any]:
-    context = {"for_user_id": _str(doc.get("for_user_id"))}
+    context = {"for_user_id": aaa_user_id(doc, name, item)}
     if not isinstance(item, dict):
         raise LookupError(f"event {name} is not a JSON object")
     if name == "tweet_create_events":
         return {**context, "tweet": item, "user_has_blocked": doc.get("user_has_blocked")}
     if name.startswith("direct_message"):
         context.update(users=doc.get("users"), apps=doc.get("apps"))
-    elif name == "user_event.revoke":
-        source = item.get("source")
-        context["for_user_id"] = _str(source.get("user_id")) if isinstance(source, dict) else None
     return {**item, **context}
 
 
@@ -146,13 +120,12 @@ def _fields(doc: Any, index: int, event_type: str) -> tuple[Any, dict[str, Any]]
     data = doc.get("data")
     if isinstance(data, dict) and "event_type" in data:
         fields = {**data, "event_uuid": _str(data.get("event_uuid"))}
-        filter_ = data.get("filter")
-        fields["for_user_id"] = _str(filter_.get("user_id")) if isinstance(filter_, dict) else None
+        fields["for_user_id"] = activity_user_id(data)
         return data, fields
-    found = _aaa_item(doc, index)
-    if found is None:
+    items = aaa_items(doc)
+    if not 0 <= index < len(items):
         raise LookupError(f"the body has no event at index {index}")
-    name, item = found
+    name, item = items[index]
     return item, _aaa_fields(doc, name, item)
 
 
