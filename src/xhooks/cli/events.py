@@ -14,7 +14,7 @@ from rich.table import Table
 from xhooks.config import Settings
 from xhooks.dispatch import redispatch
 from xhooks.errors import ConfigError
-from xhooks.store import EventQuery, Store, open_store
+from xhooks.store import EVENT_STATUSES, EventQuery, Store, open_store
 
 app = typer.Typer(help="Read what the receiver stored.", no_args_is_help=True)
 
@@ -39,7 +39,7 @@ def list_command(
     db: DbOption = None,
     event_type: Annotated[str | None, typer.Option("--type", help="Only this event type, e.g. post.create")] = None,
     user: Annotated[str | None, typer.Option(help="Only events for this for_user_id")] = None,
-    status: Annotated[str | None, typer.Option(help="pending, claimed, handled, retry or dead")] = None,
+    status: Annotated[str | None, typer.Option(help=f"One of {', '.join(EVENT_STATUSES)}")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first")] = 50,
     as_json: JsonOption = False,
 ) -> None:
