@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, reject
 from hypothesis import strategies as st
 
 from tests.support import EXAMPLES, documented_deliveries
@@ -195,7 +195,11 @@ def test_any_bytes_parse_without_raising(body: bytes) -> None:
 
 @given(json_values)
 def test_only_bodies_that_are_not_json_objects_are_quarantined(value: object) -> None:
-    envelope = parse_envelope(json.dumps(value).encode())
+    try:
+        body = json.dumps(value, allow_nan=False).encode()
+    except ValueError:
+        reject()  # infinity has no JSON spelling (json.dumps writes `Infinity`, which is not JSON)
+    envelope = parse_envelope(body)
     assert envelope.shape.quarantined is not isinstance(value, dict)
 
 

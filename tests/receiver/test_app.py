@@ -14,7 +14,7 @@ import pytest
 
 from tests.receiver.conftest import SECRET
 from xhooks.errors import ConfigError
-from xhooks.protocol import crc_response, signature
+from xhooks.protocol import crc_request, crc_response, signature
 from xhooks.receiver import AppConfig, Receiver
 from xhooks.store import EventQuery
 from xhooks.store.sqlite import SQLiteStore
@@ -71,6 +71,27 @@ def test_crc_with_a_wrong_query_signature_is_refused(base_url: str) -> None:
     )
     assert bad.status_code == 403
     assert good.status_code == 200
+
+
+@pytest.mark.parametrize("query", [pytest.param("", id="plain-url"), pytest.param("?tenant=1", id="url-with-a-query")])
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        pytest.param("right", 200, id="signed"),
+        pytest.param(None, 200, id="unsigned"),
+        pytest.param("", 401, id="empty-signature"),
+        pytest.param(signature(b"crc_token=x&nonce=1", SECRET), 403, id="wrong-signature"),
+    ],
+)
+def test_crc_get_signature_is_checked_whenever_it_is_sent(
+    base_url: str, query: str, header: str | None, status: int
+) -> None:
+    """The GET exactly as the emulator and the doctor build it (`crc_request`), with its header as given."""
+    crc = crc_request(f"{base_url}/webhook{query}", TOKEN, "n0nce", SECRET)
+    headers = crc.headers if header == "right" else {} if header is None else {"x-twitter-webhooks-signature": header}
+    response = httpx.get(crc.url, headers=headers)
+    assert response.status_code == status
+    assert (response.json().get("response_token") == crc.response_token) is (status == 200)
 
 
 def test_signed_post_is_stored_before_200(base_url: str, db_path: Path) -> None:
@@ -146,19 +167,22 @@ def test_chunked_body_over_the_limit_gets_413(base_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "status"),
     [
-        pytest.param(b'{"for_user_id":"1","tweet_create_events":[', id="malformed-json"),
-        pytest.param(b'{"some_future_shape":{"id":"1"}}', id="unknown-shape"),
-        pytest.param(b"", id="empty-body"),
+        pytest.param(b'{"for_user_id":"1","tweet_create_events":[', "quarantined", id="malformed-json"),
+        pytest.param(b'{"some_future_shape":{"id":"1"}}', "pending", id="unknown-shape"),
+        pytest.param(b"", "quarantined", id="empty-body"),
     ],
 )
-def test_signed_but_unparseable_body_is_kept_as_unparsed(base_url: str, db_path: Path, body: bytes) -> None:
+def test_signed_but_unparseable_body_is_kept_as_unparsed(
+    base_url: str, db_path: Path, body: bytes, status: str
+) -> None:
     assert _post(base_url, body).status_code == 200
     store = _store(db_path)
     stats = store.stats()
     assert (stats.deliveries, stats.unparsed) == (1, 1)
     (event,) = store.events(EventQuery())
+    assert event.status == status  # a JSON object of no known shape may be a new X product; anything else is not X
     delivery = store.delivery(event.delivery_id)
     assert delivery is not None and delivery.body == body
 

@@ -24,7 +24,7 @@ from xhooks.dashboard.config import DashboardConfig
 from xhooks.dashboard.live import event_row, newest_id, tail
 from xhooks.dashboard.security import Guard
 from xhooks.errors import ClientError, ConfigError, StoreError
-from xhooks.store.base import CrcRecord, EventQuery, EventStatus, Store, StoredEvent
+from xhooks.store.base import EVENT_STATUSES, CrcRecord, EventQuery, EventStatus, Store, StoredEvent
 
 __all__ = ["Dashboard"]
 
@@ -169,7 +169,7 @@ class Dashboard(Site):
             rows=rows,
             problem=problem,
             types=sorted(stats.by_type),
-            statuses=[status.value for status in EventStatus],
+            statuses=EVENT_STATUSES,
             more=len(rows) == PAGE_SIZE,
             total=stats.events,
         )

@@ -11,7 +11,8 @@ cannot commit answers 503, so X retries; nothing is acknowledged that is not sto
 | POST path, no / empty signature | 401, counted |
 | POST path, wrong signature | 403, counted |
 | POST path, body over `max_body` | 413, connection closed |
-| POST path, verified (any JSON or none) | 200 after commit; 503 if the store cannot commit |
+| POST path, verified JSON object | 200 after commit; 503 if the store cannot commit |
+| POST path, verified but not a JSON object | 200 after commit, its event stored `quarantined` (never dispatched) |
 | other method on path / unknown path | 405 / 404 |
 | GET health_path | 200 `{"store":"writable"}` or 503 |
 | GET metrics_path | Prometheus text (`xhooks.metrics`) |
@@ -19,6 +20,12 @@ cannot commit answers 503, so X retries; nothing is acknowledged that is not sto
 For the watcher (`xhooks.watch`), the receiver logs every CRC it handles (time, latency, outcome), beats a
 heartbeat into the store every `heartbeat` seconds while it runs (span `up`), and marks each POST whose
 signature does not match (span `rejected`): the gaps and stretches there are what recovery replays.
+
+Quarantine. A correctly signed body that is not a JSON object cannot be an X event (`Shape.quarantined`): it is
+most likely a body whose signature was obtained from this receiver's own CRC answer, which signs any token-shaped
+`crc_token`. It is still committed and answered 200, as the table says: it is kept like every verified POST, and a
+refusal would only make a sender retry the same bytes. Its event is stored `quarantined`, which no worker claims,
+and counted under the delivery result `quarantined`.
 
 Slow clients are bounded by the server, not here: `xhooks serve` closes a connection whose request (headers
 and body) is not complete within its request deadline (see `server.py`), and the receiver then sees a
@@ -203,7 +210,9 @@ class Receiver:
             self.metrics.delivery("store_error")
             await _respond(send, 503, {"error": "the store cannot commit; X will retry"}, [(b"retry-after", b"1")])
             return
-        self.metrics.stored(envelope.events, intake.duplicates, time.perf_counter() - started)
+        self.metrics.stored(
+            envelope.events, intake.duplicates, time.perf_counter() - started, envelope.shape.quarantined
+        )
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
 
