@@ -18,8 +18,21 @@ import httpx
 import uvicorn
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT.parent / "shared" / "x-api" / "examples"
+X_API = Path(__file__).resolve().parent / "fixtures" / "x-api"  # X's published examples and OpenAPI subset
+EXAMPLES = X_API / "examples"
+OPENAPI = X_API / "openapi-webhooks.json"
 VECTORS = Path(__file__).resolve().parent / "vectors"
+
+
+def documented_deliveries() -> list[Path]:
+    """Every documented delivery body: the aaa/xaa/xchat/fs examples that are not API responses or CRC answers."""
+    return sorted(
+        path
+        for path in EXAMPLES.glob("*.json")
+        if path.name.split(".")[0] in ("aaa", "aaa-ent", "xaa", "xchat", "fs")
+        and ".api." not in path.name
+        and "crc-response" not in path.name
+    )
 
 
 def free_port() -> int:

@@ -251,13 +251,16 @@ def test_cli_without_a_secret_is_a_one_line_error(tmp_path: Path) -> None:
     assert done.stderr.strip().startswith("error:") and "XHOOKS_CONSUMER_SECRET" in done.stderr
 
 
-def test_real_xhooks_serve_passes_the_doctor(tmp_path: Path) -> None:
+@pytest.mark.parametrize("query", [pytest.param("", id="plain"), pytest.param("?tenant=1", id="url-with-a-query")])
+def test_real_xhooks_serve_passes_the_doctor(tmp_path: Path, query: str) -> None:
+    """With a query in the URL the doctor used to sign only its own parameters and saw 403 (issue 12)."""
     port = free_port()
     serve = xhooks_cmd("serve", "--consumer-secret", SECRET, "--db", str(tmp_path / "x.db"), "--port", str(port),
                        "--path", "/webhook")
     with spawn(serve, ready_url=f"http://127.0.0.1:{port}/healthz", cwd=tmp_path):
-        report = asyncio.run(diagnose(f"http://127.0.0.1:{port}/webhook", SECRET))
+        report = asyncio.run(diagnose(f"http://127.0.0.1:{port}/webhook{query}", SECRET))
     assert report.ok, report.checks
+    assert report.check("crc response_token").status is Status.OK
     assert report.check("post signature checked").status is Status.OK
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from xhooks.client import BaseClient, Credentials, RetryPolicy
+from xhooks.client import BaseClient, CallPolicy, Credentials
 from xhooks.client import endpoints as api
 from xhooks.client._call import Done, Flow, Wait, advance, paginate, send
 from xhooks.client.errors import RateLimited
@@ -38,7 +38,7 @@ LISTED: Answer = (200, {"data": []}, {})
 
 
 def test_429_waits_until_the_reset_then_retries() -> None:
-    result, steps = drive(send(api.list_webhooks(), client.build_request, RetryPolicy(), lambda: NOW),
+    result, steps = drive(send(api.list_webhooks(), client.build_request, CallPolicy(), lambda: NOW),
                           [LIMITED, LISTED])
     assert result.items == ()
     assert [type(s).__name__ for s in steps] == ["Request", "Wait", "Request"]
@@ -46,33 +46,33 @@ def test_429_waits_until_the_reset_then_retries() -> None:
 
 
 def test_429_retries_are_bounded_in_count() -> None:
-    flow = send(api.list_webhooks(), client.build_request, RetryPolicy(max_retries=2), lambda: NOW)
+    flow = send(api.list_webhooks(), client.build_request, CallPolicy(max_retries=2), lambda: NOW)
     with pytest.raises(RateLimited) as caught:
         drive(flow, [LIMITED, LIMITED, LIMITED])
     assert caught.value.reset_at == int(NOW) + 7
 
 
 def test_429_with_a_reset_beyond_max_wait_raises_at_once() -> None:
-    flow = send(api.list_webhooks(), client.build_request, RetryPolicy(max_wait=5), lambda: NOW)
+    flow = send(api.list_webhooks(), client.build_request, CallPolicy(max_wait=5), lambda: NOW)
     with pytest.raises(RateLimited):
         drive(flow, [LIMITED])
 
 
 def test_429_without_a_reset_backs_off_exponentially() -> None:
-    _, steps = drive(send(api.list_webhooks(), client.build_request, RetryPolicy(), lambda: NOW),
+    _, steps = drive(send(api.list_webhooks(), client.build_request, CallPolicy(), lambda: NOW),
                      [(429, {}, {}), (429, {}, {}), LISTED])
     assert [s for s in steps if isinstance(s, Wait)] == [Wait(1.0), Wait(2.0)]
 
 
 def test_a_reset_in_the_past_retries_without_waiting() -> None:
     past: Answer = (429, {}, {"x-rate-limit-reset": str(int(NOW) - 30)})
-    _, steps = drive(send(api.list_webhooks(), client.build_request, RetryPolicy(), lambda: NOW), [past, LISTED])
+    _, steps = drive(send(api.list_webhooks(), client.build_request, CallPolicy(), lambda: NOW), [past, LISTED])
     assert steps[1] == Wait(0.0)
 
 
 def test_each_retry_is_a_fresh_request() -> None:
     oauth = BaseClient(Credentials(consumer_key="k", consumer_secret="s", access_token="t", access_token_secret="x"))
-    _, steps = drive(send(api.add_subscription("1"), oauth.build_request, RetryPolicy(), lambda: NOW),
+    _, steps = drive(send(api.add_subscription("1"), oauth.build_request, CallPolicy(), lambda: NOW),
                      [LIMITED, (200, {"data": {"subscribed": True}}, {})])
     assert steps[0] is not steps[2]
     assert steps[0].headers["authorization"] != steps[2].headers["authorization"]
@@ -84,7 +84,7 @@ def page(items: list[str], token: str | None) -> Answer:
 
 
 def test_pagination_follows_next_token_and_merges_items() -> None:
-    flow = paginate(lambda token: api.list_rules(token), client.build_request, RetryPolicy(), lambda: NOW)
+    flow = paginate(lambda token: api.list_rules(token), client.build_request, CallPolicy(), lambda: NOW)
     result, steps = drive(flow, [page(["1", "2"], "p2"), page(["3"], "p3"), page([], None)])
     assert [r.id for r in result.items] == ["1", "2", "3"]
     assert result.next_token is None
@@ -92,14 +92,14 @@ def test_pagination_follows_next_token_and_merges_items() -> None:
 
 
 def test_pagination_is_bounded_and_says_where_it_stopped() -> None:
-    flow = paginate(lambda token: api.list_rules(token), client.build_request, RetryPolicy(max_pages=2), lambda: NOW)
+    flow = paginate(lambda token: api.list_rules(token), client.build_request, CallPolicy(max_pages=2), lambda: NOW)
     result, _ = drive(flow, [page(["1"], "p2"), page(["2"], "p3")])
     assert [r.id for r in result.items] == ["1", "2"]
     assert result.next_token == "p3"
 
 
 def test_pagination_retries_a_rate_limited_page() -> None:
-    flow = paginate(lambda token: api.list_rules(token), client.build_request, RetryPolicy(), lambda: NOW)
+    flow = paginate(lambda token: api.list_rules(token), client.build_request, CallPolicy(), lambda: NOW)
     result, steps = drive(flow, [page(["1"], "p2"), LIMITED, page(["2"], None)])
     assert [r.id for r in result.items] == ["1", "2"]
     assert sum(isinstance(s, Wait) for s in steps) == 1
@@ -112,4 +112,4 @@ def test_pagination_retries_a_rate_limited_page() -> None:
 )
 def test_retry_policy_refuses_nonsense(options: dict[str, float]) -> None:
     with pytest.raises(ConfigError):
-        RetryPolicy(**options)  # type: ignore[arg-type]
+        CallPolicy(**options)  # type: ignore[arg-type]

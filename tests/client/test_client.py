@@ -11,7 +11,7 @@ import pytest
 
 from tests.emulator.conftest import Running
 from tests.support import free_port
-from xhooks.client import ActivityFilter, AsyncXClient, Credentials, RetryPolicy, XClient
+from xhooks.client import ActivityFilter, AsyncXClient, CallPolicy, Credentials, XClient
 from xhooks.client.errors import (
     CrcValidationFailed,
     DuplicateSubscriptionFailed,
@@ -209,7 +209,7 @@ def test_a_user_token_where_the_app_token_belongs_is_forbidden(kind: str, runnin
 @pytest.mark.parametrize("config", [EmulatorConfig(**LOCAL, limits={"aaa.count": 1})])
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_rate_limit_surfaces_after_bounded_retries(kind: str, running: Running) -> None:
-    client = make_client(kind, running.url, credentials(running), retry=RetryPolicy(max_retries=2, max_wait=1.0))
+    client = make_client(kind, running.url, credentials(running), policy=CallPolicy(max_retries=2, max_wait=1.0))
     assert client.count_subscriptions().rate_limit.remaining == 0
     with pytest.raises(RateLimited) as caught:
         client.count_subscriptions()

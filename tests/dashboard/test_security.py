@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from xhooks.dashboard.security import Guard, cross_site, host_name, is_loopback
+from xhooks._net import is_loopback, is_loopback_url
+from xhooks.dashboard.security import Guard, cross_site, host_name
 
 
 @pytest.mark.parametrize(
@@ -89,3 +90,19 @@ def test_loopback_dashboard_answers_only_loopback_host_names() -> None:
     assert not guard.host_allowed(None)
     assert Guard("0.0.0.0", "t").host_allowed("dashboard.example.com")
     assert host_name("[::1]:8080") == "::1" and host_name("example.com:80") == "example.com"
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8080/webhook", True),
+        ("http://127.0.0.2/webhook", True),
+        ("http://[::1]:9/webhook?tenant=1", True),
+        ("http://localhost/webhook", True),
+        ("https://example.com/webhook", False),
+        ("http://0.0.0.0:8080/webhook", False),
+        ("/webhook", False),
+    ],
+)
+def test_is_loopback_url(url: str, loopback: bool) -> None:
+    assert is_loopback_url(url) is loopback

@@ -34,6 +34,10 @@ class Consumer:
     crc_queries: list[bytes] = field(default_factory=list)
     verify_crc: bool = True
     """Check the CRC request's own signature (False: answer like a consumer that ignores it)."""
+    reserialise: bool = False
+    """Check the signature over `json.dumps(json.loads(body))`, the classic consumer bug, instead of the raw body."""
+    headers: list[dict[str, str]] = field(default_factory=list)
+    """The headers of every POST, in arrival order."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,8 +56,10 @@ class Consumer:
                 status = self.crc_status
                 answer = json.dumps(crc_response(token, self.secret)).encode()
         else:
+            self.headers.append(headers)
+            signed = json.dumps(json.loads(body), separators=(",", ":")).encode() if self.reserialise else body
             try:
-                verify(body, headers.get("x-twitter-webhooks-signature"), [self.secret])
+                verify(signed, headers.get("x-twitter-webhooks-signature"), [self.secret])
             except VerificationError as exc:
                 self.rejected += 1
                 status = exc.status_hint

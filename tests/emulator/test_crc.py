@@ -37,7 +37,7 @@ def _answer(secret: str = SECRET) -> bytes:
     ],
 )
 def test_judge_follows_x_rules(status: int, body: bytes, verdict: Verdict) -> None:
-    assert judge(status, body, TOKEN, SECRET).verdict is verdict
+    assert judge(status, body, crc_response(TOKEN, SECRET)["response_token"]).verdict is verdict
 
 
 def _hook(valid: bool = True, last_success: float | None = 0.0) -> Webhook:

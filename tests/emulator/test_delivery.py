@@ -18,6 +18,16 @@ def test_encode_is_compact_with_non_ascii_escaped() -> None:
     assert encode({"text": "héllo ☃ 𝕏", "n": [1, 2]}) == b'{"text":"h\\u00e9llo \\u2603 \\ud835\\udd4f","n":[1,2]}'
 
 
+def test_encode_escapes_slashes_and_angle_brackets_as_x_does() -> None:
+    source = '<a href="https://mobile.twitter.com" rel="nofollow">Twitter Web App</a>'
+    expected = (
+        b'{"source":"\\u003ca href=\\"https:\\/\\/mobile.twitter.com\\" rel=\\"nofollow\\"'
+        b'\\u003eTwitter Web App\\u003c\\/a\\u003e"}'
+    )
+    assert encode({"source": source}) == expected
+    assert json.loads(encode({"a/b": "back\\slash/"})) == {"a/b": "back\\slash/"}
+
+
 def _subscribed(running: Running, url: str) -> str:
     webhook_id: str = running.register(url)["id"]
     body = {"event_type": "post.create", "filter": {"user_id": running.dev["id"]}, "webhook_id": webhook_id}
@@ -34,6 +44,56 @@ def test_delivered_bytes_are_x_style_and_signed(running: Running, consumer_of: t
     assert b"h\\u00e9llo \\u2603" in body and b": " not in body and body.isascii()
     event = json.loads(body)["data"]
     assert event["event_type"] == "post.create" and event["payload"]["text"] == "héllo ☃"
+
+
+def test_a_consumer_that_reserialises_the_body_is_refused(running: Running, consumer_of: tuple[Consumer, str]) -> None:
+    """Re-encoding the parsed body loses X's `\\/` escapes, so the HMAC no longer matches (issue 17)."""
+    consumer, url = consumer_of
+    consumer.reserialise = True
+    _subscribed(running, url)
+    running.trigger("post.create")
+    running.settle()
+    assert consumer.received == [] and consumer.rejected == 1
+
+
+# The header names of a captured X delivery (a DM, 2019; docs/emulator.md gives the source) without the ones the
+# receiving side's load balancer added (X-Amzn-Trace-Id, X-Forwarded-*).
+X_DELIVERY_HEADERS = {
+    "host",
+    "content-length",
+    "content-type",
+    "finagle-ctx-com.twitter.finagle.deadline",
+    "finagle-ctx-com.twitter.finagle.retries",
+    "finagle-http-retryable-request",
+    "x-b3-flags",
+    "x-b3-parentspanid",
+    "x-b3-sampled",
+    "x-b3-spanid",
+    "x-b3-traceid",
+    "x-twitter-webhooks-signature",
+}
+
+
+def test_deliveries_carry_x_header_set_and_nothing_else(running: Running, consumer_of: tuple[Consumer, str]) -> None:
+    consumer, url = consumer_of
+    webhook_id = _subscribed(running, url)
+    consumer.status = 500
+    running.trigger("post.create")
+    running.advance(10)  # the first attempt and one retry
+    first, retry = consumer.headers
+    assert set(first) == set(retry) == X_DELIVERY_HEADERS
+    assert first["content-type"] == "application/json" and first["finagle-http-retryable-request"] == ""
+    assert (first["finagle-ctx-com.twitter.finagle.retries"], retry["finagle-ctx-com.twitter.finagle.retries"]) == (
+        "0",
+        "1",
+    )
+    started, deadline = map(int, first["finagle-ctx-com.twitter.finagle.deadline"].split())
+    (entry,) = running.deliveries(webhook_id)
+    assert started == round(entry["attempts"][0]["at"] * 1000) * 1_000_000 and deadline - started == 10 * 10**9
+    assert first["x-b3-traceid"] == first["x-b3-parentspanid"] != first["x-b3-spanid"]
+    assert all(len(first[name]) == 16 and int(first[name], 16) >= 0 for name in ("x-b3-traceid", "x-b3-spanid"))
+    assert (first["x-b3-sampled"], first["x-b3-flags"]) == ("false", "2")
+    assert first["x-b3-traceid"] != retry["x-b3-traceid"]
 
 
 def _attempt_times(running: Running, webhook_id: str) -> list[float]:

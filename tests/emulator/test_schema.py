@@ -17,10 +17,9 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
 
 from tests.emulator.conftest import Running  # noqa: E402
-from tests.support import ROOT  # noqa: E402
+from tests.support import OPENAPI  # noqa: E402
 
-SPEC = ROOT.parent / "shared" / "x-api" / "openapi-webhooks.json"
-schema = schemathesis.openapi.from_path(SPEC)
+schema = schemathesis.openapi.from_path(OPENAPI)
 
 
 def _credentials(case: Any, running: Running) -> dict[str, str]:

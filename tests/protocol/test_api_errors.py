@@ -1,4 +1,4 @@
-"""X's error bodies: the reason is the prefix of errors[].message (PLATFORM-NOTES §2.8)."""
+"""X's error bodies: the reason is the prefix of errors[].message (docs/x-platform.md §3)."""
 
 from __future__ import annotations
 

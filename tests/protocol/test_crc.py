@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tests.support import VECTORS
 from xhooks.errors import InvalidCrcToken, SignatureMismatch, SignatureMissing
-from xhooks.protocol import check_crc_token, crc_response, crc_token_from_query, signature
+from xhooks.protocol import check_crc_token, crc_request, crc_response, crc_token_from_query, signature
 
 VECTOR = json.loads((VECTORS / "signatures.json").read_text())
 
@@ -78,6 +78,37 @@ def test_query_signature_is_verified_over_the_raw_query_string() -> None:
         crc_token_from_query(query, signature(query, "other"), ["test"])
     with pytest.raises(SignatureMissing):
         crc_token_from_query(query, "", ["test"])
+
+
+@pytest.mark.parametrize(
+    ("url", "target", "query"),
+    [
+        pytest.param(
+            "https://example.com/webhook", "https://example.com/webhook?crc_token=foo&nonce=1", "crc_token=foo&nonce=1",
+            id="plain",
+        ),
+        pytest.param(
+            "https://example.com/webhook?tenant=1#top",
+            "https://example.com/webhook?tenant=1&crc_token=foo&nonce=1",
+            "tenant=1&crc_token=foo&nonce=1",
+            id="own-query-and-fragment",
+        ),
+    ],
+)
+def test_crc_request_appends_to_the_urls_query_and_signs_all_of_it(url: str, target: str, query: str) -> None:
+    request = crc_request(url, "foo", "1", VECTOR["consumer_secret"])
+    assert (request.url, request.query, request.crc_token) == (target, query, "foo")
+    assert request.headers == {"x-twitter-webhooks-signature": signature(query.encode(), VECTOR["consumer_secret"])}
+    assert request.response_token == VECTOR["crc"][0]["response_token"]  # known answer for crc_token=foo
+
+
+def test_crc_request_is_what_the_receivers_check_accepts() -> None:
+    """The builder and the check agree, also when the webhook URL has a query of its own (issue 12)."""
+    request = crc_request("https://example.com/webhook?tenant=1", "abcdefghijklmnopqrstuvwx", "n0nce", "test")
+    raw = request.query.encode()
+    signed = request.headers["x-twitter-webhooks-signature"]
+    assert crc_token_from_query(raw, signed, ["test"]) == "abcdefghijklmnopqrstuvwx"
+    assert crc_response("abcdefghijklmnopqrstuvwx", "test")["response_token"] == request.response_token
 
 
 def test_repeated_crc_token_is_refused() -> None:

@@ -6,13 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.support import EXAMPLES
-from xhooks.protocol import Shape, parse_envelope
+from tests.support import EXAMPLES, documented_deliveries
+from xhooks.errors import InvalidCrcToken
+from xhooks.protocol import Shape, check_crc_token, parse_envelope
 
-DELIVERED = sorted(
-    path for path in EXAMPLES.glob("*.json") if path.name.split(".")[0] in ("aaa", "aaa-ent", "xaa", "xchat", "fs")
-    and ".api." not in path.name and "crc-response" not in path.name
-)
+DELIVERED = documented_deliveries()
 
 
 @pytest.mark.parametrize("path", DELIVERED, ids=lambda path: path.name)
@@ -159,7 +157,10 @@ def test_revoke_and_replay_status_have_no_for_user_id_but_keys() -> None:
         pytest.param(b"{not json", Shape.MALFORMED, id="malformed"),
         pytest.param(b"\xff\xfe", Shape.MALFORMED, id="not-utf8"),
         pytest.param(b'{"hello":"world"}', Shape.UNKNOWN, id="unknown-object"),
-        pytest.param(b"[1,2,3]", Shape.UNKNOWN, id="array"),
+        pytest.param(b"[1,2,3]", Shape.MALFORMED, id="array"),
+        pytest.param(b'"a string"', Shape.MALFORMED, id="string"),
+        pytest.param(b"12345678901234567890", Shape.MALFORMED, id="number"),
+        pytest.param(b"null", Shape.MALFORMED, id="null"),
         pytest.param(b'{"for_user_id":"1","tweet_create_events":[]}', Shape.UNKNOWN, id="empty-array"),
     ],
 )
@@ -190,3 +191,19 @@ def test_any_json_parses_to_at_least_one_keyed_event(value: object) -> None:
 @given(st.binary(max_size=400))
 def test_any_bytes_parse_without_raising(body: bytes) -> None:
     assert parse_envelope(body).events
+
+
+@given(json_values)
+def test_only_bodies_that_are_not_json_objects_are_quarantined(value: object) -> None:
+    envelope = parse_envelope(json.dumps(value).encode())
+    assert envelope.shape.quarantined is not isinstance(value, dict)
+
+
+@given(st.from_regex(r"[A-Za-z0-9+/_-]{14,128}={0,2}", fullmatch=True))
+def test_every_body_the_crc_would_sign_is_quarantined(token: str) -> None:
+    """The CRC answer for a token is a valid signature for a body made of that token (issue 12)."""
+    try:
+        check_crc_token(token)
+    except InvalidCrcToken:
+        return
+    assert parse_envelope(token.encode()).shape.quarantined

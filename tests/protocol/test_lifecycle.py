@@ -22,10 +22,20 @@ def test_illegal_move_raises_and_leaves_the_state_unchanged() -> None:
     assert raised.value.state is DeliveryState.HANDLED and raised.value.move is Move.SUCCEED
 
 
-def test_claimed_can_be_released_and_every_state_has_a_way_out() -> None:
+def test_claimed_can_be_released_and_every_state_but_quarantined_has_a_way_out() -> None:
     assert advance(DeliveryState.CLAIMED, Move.RELEASE) is DeliveryState.PENDING
     assert set(TRANSITIONS) == set(DeliveryState)
-    assert all(TRANSITIONS[state] for state in DeliveryState)
+    assert [state for state in DeliveryState if not TRANSITIONS[state]] == [DeliveryState.QUARANTINED]
+
+
+@pytest.mark.parametrize("move", list(Move), ids=lambda move: move.value)
+def test_quarantined_is_terminal(move: Move) -> None:
+    """A body that cannot be an X event is never claimed, retried or redispatched (issue 12)."""
+    state = advance(DeliveryState.RECEIVED, Move.QUARANTINE)
+    assert state is DeliveryState.QUARANTINED
+    with pytest.raises(IllegalTransition):
+        state = advance(state, move)
+    assert state is DeliveryState.QUARANTINED
 
 
 def test_stored_statuses_are_lifecycle_states() -> None:

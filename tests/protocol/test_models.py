@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support import EXAMPLES
+from tests.support import EXAMPLES, documented_deliveries
 from xhooks.protocol import parse_envelope
 from xhooks.protocol.events import (
     ActivityFollow,
@@ -42,18 +42,7 @@ def _swap(value: Any) -> Any:
     return value
 
 
-def _deliveries() -> list[Path]:
-    """Every documented delivery body: the aaa/xaa/xchat/fs examples that are not API responses or CRC answers."""
-    return sorted(
-        path
-        for path in EXAMPLES.glob("*.json")
-        if path.name.split(".")[0] in ("aaa", "aaa-ent", "xaa", "xchat", "fs")
-        and ".api." not in path.name
-        and "crc" not in path.name
-    )
-
-
-@pytest.mark.parametrize("path", [pytest.param(path, id=path.name) for path in _deliveries()])
+@pytest.mark.parametrize("path", [pytest.param(path, id=path.name) for path in documented_deliveries()])
 def test_documented_payload_decodes_into_its_model_and_back(path: Path) -> None:
     body = msgspec.json.encode(_swap(msgspec.json.decode(path.read_bytes())))
     refs = parse_envelope(body).events
@@ -67,12 +56,12 @@ def test_documented_payload_decodes_into_its_model_and_back(path: Path) -> None:
 
 
 def test_every_documented_delivery_has_a_known_shape() -> None:
-    shapes = {path.name: parse_envelope(path.read_bytes()).shape.value for path in _deliveries()}
+    shapes = {path.name: parse_envelope(path.read_bytes()).shape.value for path in documented_deliveries()}
     assert len(shapes) > 50
     assert {name for name, shape in shapes.items() if shape in ("unknown", "malformed")} == set()
 
 
-@pytest.mark.parametrize("path", [pytest.param(path, id=path.name) for path in _deliveries()])
+@pytest.mark.parametrize("path", [pytest.param(path, id=path.name) for path in documented_deliveries()])
 def test_placeholder_payload_still_decodes_without_losing_anything(path: Path) -> None:
     body = path.read_bytes()
     for ref in parse_envelope(body).events:

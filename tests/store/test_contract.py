@@ -63,6 +63,31 @@ async def test_unparsed_body_is_kept_and_counted(store: Store) -> None:
     assert stats.by_type == {"malformed": 1, "unknown": 1}
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"dGhpcy1pcy1hLWNyYy10b2tlbi1mcm9tLXg", id="crc-oracle-token"),
+        pytest.param(b"12345678901234567890", id="digits-a-json-number"),
+        pytest.param(b'["an","array"]', id="json-array"),
+    ],
+)
+async def test_a_body_that_is_not_a_json_object_is_kept_quarantined(store: Store, body: bytes) -> None:
+    """Stored and counted, never claimed, never made due again, and a duplicate stays quarantined (issue 12)."""
+    await store.record(_delivery(body))
+    await store.record(_delivery(body, at=1001.0))
+    await store.record(_delivery(_xaa("1")))
+    (event,) = store.events(EventQuery(status="quarantined"))
+    assert (event.event_type, event.duplicates) == ("malformed", 1)
+    assert store.stats().by_status == {"quarantined": 1, "pending": 1}
+    claimed = await store.claim("w", limit=10, lease=30, now=2000.0)
+    assert [item.event.key for item in claimed] == ["xaa:1"]
+    assert await store.redispatch(EventQuery(), now=2001.0) == 0  # the claimed one stays claimed, too
+    assert await store.redispatch(EventQuery(status="quarantined"), now=2001.0) == 0
+    retaken = await store.claim("w2", limit=10, lease=30, now=5000.0)  # the lease expired: only xaa:1 is due
+    assert [item.event.key for item in retaken] == ["xaa:1"]
+    assert store.event(event.id) == event
+
+
 async def test_rejections_are_counted_not_stored(store: Store) -> None:
     await store.record_rejection("/webhook", "SignatureMismatch", 5.0)
     await store.record_rejection("/webhook", "SignatureMismatch", 6.0)

@@ -16,7 +16,7 @@ from tests.postgres_support import fresh_schema_url
 from tests.store.conftest import EngineFactory
 from xhooks.errors import SchemaMismatch
 from xhooks.protocol import parse_envelope
-from xhooks.store import Delivery, EventQuery, Store, StoredEvent, _rekey, _sqlite_schema
+from xhooks.store import Delivery, EventQuery, Store, StoredEvent, _postgres_schema, _rekey, _sqlite_schema
 from xhooks.store.migrations import POSTGRES, SQLITE, Migration, check, redact, steps, upgrade
 from xhooks.store.postgres import PostgresStore
 from xhooks.store.sqlite import SQLiteStore
@@ -181,7 +181,7 @@ async def test_upgrade_rekeys_old_activity_events_so_retries_match_and_other_sub
     old = await _schema_1_store(make_store, tmp_path, (MENTION, 10.0))
     with pytest.raises(SchemaMismatch, match="version 1"):
         await old.start()
-    assert await asyncio.to_thread(upgrade, _target(old)) == (1, 2)
+    assert await asyncio.to_thread(upgrade, _target(old)) == (1, 3)
     store = _reopen(old)
     await store.start()
     try:
@@ -202,7 +202,7 @@ async def test_upgrade_splits_events_the_old_key_merged(make_store: EngineFactor
     old = await _schema_1_store(
         make_store, tmp_path, (MENTION, 10.0), (CREATE, 11.0), (MENTION, 12.0), (CREATE, 13.0), (CREATE, 14.0)
     )
-    assert await asyncio.to_thread(upgrade, _target(old)) == (1, 2)
+    assert await asyncio.to_thread(upgrade, _target(old)) == (1, 3)
     store = _reopen(old)
     await store.start()
     try:
@@ -231,3 +231,37 @@ def test_split_plan_keeps_an_unmerged_event_and_recounts_a_fully_split_one() -> 
     splits, recounts = _rekey.plan([alone, *merged])
     assert splits == [_rekey.Split(2, ref, 21, 6.0, (22,), 7.0, 22)]
     assert recounts == [_rekey.Recount(0, 5.0, 20, 2)]
+
+
+@pytest.mark.postgres
+async def test_postgres_v1_database_upgrades_to_an_intake_that_quarantines() -> None:
+    """A database made by the previous xhooks (schema 1, its 22-array intake) is upgraded in place (issue 12)."""
+    url = fresh_schema_url("v1-upgrade")
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in (*_postgres_schema.V1, (Path(__file__).parent / "postgres_v1_intake.sql").read_text()):
+            await conn.execute(statement)
+        await conn.execute(_postgres_schema.WRITE_VERSION, "1")
+    finally:
+        await conn.close()
+    with pytest.raises(SchemaMismatch, match="needs 3"):
+        await PostgresStore(url).start()
+    assert await asyncio.to_thread(upgrade, url) == (1, 3)
+    conn = await asyncpg.connect(url)
+    try:
+        functions = await conn.fetchval(
+            "SELECT count(*) FROM pg_proc"
+            " WHERE proname = 'xhooks_intake' AND pronamespace = current_schema()::regnamespace"
+        )
+    finally:
+        await conn.close()
+    assert functions == 1  # the first version is dropped, not left beside the new one
+    store = PostgresStore(url)
+    await store.start()
+    try:
+        body = b"dGhpcy1pcy1hLWNyYy10b2tlbi1mcm9tLXg"
+        envelope = parse_envelope(body)
+        await store.record(Delivery("/webhook", 1.0, [], body, 0, envelope.shape, envelope.events))
+        assert [event.status for event in store.events(EventQuery())] == ["quarantined"]
+    finally:
+        await store.close()

@@ -1,7 +1,11 @@
-"""The watcher's world on 127.0.0.1: the emulator and a real `Receiver` on one accelerated clock, an alert sink.
+"""The watcher's world on 127.0.0.1: the emulator and a real `Receiver` on one manual clock, an alert sink.
 
-The emulator, the receiver and the watcher all read the same `ScaledClock`, so X's hour-long CRC cadence and
-ten-minute replay delay pass in about a second, and every window, heartbeat and replay date agrees.
+The emulator, the receiver and the watcher all read the same `ManualClock`, and only the test moves it: through
+the emulator's control API (`POST /_emulator/clock/advance`), which runs everything that falls due on the way
+(deliveries and their retries, scheduled CRCs, replay jobs) to its end before it answers. The clock is set and slept
+on only on the emulator's event loop; the receiver and the watcher just read it. The watcher runs one round
+between two moves (`watch`), so each round sees a world at rest: X's hour-long CRC cadence and ten-minute replay
+delay pass however slow the machine is, and every window, heartbeat and replay date agrees.
 """
 
 from __future__ import annotations
@@ -9,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,12 +25,16 @@ from tests.support import free_port, serve_app
 from xhooks._asgi import read_body
 from xhooks._types import Receive, Scope, Send
 from xhooks.client import AsyncXClient, Credentials
-from xhooks.clock import ScaledClock
+from xhooks.clock import ManualClock
 from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.metrics import Metrics
 from xhooks.receiver import AppConfig, Receiver
 from xhooks.store import EventQuery, StoredEvent
 from xhooks.store.sqlite import SQLiteStore
+from xhooks.watch import Watcher
+
+HEARTBEAT_GAP = 300.0
+"""Beats further apart than this (on X's clock) are downtime; `World.advance` moves a fifth of it at a time."""
 
 
 @dataclass
@@ -50,13 +57,15 @@ class Sink:
 
 @dataclass
 class World:
-    clock: ScaledClock
+    clock: ManualClock
     emulator: Emulator
     url: str
     http: httpx.Client
     db: Path
     port: int
     metrics: Metrics = field(default_factory=Metrics)
+    beating: bool = False
+    """A receiver with a heartbeat is running."""
 
     @property
     def secret(self) -> str:
@@ -73,11 +82,12 @@ class World:
     def client(self) -> AsyncXClient:
         return AsyncXClient(Credentials(bearer_token=self.bearer), base_url=self.url)
 
-    @contextlib.contextmanager
-    def receiver(
+    @contextlib.asynccontextmanager
+    async def receiver(
         self, secret: str | None = None, heartbeat: float | None = 0.02, max_body: int = 1024 * 1024
-    ) -> Iterator[Receiver]:
-        """A real receiver on the world's port and database, on the world's clock."""
+    ) -> AsyncIterator[Receiver]:
+        """A real receiver on the world's port and database, on the world's clock; with a heartbeat, the block
+        starts once the receiver has marked itself `up` at X's current time."""
         receiver = Receiver(
             SQLiteStore(self.db),
             [AppConfig((secret or self.secret,))],
@@ -85,10 +95,35 @@ class World:
             clock=self.clock.now,
             metrics=self.metrics,
             heartbeat=heartbeat,
-            heartbeat_gap=300.0,
+            heartbeat_gap=HEARTBEAT_GAP,
         )
         with serve_app(receiver, port=self.port):
-            yield receiver
+            self.beating = heartbeat is not None
+            try:
+                if self.beating:
+                    await self._beat()
+                yield receiver
+            finally:
+                self.beating = False
+
+    async def advance(self, seconds: float) -> None:
+        """Move X's clock `seconds` forward, running everything that falls due on the way to its end.
+
+        While a beating receiver runs, time moves at most a fifth of `HEARTBEAT_GAP` at a time and waits for the
+        receiver's beat at each new time, so its `up` span goes on unbroken, as it does on a live clock.
+        """
+        left = seconds
+        while left > 0:
+            step = min(left, HEARTBEAT_GAP / 5) if self.beating else left
+            moved = self.http.post("/_emulator/clock/advance", json={"seconds": step})
+            assert moved.status_code == 200, moved.text
+            left -= step
+            if self.beating:
+                await self._beat()
+
+    async def _beat(self) -> None:
+        now = self.clock.now()
+        await until(lambda: bool(self.store().spans("up", since=now)), f"the receiver's heartbeat at {now}")
 
     def register(self) -> str:
         """Register the receiver's URL and subscribe the dev user (Account Activity); return the webhook id."""
@@ -103,8 +138,10 @@ class World:
         return webhook_id
 
     def trigger(self, event_type: str) -> None:
+        """Produce an event on X and wait until X's first attempt at each of its deliveries is over."""
         response = self.http.post("/_emulator/events", json={"type": event_type})
         assert response.status_code == 200 and response.json()["routed"], response.text
+        assert self.http.post("/_emulator/settle").status_code == 200
 
     def deliveries(self) -> list[dict[str, Any]]:
         return self.http.get("/_emulator/deliveries").json()["data"]  # type: ignore[no-any-return]
@@ -131,11 +168,11 @@ class World:
             await store.close()
 
 
-def world_at(tmp_path: Path, factor: float, **config: Any) -> Iterator[World]:
-    clock = ScaledClock(factor)
+def world_at(tmp_path: Path, **config: Any) -> Iterator[World]:
+    clock = ManualClock()
     settings = {"allow_local_urls": True, "remote_urls": False, "seed": 3, "rate_limits": False, **config}
     emulator = Emulator(EmulatorConfig(**settings), clock)
-    with serve_app(emulator) as url, httpx.Client(base_url=url, timeout=10) as http:
+    with serve_app(emulator) as url, httpx.Client(base_url=url, timeout=60) as http:  # a hang guard
         yield World(clock, emulator, url, http, tmp_path / "receiver.db", free_port())
 
 
@@ -146,22 +183,22 @@ def sink() -> Iterator[tuple[Sink, str]]:
         yield alerts, url + "/alerts"
 
 
-async def until(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    """Wait (in real time, letting the loop run) until `condition()` holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+async def until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Wait, letting the loop run, until `condition()` holds; fail after `timeout` real seconds (a hang guard)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     while not condition():
-        if time.monotonic() > deadline:
+        if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.01)
 
 
-@contextlib.asynccontextmanager
-async def running(coroutine: Any) -> AsyncIterator[asyncio.Task[Any]]:
-    """Run `coroutine` as a task for the block; cancel it (and surface its error) afterwards."""
-    task = asyncio.ensure_future(coroutine)
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+async def watch(world: World, watcher: Watcher, done: Callable[[], bool], what: str, rounds: int = 1000) -> None:
+    """Run `watcher` one round at a time, its interval apart on X's clock, until `done()` holds after a round:
+    what `Watcher.run` does on a live clock, each round starting only once everything due before it has run."""
+    for _ in range(rounds):
+        await watcher.run(rounds=1)
+        if done():
+            return
+        await world.advance(watcher.config.interval)
+    raise AssertionError(f"{what}: not after {rounds} rounds of the watcher")

@@ -14,11 +14,13 @@ from rich.table import Table
 from xhooks.config import Settings
 from xhooks.dispatch import redispatch
 from xhooks.errors import ConfigError
-from xhooks.store import EventQuery, Store, open_store
+from xhooks.store import EventQuery, EventStatus, Store, open_store
 
 app = typer.Typer(help="Read what the receiver stored.", no_args_is_help=True)
 
-DbOption = Annotated[str | None, typer.Option(help="The store: a SQLite path, sqlite:///PATH or postgresql://…")]
+DbOption = Annotated[
+    str | None, typer.Option(help="The store: a SQLite path, sqlite:///PATH or postgresql://… [default: xhooks.db]")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
@@ -39,14 +41,18 @@ def list_command(
     db: DbOption = None,
     event_type: Annotated[str | None, typer.Option("--type", help="Only this event type, e.g. post.create")] = None,
     user: Annotated[str | None, typer.Option(help="Only events for this for_user_id")] = None,
-    status: Annotated[str | None, typer.Option(help="pending, claimed, handled, retry or dead")] = None,
+    status: Annotated[EventStatus | None, typer.Option(help="Only events in this state")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first")] = 50,
     as_json: JsonOption = False,
 ) -> None:
     """List stored events, newest first."""
-    events = _store(db).events(EventQuery(event_type=event_type, for_user_id=user, status=status, limit=limit))
+    query = EventQuery(event_type=event_type, for_user_id=user, status=status.value if status else None, limit=limit)
+    events = _store(db).events(query)
     if as_json:
         _print_json(events)
+        return
+    if not events and query != EventQuery(limit=limit):
+        typer.echo("No events match these filters.")
         return
     if not events:
         typer.echo("No events yet. Start `xhooks serve`, register its URL with X (or the emulator), and wait.")
@@ -81,8 +87,10 @@ def show_command(event_id: int, db: DbOption = None, as_json: JsonOption = False
         return
     typer.echo(f"event {event.id}  {event.event_type}  for_user_id={event.for_user_id}  status={event.status}")
     typer.echo(f"key {event.key}\nreceived {_time(event.received_at)}  duplicates {event.duplicates}")
+    if event.last_error:
+        typer.echo(f"\nlast error:\n{event.last_error.rstrip()}")
     if delivery is not None:
-        typer.echo(f"\ndelivery {delivery.id} (app {delivery.app}, {delivery.shape}, secret #{delivery.secret_index})")
+        typer.echo(f"\ndelivery {delivery.id} (app {delivery.app}, {delivery.shape}, {delivery.secret_label()})")
         for name, value in delivery.headers:
             typer.echo(f"  {name}: {value}")
         typer.echo("\n" + delivery.body.decode("utf-8", "replace"))
@@ -133,7 +141,8 @@ def redispatch_command(
     db: DbOption = None,
 ) -> None:
     """Run chosen events through the handlers again (attempts reset): by id, type, time range, or dead letters."""
-    base = EventQuery(event_type=event_type, since=_epoch(since), until=_epoch(until), status="dead" if dead else None)
+    status = EventStatus.DEAD.value if dead else None
+    base = EventQuery(event_type=event_type, since=_epoch(since), until=_epoch(until), status=status)
     if not (event_id or base != EventQuery() or every):
         raise ConfigError("choose events: --id, --type, --since/--until, --dead, or --all for every event")
     queries = [msgspec.structs.replace(base, event_id=one) for one in event_id] if event_id else [base]

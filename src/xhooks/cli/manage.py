@@ -182,9 +182,9 @@ def _activity_create(
 ) -> None:
     """Subscribe to X Activity events, delivered to a webhook."""
     webhook_id = conn.settings.get("webhook_id", webhook)
+    matching = ActivityFilter(user_id=user_id, keyword=keyword, direction=direction)
     with conn.client() as x:
-        emit(x.create_activity_subscription(event_type, ActivityFilter(user_id, keyword, direction), tag=tag,
-                                            webhook_id=webhook_id), conn.json)
+        emit(x.create_activity_subscription(event_type, matching, tag=tag, webhook_id=webhook_id), conn.json)
 
 
 @_command(activity, "list")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from xhooks._net import is_loopback
 from xhooks.cli.worker import (
     AppOption,
     ConcurrencyOption,
@@ -19,7 +20,6 @@ from xhooks.cli.worker import (
 from xhooks.client import DEFAULT_BASE_URL, Credentials
 from xhooks.config import Settings
 from xhooks.dashboard import DEFAULT_PREFIX, DashboardConfig
-from xhooks.dashboard.security import is_loopback
 from xhooks.dashboard.serve import ServeWithDashboard, serve
 from xhooks.dispatch import load_hooks, workers_in_background
 from xhooks.errors import ConfigError

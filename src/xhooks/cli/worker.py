@@ -9,6 +9,9 @@ import typer
 
 from xhooks.config import Settings
 from xhooks.dispatch import RetryPolicy, WorkerConfig, load_hooks, run_workers
+from xhooks.errors import ConfigError
+from xhooks.store.migrations import redact
+from xhooks.store.registry import engine_for
 
 AppOption = Annotated[
     str | None, typer.Option("--app", help="Your handlers, as module:attribute naming an XHooks (e.g. bot:hooks).")
@@ -62,7 +65,16 @@ def worker_command(
 ) -> None:
     """Handle stored events with your handlers until Ctrl-C (in-flight handlers finish first)."""
     settings = Settings.load(config)
-    hooks = load_hooks(str(settings.get("app", app, "")))
     worker = worker_config(settings, db, concurrency, lease, max_attempts, retry_base)
-    typer.echo(f"xhooks: worker handling events in {worker.db} with {settings.get('app', app)}", err=True)
+    _require_database(worker.db)
+    hooks = load_hooks(str(settings.get("app", app, "")))
+    typer.echo(f"xhooks: worker handling events in {redact(str(worker.db))} with {settings.get('app', app)}", err=True)
     run_workers(worker, hooks)
+
+
+def _require_database(db: str | Path) -> None:
+    """A worker handles what a receiver stored: a SQLite file that does not exist is a typo, not a new store (an
+    empty one would never receive an event)."""
+    engine, path = engine_for(str(db))
+    if engine == "sqlite" and not Path(path).exists():
+        raise ConfigError(f"no database at {path}; pass the --db that `xhooks serve` writes to (it creates it)")

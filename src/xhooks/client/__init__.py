@@ -9,7 +9,7 @@ with XClient(Credentials(bearer_token="…")) as x:
 ```
 """
 
-from xhooks.client._call import Auth, Call, RetryPolicy, UnexpectedResponse
+from xhooks.client._call import Auth, Call, CallPolicy, UnexpectedResponse
 from xhooks.client._client import DEFAULT_BASE_URL, AsyncXClient, BaseClient, XClient
 from xhooks.client.auth import Credentials
 from xhooks.client.models import ActivityFilter
@@ -22,7 +22,7 @@ __all__ = [
     "BaseClient",
     "Call",
     "Credentials",
-    "RetryPolicy",
+    "CallPolicy",
     "UnexpectedResponse",
     "XClient",
 ]

@@ -28,7 +28,7 @@ __all__ = [
     "Call",
     "Done",
     "Flow",
-    "RetryPolicy",
+    "CallPolicy",
     "UnexpectedResponse",
     "Wait",
     "advance",
@@ -79,9 +79,10 @@ class Wait:
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """How a 429 is handled: wait until `x-rate-limit-reset` and retry, at most `max_retries` times, never
-    waiting longer than `max_wait` seconds at once (a longer reset raises `RateLimited` at once)."""
+class CallPolicy:
+    """How an API call treats a 429 and how far it paginates (the dispatcher's `RetryPolicy` is another
+    thing: it retries handlers). On a 429: wait until `x-rate-limit-reset` and retry, at most `max_retries`
+    times, never waiting longer than `max_wait` seconds at once (a longer reset raises `RateLimited` at once)."""
 
     max_retries: int = 3
     max_wait: float = 60.0
@@ -90,7 +91,7 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_retries < 0 or self.max_wait < 0 or self.max_pages < 1:
-            raise ConfigError("RetryPolicy needs max_retries >= 0, max_wait >= 0 and max_pages >= 1")
+            raise ConfigError("CallPolicy needs max_retries >= 0, max_wait >= 0 and max_pages >= 1")
 
 
 Flow = Generator[httpx.Request | Wait, httpx.Response | None, T]
@@ -146,7 +147,7 @@ def _delay(response: httpx.Response, attempt: int, now: float) -> float:
 
 
 def send(
-    call: Call[T], build: Callable[[Call[T]], httpx.Request], retry: RetryPolicy, clock: Callable[[], float]
+    call: Call[T], build: Callable[[Call[T]], httpx.Request], policy: CallPolicy, clock: Callable[[], float]
 ) -> Flow[T]:
     """Send `call`; on 429 wait for the reset and send it again (rebuilt, so OAuth nonces are fresh)."""
     attempt = 0
@@ -155,7 +156,7 @@ def send(
         if response is None:
             raise RuntimeError("a request step must be answered with its response")
         delay = _delay(response, attempt, clock())
-        if response.status_code != 429 or attempt >= retry.max_retries or delay > retry.max_wait:
+        if response.status_code != 429 or attempt >= policy.max_retries or delay > policy.max_wait:
             return parse_response(call, response)
         attempt += 1
         yield Wait(delay)
@@ -164,17 +165,17 @@ def send(
 def paginate(
     page: Callable[[str | None], Call[P]],
     build: Callable[[Call[P]], httpx.Request],
-    retry: RetryPolicy,
+    policy: CallPolicy,
     clock: Callable[[], float],
 ) -> Flow[P]:
-    """Fetch `page(None)`, then `page(next_token)` while X gives one, up to `retry.max_pages` pages.
+    """Fetch `page(None)`, then `page(next_token)` while X gives one, up to `policy.max_pages` pages.
 
     The result is the last page with the items of all pages before it prepended.
     """
     token: str | None = None
     earlier: tuple[Any, ...] = ()
-    for _ in range(retry.max_pages):
-        result = yield from send(page(token), build, retry, clock)
+    for _ in range(policy.max_pages):
+        result = yield from send(page(token), build, policy, clock)
         earlier += result.items
         token = result.next_token
         if not token:

@@ -17,7 +17,7 @@ import httpx
 import msgspec
 
 from xhooks.client import endpoints as api
-from xhooks.client._call import Call, Done, Flow, RetryPolicy, Wait, advance, paginate, send
+from xhooks.client._call import Call, CallPolicy, Done, Flow, Wait, advance, paginate, send
 from xhooks.client.auth import Credentials, authorize
 from xhooks.client.errors import map_transport_errors
 from xhooks.client.models import (
@@ -54,7 +54,7 @@ class ClientOptions(TypedDict, total=False):
 
     base_url: str
     timeout: float
-    retry: RetryPolicy | None
+    policy: CallPolicy | None
     clock: Callable[[], float]
 
 
@@ -62,7 +62,7 @@ class BaseClient:
     """Configuration and the pure part shared by both clients: building and signing requests, making flows.
 
     - `base_url`: X's API, or the emulator's address (`http://127.0.0.1:8090`).
-    - `timeout`: seconds per request. `retry`: 429 back-off and pagination bounds (`RetryPolicy`).
+    - `timeout`: seconds per request. `policy`: 429 back-off and pagination bounds (`CallPolicy`).
     - `clock`: epoch seconds now, compared with `x-rate-limit-reset` (injectable for tests).
     """
 
@@ -72,13 +72,13 @@ class BaseClient:
         *,
         base_url: str = DEFAULT_BASE_URL,
         timeout: float = 10.0,
-        retry: RetryPolicy | None = None,
+        policy: CallPolicy | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.credentials = credentials or Credentials()
         self.base_url = httpx.URL(base_url.rstrip("/"))
         self.timeout = timeout
-        self.retry = retry or RetryPolicy()
+        self.policy = policy or CallPolicy()
         self._clock = clock
 
     def build_request(self, call: Call[Any]) -> httpx.Request:
@@ -93,10 +93,10 @@ class BaseClient:
         return authorize(request, call.auth, self.credentials)
 
     def _send(self, call: Call[T]) -> Flow[T]:
-        return send(call, self.build_request, self.retry, self._clock)
+        return send(call, self.build_request, self.policy, self._clock)
 
     def _pages(self, page: Callable[[str | None], Call[P]]) -> Flow[P]:
-        return paginate(page, self.build_request, self.retry, self._clock)
+        return paginate(page, self.build_request, self.policy, self._clock)
 
 
 class XClient(BaseClient):
@@ -110,7 +110,7 @@ class XClient(BaseClient):
         print(hook.id, hook.valid, hook.rate_limit)
     ```
 
-    A 429 is retried after `x-rate-limit-reset` as `retry` allows; listings follow `next_token`.
+    A 429 is retried after `x-rate-limit-reset` as `policy` allows; listings follow `next_token`.
 
     Raises (every method):
         XApiError: X refused; the subclass is named after X's reason (`CrcValidationFailed`, …) or the
@@ -191,7 +191,7 @@ class XClient(BaseClient):
                                                                      webhook_id=webhook_id)))
 
     def list_activity_subscriptions(self, max_results: int | None = None) -> ActivitySubscriptions:
-        """All X Activity subscriptions, following `next_token` up to `retry.max_pages` pages."""
+        """All X Activity subscriptions, following `next_token` up to `policy.max_pages` pages."""
         return self._run(self._pages(lambda token: api.list_activity_subscriptions(token, max_results)))
 
     def update_activity_subscription(self, subscription_id: str, *, tag: str | None = None,

@@ -8,7 +8,8 @@ have produced. Checks, in order:
 
 1. the URL: https, no port, at most 200 characters (http and a port on loopback are warnings, so the
    doctor works against a local receiver);
-2. the CRC GET, sent like X sends it (`crc_token`, `nonce`, and the query's signature): answered without
+2. the CRC GET, sent like X sends it (`crc_token` and `nonce` appended to the URL's own query, and the
+   signature over that raw query string; built by `xhooks.protocol.crc.crc_request`): answered without
    a redirect, with 200, `application/json`, valid JSON, the right `response_token`, within 3 s;
 3. a signed test POST (an X Activity-shaped event of type `xhooks.doctor`) answered with 200 within
    10 s, and, if that passed, a POST with a wrong signature, which a careful consumer refuses.
@@ -28,6 +29,8 @@ from urllib.parse import urlsplit
 import httpx
 import msgspec
 
+from xhooks._net import is_loopback_url
+from xhooks.protocol.crc import crc_request
 from xhooks.protocol.signature import PREFIX, signature
 
 __all__ = ["CRC_LIMIT", "POST_LIMIT", "Check", "Report", "Status", "check_url", "diagnose"]
@@ -36,7 +39,6 @@ CRC_LIMIT = 3.0
 """Seconds X waits for a CRC answer (legacy docs; the v2 docs give no number)."""
 POST_LIMIT = 10.0
 """Seconds X waits for an event POST to be answered (v2 docs)."""
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _UNREACHABLE = "could not connect"
 
 
@@ -71,7 +73,7 @@ class Report(msgspec.Struct, frozen=True):
 def check_url(url: str) -> list[Check]:
     """X's URL rules: https, no explicit port, at most 200 characters. Loopback http/ports only warn."""
     parts = urlsplit(url)
-    loopback = parts.hostname in _LOOPBACK
+    loopback = is_loopback_url(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return [Check("url", Status.FAIL, f"{url!r} is not an http(s) URL", "give the full URL, https://host/path")]
     checks = []
@@ -164,13 +166,10 @@ async def _crc(
 async def _crc_checks(
     http: httpx.AsyncClient, url: str, consumer_secret: str, others: Sequence[tuple[str, str | None]], timeout: float
 ) -> list[Check]:
-    token = secrets.token_urlsafe(32)
-    query = f"crc_token={token}&nonce={secrets.token_hex(8)}"
-    sep = "&" if urlsplit(url).query else "?"
-    headers = {"x-twitter-webhooks-signature": signature(query.encode(), consumer_secret)}
+    crc = crc_request(url, secrets.token_urlsafe(32), secrets.token_hex(8), consumer_secret)
     started = time.perf_counter()
     try:
-        response = await http.get(url + sep + query, headers=headers, timeout=timeout)
+        response = await http.get(crc.url, headers=crc.headers, timeout=timeout)
     except httpx.RequestError as exc:
         return [_no_answer(exc, "crc", timeout)]
     elapsed = time.perf_counter() - started
@@ -198,11 +197,11 @@ async def _crc_checks(
         return [*checks, Check("crc json", Status.FAIL, "JSON without a response_token string",
                                'answer {"response_token": "sha256=…"}')]
     checks.append(Check("crc json", Status.OK, "JSON with a response_token"))
-    if hmac.compare_digest(got, signature(token.encode(), consumer_secret)):
+    if hmac.compare_digest(got, crc.response_token):
         checks.append(Check("crc response_token", Status.OK, "matches the consumer secret"))
     else:
         checks.append(Check("crc response_token", Status.FAIL, "wrong response_token",
-                            _wrong_token_fix(got, token, consumer_secret, others)))
+                            _wrong_token_fix(got, crc.crc_token, consumer_secret, others)))
     checks.append(_latency("crc latency", elapsed, CRC_LIMIT))
     return checks
 

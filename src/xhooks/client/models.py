@@ -10,6 +10,8 @@ from typing import Any
 
 import msgspec
 
+from xhooks.protocol.events.activity import ActivityFilter
+
 __all__ = [
     "AccountSubscriptions",
     "ActivityFilter",
@@ -103,12 +105,6 @@ class SubscriptionCount(_Result, frozen=True, kw_only=True):
     provisioned_count: str | None = None
     subscriptions_count_all: str | None = None
     subscriptions_count_direct_messages: str | None = None
-
-
-class ActivityFilter(msgspec.Struct, frozen=True, omit_defaults=True):
-    user_id: str | None = None
-    keyword: str | None = None
-    direction: str | None = None
 
 
 class ActivitySubscription(_Result, frozen=True, kw_only=True):

@@ -1,8 +1,7 @@
 """Times for replay jobs: X's `yyyymmddhhmm` UTC format, friendly input, and X's replay window.
 
-`POST /2/webhooks/replay` replays what was delivered (or attempted) in the past 24 hours, between
-`from_date` and `to_date`, both inclusive, both minutes in UTC (PLATFORM-NOTES §5.5). The window is
-checked here, before sending, so a mistake costs no API call. `now` is always passed in.
+The window rule itself is `xhooks.protocol.replay`; here it is checked before sending, so a mistake
+costs no API call, with advice for the command line. `now` is always passed in.
 """
 
 from __future__ import annotations
@@ -11,10 +10,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from xhooks.errors import ConfigError
+from xhooks.protocol.replay import ReplayProblem, replay_window_problem
 
-__all__ = ["REPLAY_WINDOW", "check_replay_window", "parse_time", "x_timestamp"]
+__all__ = ["check_replay_window", "parse_time", "x_timestamp"]
 
-REPLAY_WINDOW = timedelta(hours=24)
 _AGO = re.compile(r"\s*(\d+)\s*(s|sec|m|min|h|hour|hours|d|day|days)\s+ago\s*", re.IGNORECASE)
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400,
           "days": 86400}
@@ -67,9 +66,14 @@ def check_replay_window(from_date: datetime, to_date: datetime, now: datetime) -
         ConfigError: `from_date` after `to_date`, either in the future, or `from_date` (cut to its minute, as
             X reads it) older than 24 hours.
     """
-    if from_date > to_date:
-        raise ConfigError("the replay window starts after it ends; swap --from and --to")
-    if to_date > now + timedelta(minutes=1):
-        raise ConfigError("the replay window ends in the future; use a time up to now")
-    if now - from_date.replace(second=0, microsecond=0) > REPLAY_WINDOW:
-        raise ConfigError("X replays only the past 24 hours; start the window at most 24h ago")
+    problem = replay_window_problem(from_date.timestamp(), to_date.timestamp(), now.timestamp())
+    if problem is not None:
+        raise ConfigError(_ADVICE[problem])
+
+
+_ADVICE = {
+    ReplayProblem.FROM_IN_FUTURE: "the replay window ends in the future; use a time up to now",
+    ReplayProblem.TO_IN_FUTURE: "the replay window ends in the future; use a time up to now",
+    ReplayProblem.STARTS_AFTER_END: "the replay window starts after it ends; swap --from and --to",
+    ReplayProblem.TOO_OLD: "X replays only the past 24 hours; start the window at most 24h ago",
+}

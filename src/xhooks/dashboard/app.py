@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from xhooks.client import AsyncXClient, RetryPolicy
+from xhooks.client import AsyncXClient, CallPolicy
 from xhooks.client.times import parse_time
 from xhooks.dashboard import manage
 from xhooks.dashboard._http import Request, Response, redirect
@@ -72,8 +72,8 @@ class Dashboard(Site):
 
     def client(self) -> AsyncXClient:
         """A client that never waits out a rate limit: a page shows X's 429 instead of hanging."""
-        retry = RetryPolicy(max_retries=0, max_pages=5)
-        return AsyncXClient(self.config.credentials, base_url=self.config.api_base, timeout=10.0, retry=retry)
+        policy = CallPolicy(max_retries=0, max_pages=5)
+        return AsyncXClient(self.config.credentials, base_url=self.config.api_base, timeout=10.0, policy=policy)
 
     @property
     def can_manage(self) -> bool:

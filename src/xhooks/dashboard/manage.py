@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from xhooks.client import AsyncXClient
-from xhooks.client.times import REPLAY_WINDOW, check_replay_window, parse_time
+from xhooks.client.times import check_replay_window, parse_time
 from xhooks.dashboard._http import Request, Response, redirect
 from xhooks.errors import ClientError, ConfigError
+from xhooks.protocol.replay import REPLAY_WINDOW
 from xhooks.watch import missed_windows
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ async def replay_page(dash: Dashboard, req: Request) -> Response:
                 webhooks = list((await x.list_webhooks()).items)
         except ClientError as exc:
             x_error = str(exc)
-    earliest = dash.clock() - REPLAY_WINDOW.total_seconds()
+    earliest = dash.clock() - REPLAY_WINDOW
     return dash.render(
         req,
         "replay.html",

@@ -19,27 +19,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import secrets
 from collections.abc import Mapping
 
-__all__ = ["Guard", "cross_site", "host_name", "is_loopback"]
+from xhooks._net import is_loopback
+
+__all__ = ["Guard", "cross_site", "host_name"]
 
 SESSION_COOKIE = "xhooks_session"
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost; False for 0.0.0.0, ::, LAN and public addresses."""
-    name = host.strip().strip("[]").lower()
-    if name in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
 def host_name(host_header: str) -> str:
     """The name part of a `Host` header: `127.0.0.1:8080` → `127.0.0.1`, `[::1]:80` → `::1`."""
     if host_header.startswith("["):

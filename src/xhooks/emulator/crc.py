@@ -6,7 +6,8 @@ Theory (X's webhooks introduction, PLATFORM-NOTES §2.6):
   that has not been validated successfully in the past 24 hours (the quickstart says "hourly" instead; the
   `hourly` cadence checks every webhook every hour).
 * The request is `GET <url>?crc_token=<token>&nonce=<nonce>`, signed like an event: the
-  `x-twitter-webhooks-signature` header is the HMAC of the raw query string (documented for v1.1).
+  `x-twitter-webhooks-signature` header is the HMAC of the raw query string (documented for v1.1). It is
+  built by `xhooks.protocol.crc.crc_request`, the same builder `xhooks doctor` uses.
 * Success is a 2xx whose JSON `response_token` equals `sha256=base64(HMAC(consumer_secret, crc_token))`.
 * A 2xx with a wrong or missing token, any 3xx, or a TLS failure makes the webhook invalid at once.
 * A 4xx, a 5xx, a timeout or a refused connection is transient: the webhook becomes invalid only once it
@@ -22,18 +23,17 @@ import json
 import secrets
 import ssl
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import httpx
 
+from xhooks._net import is_loopback_url
 from xhooks.emulator.state import Webhook
-from xhooks.protocol import crc_response, signature
+from xhooks.protocol import crc_request
 
-__all__ = ["GRACE", "STALE_AFTER", "CrcClient", "CrcResult", "Verdict", "is_local_host", "judge", "next_validity"]
+__all__ = ["GRACE", "STALE_AFTER", "CrcClient", "CrcResult", "Verdict", "judge", "next_validity"]
 
 STALE_AFTER = 24 * 3600.0
 GRACE = 28 * 3600.0
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class Verdict(enum.Enum):
@@ -51,12 +51,8 @@ class CrcResult:
     status: int | None = None
 
 
-def is_local_host(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in LOCAL_HOSTS
-
-
-def judge(status: int, body: bytes, crc_token: str, consumer_secret: str) -> CrcResult:
-    """The verdict on an HTTP answer to a CRC."""
+def judge(status: int, body: bytes, response_token: str) -> CrcResult:
+    """The verdict on an HTTP answer to a CRC whose right answer is `response_token` (`CrcRequest.response_token`)."""
     if 300 <= status < 400:
         return CrcResult(Verdict.INVALID, f"Redirect ({status}) returned to the CRC request", status)
     if not 200 <= status < 300:
@@ -65,8 +61,7 @@ def judge(status: int, body: bytes, crc_token: str, consumer_secret: str) -> Crc
         answer = json.loads(body)
     except ValueError:
         return CrcResult(Verdict.INVALID, "Invalid response_token: the CRC response is not JSON", status)
-    expected = crc_response(crc_token, consumer_secret)["response_token"]
-    if not isinstance(answer, dict) or answer.get("response_token") != expected:
+    if not isinstance(answer, dict) or answer.get("response_token") != response_token:
         return CrcResult(Verdict.INVALID, "Invalid response_token", status)
     return CrcResult(Verdict.VALID, "ok", status)
 
@@ -98,16 +93,11 @@ class CrcClient:
         self.remote_urls = remote_urls
 
     async def check(self, url: str, consumer_secret: str) -> CrcResult:
-        crc_token = secrets.token_urlsafe(32)
-        nonce = secrets.token_urlsafe(16)
-        split = urlsplit(url)
-        query = (split.query + "&" if split.query else "") + f"crc_token={crc_token}&nonce={nonce}"
-        target = split._replace(query=query, fragment="").geturl()
-        if not self.remote_urls and not is_local_host(url):
+        if not self.remote_urls and not is_loopback_url(url):
             return CrcResult(Verdict.TRANSIENT, "Unreachable: this emulator contacts local hosts only")
-        headers = {"x-twitter-webhooks-signature": signature(query.encode("ascii"), consumer_secret)}
+        crc = crc_request(url, secrets.token_urlsafe(32), secrets.token_urlsafe(16), consumer_secret)
         try:
-            response = await self.http.get(target, headers=headers, timeout=self.timeout, follow_redirects=False)
+            response = await self.http.get(crc.url, headers=crc.headers, timeout=self.timeout, follow_redirects=False)
         except httpx.TimeoutException:
             return CrcResult(Verdict.TRANSIENT, f"High latency on CRC GET request (over {self.timeout:g} s)")
         except httpx.ConnectError as exc:
@@ -116,4 +106,4 @@ class CrcClient:
             return CrcResult(Verdict.TRANSIENT, f"Could not connect for the CRC GET request: {exc}")
         except httpx.HTTPError as exc:
             return CrcResult(Verdict.TRANSIENT, f"CRC GET request failed: {exc}")
-        return judge(response.status_code, response.content, crc_token, consumer_secret)
+        return judge(response.status_code, response.content, crc.response_token)

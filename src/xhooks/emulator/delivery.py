@@ -1,29 +1,38 @@
 """Signed event POSTs, with X's retry schedule, optional duplicates, and a log of every attempt.
 
-Bytes: compact JSON with every non-ASCII character escaped as `\\uXXXX`, which is how X's bodies look on the
-wire; the signature is computed over exactly the bytes sent. Only a 200 counts as delivered (X: "Return a 200
-status"). A failed attempt is retried at X's legacy offsets from the first attempt (0, 6, 36, 281 s) unless
-retries are off. Nothing is sent to a webhook that is invalid when an attempt falls due: the delivery is
-logged as `dropped`.
+Bytes: compact JSON in the style of X's captured deliveries: every non-ASCII character escaped as `\\uXXXX`
+(lower-case hex), `/` as `\\/`, and `<` `>` as `\\u003c` `\\u003e`. A consumer that re-serialises the body before
+checking the signature therefore fails here as it would against X. The signature is computed over exactly the
+bytes sent.
+
+Only a 200 counts as delivered (X: "Return a 200 status"). A failed attempt is retried at X's legacy offsets
+from the first attempt (0, 6, 36, 281 s) unless retries are off. Nothing is sent to a webhook that is invalid
+when an attempt falls due: the delivery is logged as `dropped`.
+
+Headers: X's captured deliveries carry `Content-Type: application/json`, the signature, and the headers of
+X's own infrastructure (Finagle's deadline and retry contexts, B3 trace ids), and no `User-Agent`, `Accept`
+or `Accept-Encoding`; `x_headers` is that set, and nothing else goes on the wire but `Host` and
+`Content-Length` (docs/emulator.md cites the capture).
 """
 
 from __future__ import annotations
 
 import json
 import random
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from xhooks._net import is_loopback_url
 from xhooks.emulator.config import EmulatorConfig
-from xhooks.emulator.crc import is_local_host
 from xhooks.emulator.scheduler import Scheduler
 from xhooks.emulator.state import State, Webhook
 from xhooks.protocol import signature
 
-__all__ = ["Deliverer", "encode"]
+__all__ = ["Deliverer", "encode", "x_headers"]
 
 
 @dataclass(frozen=True)
@@ -35,9 +44,35 @@ class _Pending:
     first_at: float
 
 
+# Outside strings JSON never holds these characters, so replacing them in the whole text escapes them in strings.
+_X_ESCAPES = str.maketrans({"/": "\\/", "<": "\\u003c", ">": "\\u003e"})
+
+
 def encode(event: Any) -> bytes:
-    """X's byte style: no spaces, non-ASCII as `\\uXXXX`."""
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    """X's byte style: no spaces, non-ASCII as `\\uXXXX`, `/` as `\\/`, `<` and `>` as `\\u003c`/`\\u003e`."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=True).translate(_X_ESCAPES).encode("ascii")
+
+
+# Headers every HTTP client adds by default and X's deliveries do not carry.
+_CLIENT_DEFAULTS = ("user-agent", "accept", "accept-encoding", "connection")
+
+
+def x_headers(body: bytes, consumer_secret: str, at: float, timeout: float, retries: int) -> dict[str, str]:
+    """The headers of one delivery attempt of `body`, made at `at`, as X sends them."""
+    started, deadline = round(at * 1000) * 1_000_000, round((at + timeout) * 1000) * 1_000_000
+    trace = secrets.token_hex(8)
+    return {
+        "Content-Type": "application/json",
+        "Finagle-Ctx-Com.twitter.finagle.deadline": f"{started} {deadline}",
+        "Finagle-Ctx-Com.twitter.finagle.retries": str(retries),
+        "Finagle-Http-Retryable-Request": "",
+        "X-B3-Flags": "2",
+        "X-B3-Parentspanid": trace,
+        "X-B3-Sampled": "false",
+        "X-B3-Spanid": secrets.token_hex(8),
+        "X-B3-Traceid": trace,
+        "X-Twitter-Webhooks-Signature": signature(body, consumer_secret),
+    }
 
 
 class Deliverer:
@@ -95,23 +130,23 @@ class Deliverer:
         app = self.state.app(webhook.app_id)
         if app is None:
             return False
-        headers = {
-            "content-type": "application/json",
-            "x-twitter-webhooks-signature": signature(body, app.consumer_secret),
-        }
         at = self.scheduler.clock.now()
         started = time.monotonic()
         status: int | None = None
         error: str | None = None
-        if not self.config.remote_urls and not is_local_host(webhook.url):
+        if not self.config.remote_urls and not is_loopback_url(webhook.url):
             self.state.log_attempt(
                 delivery_id, number, at, None, 0.0, "not sent: this emulator contacts local hosts only"
             )
             return False
+        headers = x_headers(body, app.consumer_secret, at, self.config.delivery_timeout, number)
+        request = self.http.build_request(
+            "POST", webhook.url, content=body, headers=headers, timeout=self.config.delivery_timeout
+        )
+        for name in _CLIENT_DEFAULTS:
+            request.headers.pop(name, None)
         try:
-            response = await self.http.post(
-                webhook.url, content=body, headers=headers, timeout=self.config.delivery_timeout, follow_redirects=False
-            )
+            response = await self.http.send(request, follow_redirects=False)
             status = response.status_code
         except httpx.TimeoutException:
             error = f"timeout after {self.config.delivery_timeout:g} s"

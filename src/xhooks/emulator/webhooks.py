@@ -7,12 +7,14 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from xhooks._net import is_loopback
 from xhooks.emulator.auth import Principal
-from xhooks.emulator.crc import LOCAL_HOSTS, Verdict
+from xhooks.emulator.crc import Verdict
 from xhooks.emulator.delivery import encode
 from xhooks.emulator.errors import Reason, invalid_request, malformed
 from xhooks.emulator.state import Webhook, iso
 from xhooks.emulator.web import Request, Response
+from xhooks.protocol.replay import ReplayProblem, replay_window_problem
 
 if TYPE_CHECKING:
     from xhooks.emulator.app import Emulator
@@ -20,7 +22,12 @@ if TYPE_CHECKING:
 __all__ = ["check_url", "create", "delete", "listing", "owned_webhook", "replay", "validate"]
 
 MAX_URL_LENGTH = 200
-REPLAY_WINDOW = 24 * 3600.0
+_X_SAYS = {
+    ReplayProblem.FROM_IN_FUTURE: "from_date cannot be in the future",
+    ReplayProblem.TO_IN_FUTURE: "to_date cannot be in the future",
+    ReplayProblem.STARTS_AFTER_END: "from_date must be before to_date",
+    ReplayProblem.TOO_OLD: "from_date must be within the past 24 hours",
+}
 WEBHOOK_FIELDS = ("created_at", "id", "url", "valid")
 
 
@@ -37,7 +44,7 @@ def check_url(url: str, allow_local: bool) -> None:
         port = parts.port
     except ValueError:
         raise invalid_request(Reason.URL_VALIDATION_FAILED, "The URL is not a valid URL") from None
-    local = allow_local and parts.hostname in LOCAL_HOSTS
+    local = allow_local and is_loopback(parts.hostname or "")
     if not parts.hostname or any(ch.isspace() for ch in url):
         raise invalid_request(Reason.URL_VALIDATION_FAILED, "The URL is not a valid URL")
     if parts.scheme != "https" and not (local and parts.scheme == "http"):
@@ -135,14 +142,9 @@ async def replay(emu: Emulator, req: Request, who: Principal) -> Response:
     to_at = _minute(body.get("to_date"), "to_date") + 59.999
     webhook = owned_webhook(emu, who, webhook_id)
     now = emu.clock.now()
-    if from_at > now:
-        raise invalid_request(Reason.QUERY_PARAM_INVALID, "from_date cannot be in the future")
-    if to_at - 59.999 > now:
-        raise invalid_request(Reason.QUERY_PARAM_INVALID, "to_date cannot be in the future")
-    if from_at > to_at:
-        raise invalid_request(Reason.QUERY_PARAM_INVALID, "from_date must be before to_date")
-    if now - from_at > REPLAY_WINDOW:
-        raise invalid_request(Reason.QUERY_PARAM_INVALID, "from_date must be within the past 24 hours")
+    problem = replay_window_problem(from_at, to_at, now)
+    if problem is not None:
+        raise invalid_request(Reason.QUERY_PARAM_INVALID, _X_SAYS[problem])
     if not webhook.valid:
         raise invalid_request(Reason.CRC_VALIDATION_FAILED, "The webhook is invalid; validate it with PUT first")
     if emu.state.running_replay(webhook.id) is not None:

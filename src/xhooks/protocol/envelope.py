@@ -44,6 +44,14 @@ the same bytes) and different for any two events a handler must see. Each shape'
 A body that matches no known shape, or is not JSON at all, is one event keyed by the SHA-256 of its raw
 bytes: nothing a correctly signed POST carries is ever dropped.
 
+Quarantine. Every body X delivers is a JSON object. A signed body that is not one (not JSON, or a JSON
+array, string, number, `true`, `null`) cannot be an X event, and a valid signature does not prove that X
+sent it: the CRC `response_token` is the same HMAC as an event signature, so whoever asks a consumer's CRC
+for a token-shaped `crc_token` (16 to 128 base64 characters, see `crc.py`) holds a valid signature for a
+body made of exactly those characters. No such body is a JSON object (it has no `{`), though a run of
+digits is a JSON number. So the rule is: a signed body that is not a JSON object is `Shape.MALFORMED`, and
+its event is *quarantined*: stored, shown and counted, never handed to handlers (`Shape.quarantined`).
+
 Keys are unique per receiving app; the store scopes them by app, since two apps sharing a URL each get
 (and must each handle) their own copy. A store written under an older rule is re-keyed by its migrations
 with this same function (see `xhooks.store.migrations`).
@@ -70,7 +78,14 @@ class Shape(enum.Enum):
     ACTIVITY = "activity"
     FILTERED_STREAM = "filtered_stream"
     UNKNOWN = "unknown"
+    """A JSON object of no known shape (perhaps a product X added later): handed to catch-all handlers."""
     MALFORMED = "malformed"
+    """Not a JSON object. No X delivery looks like this, so its event is quarantined."""
+
+    @property
+    def quarantined(self) -> bool:
+        """True when a body of this shape cannot be an X event: kept, but never handed to handlers."""
+        return self is Shape.MALFORMED
 
 
 class EventRef(msgspec.Struct, frozen=True):
@@ -219,4 +234,5 @@ def parse_envelope(body: bytes) -> Envelope:
         events = _aaa_events(doc)
         if events:
             return Envelope(Shape.ACCOUNT_ACTIVITY, tuple(events))
-    return Envelope(Shape.UNKNOWN, (_raw_event(body, "unknown"),))
+    shape = Shape.UNKNOWN if isinstance(doc, dict) else Shape.MALFORMED  # not an object: quarantined
+    return Envelope(shape, (_raw_event(body, shape.value),))

@@ -6,7 +6,11 @@ received ──store──▶ pending ──claim──▶ claimed ──succeed
                        │                 │ └──give_up──▶ dead
                        └────release──────┘   (lease_expired: claimed ──▶ claimed, by another worker)
 handled | retry | dead ──redispatch──▶ pending
+received ──quarantine──▶ quarantined   (terminal: never claimed, never redispatched)
 ```
+
+An event is quarantined when its body cannot be an X event (`Shape.quarantined`: a signed body that is not a
+JSON object). It stays stored and visible, but no move leads out of it, so no worker ever leases it.
 
 A move that the table does not list is a bug in the caller; `advance` raises `IllegalTransition` and the
 state it was given stays what it was (states are values, nothing is mutated).
@@ -28,6 +32,7 @@ class DeliveryState(enum.Enum):
     HANDLED = "handled"
     RETRY = "retry"
     DEAD = "dead"
+    QUARANTINED = "quarantined"
 
 
 class Move(enum.Enum):
@@ -39,12 +44,13 @@ class Move(enum.Enum):
     RELEASE = "release"
     LEASE_EXPIRED = "lease_expired"
     REDISPATCH = "redispatch"
+    QUARANTINE = "quarantine"
 
 
 _S, _M = DeliveryState, Move
 
 TRANSITIONS: dict[DeliveryState, dict[Move, DeliveryState]] = {
-    _S.RECEIVED: {_M.STORE: _S.PENDING},
+    _S.RECEIVED: {_M.STORE: _S.PENDING, _M.QUARANTINE: _S.QUARANTINED},
     _S.PENDING: {_M.CLAIM: _S.CLAIMED},
     _S.CLAIMED: {
         _M.SUCCEED: _S.HANDLED,
@@ -56,6 +62,7 @@ TRANSITIONS: dict[DeliveryState, dict[Move, DeliveryState]] = {
     _S.RETRY: {_M.CLAIM: _S.CLAIMED, _M.REDISPATCH: _S.PENDING},
     _S.HANDLED: {_M.REDISPATCH: _S.PENDING},
     _S.DEAD: {_M.REDISPATCH: _S.PENDING},
+    _S.QUARANTINED: {},
 }
 
 

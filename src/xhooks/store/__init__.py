@@ -1,6 +1,7 @@
 """The durable record of deliveries and events: one contract (`Store`), engines chosen by URL."""
 
 from xhooks.store.base import (
+    EVENT_STATUSES,
     ClaimedEvent,
     CrcRecord,
     Delivery,
@@ -16,6 +17,7 @@ from xhooks.store.base import (
 from xhooks.store.registry import STORE_ENGINES, open_store
 
 __all__ = [
+    "EVENT_STATUSES",
     "STORE_ENGINES",
     "ClaimedEvent",
     "CrcRecord",

@@ -69,8 +69,8 @@ INSERT_DELIVERY = (
 )
 UPSERT_EVENT = """
     INSERT INTO events
-        (app, key, event_type, for_user_id, delivery_id, idx, received_at, last_seen_at, last_delivery_id)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        (app, key, event_type, for_user_id, delivery_id, idx, received_at, last_seen_at, last_delivery_id, status)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (app, key) DO UPDATE SET
         duplicates = duplicates + 1, last_seen_at = excluded.last_seen_at, last_delivery_id = excluded.delivery_id
 """
@@ -109,7 +109,7 @@ RELEASE = """
 """
 REDISPATCH = """
     UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-    WHERE status != 'claimed'
+    WHERE status NOT IN ('claimed', 'quarantined')
 """
 
 # Added without a version bump: new tables only, created on every start if missing (`IF NOT EXISTS`).

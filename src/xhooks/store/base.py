@@ -20,6 +20,7 @@ from xhooks._types import Headers
 from xhooks.protocol.envelope import EventRef, Shape
 
 __all__ = [
+    "EVENT_STATUSES",
     "POLL_INTERVAL",
     "CrcRecord",
     "Delivery",
@@ -32,6 +33,7 @@ __all__ = [
     "Store",
     "StoredDelivery",
     "StoredEvent",
+    "arrival_status",
 ]
 
 
@@ -40,13 +42,28 @@ POLL_INTERVAL = 0.05
 
 
 class EventStatus(enum.Enum):
-    """Where an event is in its life: pending → claimed → handled | retry | dead."""
+    """Where an event is in its life: pending → claimed → handled | retry | dead; or quarantined, for good.
+
+    The moves between them are `xhooks.protocol.lifecycle`'s table. A `quarantined` event (its body cannot be an
+    X event, see `Shape.quarantined`) is kept and shown but never claimed, retried or redispatched.
+    """
 
     PENDING = "pending"
     CLAIMED = "claimed"
     HANDLED = "handled"
     RETRY = "retry"
     DEAD = "dead"
+    QUARANTINED = "quarantined"
+
+
+EVENT_STATUSES: tuple[str, ...] = tuple(status.value for status in EventStatus)
+"""Every value of an event's stored `status`, in lifecycle order (for filters and for validating `--status`)."""
+
+
+def arrival_status(shape: Shape) -> EventStatus:
+    """The status a new event of a delivery of `shape` is stored with: `quarantined` when the body cannot be an X
+    event (`Shape.quarantined`; the lifecycle's `quarantine` move), otherwise `pending` (its `store` move)."""
+    return EventStatus.QUARANTINED if shape.quarantined else EventStatus.PENDING
 
 
 class Delivery(msgspec.Struct, frozen=True):
@@ -77,6 +94,13 @@ class StoredDelivery(msgspec.Struct, frozen=True):
     body: bytes
     secret_index: int
     shape: str
+
+    def secret_label(self) -> str:
+        """The consumer secret that verified this delivery, as the CLI and the dashboard both name it: numbered from
+        1 in the order the app's secrets are configured (`--consumer-secret NEW --consumer-secret OLD`). #1 answers
+        CRC; any other is an older secret, still accepted until the rotation is finished."""
+        label = f"consumer secret #{self.secret_index + 1}"
+        return label if self.secret_index == 0 else f"{label} (an older secret: finish the rotation)"
 
 
 class StoredEvent(msgspec.Struct, frozen=True):
@@ -165,7 +189,10 @@ class Store(ABC):
 
     @abstractmethod
     async def record(self, delivery: Delivery) -> Intake:
-        """Store `delivery` and its events durably; return once committed. Raises `StoreError`."""
+        """Store `delivery` and its events durably; return once committed. Raises `StoreError`.
+
+        New events get `arrival_status(delivery.shape)`; an event seen before keeps its status.
+        """
 
     @abstractmethod
     async def record_rejection(self, app: str, reason: str, at: float) -> None:
@@ -223,7 +250,10 @@ class Store(ABC):
 
     @abstractmethod
     async def redispatch(self, query: EventQuery, now: float) -> int:
-        """Make the events matching `query` due again (`pending`, attempts reset); return how many."""
+        """Make the events matching `query` due again (`pending`, attempts reset); return how many.
+
+        Claimed events (a worker holds them) and quarantined ones (never handed to handlers) are left as they are.
+        """
 
     async def wait_for_events(self, timeout: float) -> bool:
         """Wait until new events may be due, or at most `timeout` seconds; True when woken by the store.

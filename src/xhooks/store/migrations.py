@@ -47,7 +47,11 @@ class Migration(NamedTuple):
 
 
 SQLITE: tuple[Migration, ...] = (Migration(1, _sqlite_schema.STATEMENTS), Migration(2, (), rekey=True))
-POSTGRES: tuple[Migration, ...] = (Migration(1, _postgres_schema.V1), Migration(2, (), rekey=True))
+POSTGRES: tuple[Migration, ...] = (
+    Migration(1, _postgres_schema.V1),
+    Migration(2, (), rekey=True),
+    Migration(3, _postgres_schema.V3),
+)
 
 # Two-key advisory locks live apart from the one-key locks intake takes per user.
 _MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(7001, 1)"

@@ -49,6 +49,7 @@ from xhooks.store.base import (
     Store,
     StoredDelivery,
     StoredEvent,
+    arrival_status,
 )
 from xhooks.store.migrations import prepare_postgres, redact
 
@@ -100,13 +101,14 @@ class _Batch:
         return len(self) > len(self.barriers)
 
     def arguments(self) -> list[Any]:
-        """The 22 array arguments of `xhooks_intake`, events in the lock order the schema module describes."""
+        """The 23 arguments of `xhooks_intake`, events in the lock order the schema module describes."""
         deliveries = [delivery for delivery, _ in self.deliveries]
-        users: list[tuple[int, str, str, str | None, int]] = []
-        others: list[tuple[int, str, str, str | None, int]] = []
+        users: list[tuple[int, str, str, str | None, int, str]] = []
+        others: list[tuple[int, str, str, str | None, int, str]] = []
         for number, delivery in enumerate(deliveries, 1):
+            status = arrival_status(delivery.shape).value
             for event in delivery.events:
-                row = (number, event.key, event.event_type, event.for_user_id, event.index)
+                row = (number, event.key, event.event_type, event.for_user_id, event.index, status)
                 (others if event.for_user_id is None else users).append(row)
         others.sort(key=lambda row: (deliveries[row[0] - 1].app, row[1]))
         events = users + others
@@ -118,6 +120,7 @@ class _Batch:
             rounds.append(occurrences[scoped])
         rejections = sorted(self.rejections.items())
         heartbeat = repr(max(at for at, _ in self.heartbeats)) if self.heartbeats else None
+        columns = [list(column) for column in zip(*events, strict=True)] if events else [[], [], [], [], [], []]
         return [
             [d.app for d in deliveries],
             [d.received_at for d in deliveries],
@@ -125,8 +128,9 @@ class _Batch:
             [d.body for d in deliveries],
             [d.secret_index for d in deliveries],
             [d.shape.value for d in deliveries],
-            *([list(column) for column in zip(*events, strict=True)] if events else [[], [], [], [], []]),
+            *columns[:5],
             rounds,
+            columns[5],
             [app for (app, _), _ in rejections],
             [reason for (_, reason), _ in rejections],
             [count for _, (count, _) in rejections],

@@ -43,6 +43,7 @@ from xhooks.store.base import (
     Store,
     StoredDelivery,
     StoredEvent,
+    arrival_status,
 )
 
 __all__ = ["SQLiteStore"]
@@ -74,6 +75,7 @@ def _insert_deliveries(cur: sqlite3.Cursor, first_id: int, deliveries: list[Deli
     event_rows = []
     for delivery_id, delivery in enumerate(deliveries, first_id):
         at = delivery.received_at
+        status = arrival_status(delivery.shape).value
         delivery_rows.append(
             (
                 delivery_id,
@@ -86,7 +88,7 @@ def _insert_deliveries(cur: sqlite3.Cursor, first_id: int, deliveries: list[Deli
             )
         )
         event_rows += [
-            (delivery.app, e.key, e.event_type, e.for_user_id, delivery_id, e.index, at, at, delivery_id)
+            (delivery.app, e.key, e.event_type, e.for_user_id, delivery_id, e.index, at, at, delivery_id, status)
             for e in delivery.events
         ]
     cur.executemany(sql.INSERT_DELIVERY, delivery_rows)

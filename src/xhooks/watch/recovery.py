@@ -52,11 +52,11 @@ from xhooks.client.errors import CrcValidationFailed, QueryParamInvalid, ReplayC
 from xhooks.clock import Clock
 from xhooks.errors import ClientError, StoreError
 from xhooks.metrics import Metrics
+from xhooks.protocol.replay import MINUTE, REPLAY_WINDOW
 from xhooks.store import EventQuery, Span, Store
 from xhooks.watch.alerts import Alerts
 
 __all__ = [
-    "REPLAY_WINDOW",
     "TRANSITIONS",
     "IllegalTransition",
     "JobState",
@@ -68,9 +68,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("xhooks.watch")
-
-REPLAY_WINDOW = 24 * 3600.0
-_MINUTE = 60.0
 
 
 class Window(NamedTuple):
@@ -151,9 +148,9 @@ def replay_range(window: Window, now: float, ready_delay: float) -> tuple[float,
     """
     if now < window.end + ready_delay:
         return None
-    last = math.floor(min(window.end, now) / _MINUTE) * _MINUTE
-    oldest = math.ceil((now - REPLAY_WINDOW) / _MINUTE) * _MINUTE + _MINUTE  # a minute of slack for the call
-    first = max(math.floor(window.start / _MINUTE) * _MINUTE, oldest)
+    last = math.floor(min(window.end, now) / MINUTE) * MINUTE
+    oldest = math.ceil((now - REPLAY_WINDOW) / MINUTE) * MINUTE + MINUTE  # a minute of slack for the call
+    first = max(math.floor(window.start / MINUTE) * MINUTE, oldest)
     if first > last:
         raise ValueError(f"the window ended {now - window.end:.0f} s ago; X replays only the past 24 hours")
     return first, last
@@ -323,7 +320,7 @@ class Recovery:
 
     async def _follow(self, task: ReplayTask, now: float) -> None:
         assert task.job_id is not None and task.started_at is not None
-        state = await asyncio.to_thread(self._job_state, task.job_id, task.started_at - self.margin - _MINUTE)
+        state = await asyncio.to_thread(self._job_state, task.job_id, task.started_at - self.margin - MINUTE)
         if state == "Complete":
             task.move("complete")
             try:

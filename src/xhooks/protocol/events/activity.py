@@ -52,8 +52,11 @@ __all__ = [
 ]
 
 
-class ActivityFilter(_Model, frozen=True, kw_only=True):
-    """The subscription filter that matched: a `user_id` (with `direction` for likes) or a news `keyword`."""
+class ActivityFilter(_Model, frozen=True, kw_only=True, omit_defaults=True):
+    """A subscription's filter: a `user_id` (with `direction` for likes and DMs) or a news `keyword`.
+
+    The same object in both directions: the one an event says matched, and the one the client sends when it
+    creates a subscription (unset fields are left out of the request)."""
 
     user_id: str | None = None
     keyword: str | None = None

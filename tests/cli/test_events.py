@@ -1,0 +1,90 @@
+"""`xhooks events`: filters checked against the store's statuses, empty results told apart, the last error shown."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from tests.support import free_port, spawn, xhooks_cmd
+from xhooks.cli.main import app
+from xhooks.protocol import signature
+from xhooks.protocol.envelope import parse_envelope
+from xhooks.store import Delivery, EventStatus
+from xhooks.store.sqlite import SQLiteStore
+
+BODY = b'{"for_user_id":"7","tweet_create_events":[{"id_str":"10","text":"hi"},{"id_str":"11","text":"ho"}]}'
+
+
+async def _fill(db: Path) -> None:
+    """Two events from one delivery; the older one fails once, dead, with a traceback-like error."""
+    store = SQLiteStore(db)
+    await store.start()
+    try:
+        envelope = parse_envelope(BODY)
+        await store.record(Delivery("/webhook", 1.0, [], BODY, 0, envelope.shape, envelope.events))
+        (claimed,) = await store.claim("w1", 1, 60.0, 2.0)
+        await store.fail(claimed.event.id, "w1", "Traceback …\nValueError: no reply possible\n", None, 3.0)
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "events.db"
+    asyncio.run(_fill(path))
+    return path
+
+
+def test_an_unknown_status_is_refused_with_the_valid_ones(db: Path) -> None:
+    result = CliRunner().invoke(app, ["events", "list", "--db", str(db), "--status", "bogus"])
+    assert result.exit_code == 2
+    for status in EventStatus:
+        assert f"'{status.value}'" in result.output
+    assert "bogus" in result.output
+
+
+def test_filters_that_match_nothing_are_not_called_an_empty_store(db: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    nothing = runner.invoke(app, ["events", "list", "--db", str(db), "--status", "retry"])
+    assert (nothing.exit_code, nothing.output) == (0, "No events match these filters.\n")
+    other_user = runner.invoke(app, ["events", "list", "--db", str(db), "--user", "8"])
+    assert other_user.output == "No events match these filters.\n"
+    dead = runner.invoke(app, ["events", "list", "--db", str(db), "--status", "dead"])
+    assert "dead" in dead.output and "tweet_create_events" in dead.output
+    empty = tmp_path / "empty.db"
+    asyncio.run(_start_and_close(empty))
+    assert runner.invoke(app, ["events", "list", "--db", str(empty)]).output.startswith("No events yet.")
+
+
+async def _start_and_close(db: Path) -> None:
+    store = SQLiteStore(db)
+    await store.start()
+    await store.close()
+
+
+def test_show_prints_the_last_error(db: Path) -> None:
+    result = CliRunner().invoke(app, ["events", "show", "1", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "last error:\nTraceback …\nValueError: no reply possible\n" in result.output
+    healthy = CliRunner().invoke(app, ["events", "show", "2", "--db", str(db)])
+    assert "last error" not in healthy.output
+
+
+def test_cli_and_dashboard_number_the_verifying_secret_alike(tmp_path: Path) -> None:
+    db, port = tmp_path / "rotation.db", free_port()
+    args = xhooks_cmd("serve", "--consumer-secret", "new-secret", "--consumer-secret", "old-secret", "--db", str(db),
+                      "--port", str(port), "--no-watch")
+    base = f"http://127.0.0.1:{port}"
+    with spawn(args, ready_url=f"{base}/healthz", cwd=tmp_path):
+        for body, secret in ((BODY, "old-secret"), (BODY.replace(b'"7"', b'"8"'), "new-secret")):
+            headers = {"x-twitter-webhooks-signature": signature(body, secret)}
+            assert httpx.post(f"{base}/webhook", content=body, headers=headers).status_code == 200
+        pages = [httpx.get(f"{base}/_xhooks/events/{event_id}").text for event_id in (1, 3)]
+    shown = [CliRunner().invoke(app, ["events", "show", str(event_id), "--db", str(db)]).output for event_id in (1, 3)]
+    old, new = "consumer secret #2 (an older secret: finish the rotation)", "consumer secret #1"
+    assert old in shown[0] and old in pages[0]
+    assert new in shown[1] and new in pages[1] and "#2" not in shown[1]
