@@ -13,6 +13,7 @@ from tests.postgres_support import fresh_schema_url
 from tests.support import xhooks_cmd
 from xhooks.cli import db as db_module
 from xhooks.cli.main import app
+from xhooks.store.migrations import POSTGRES
 
 
 def test_upgrade_passes_the_db_flag_and_reports_the_versions(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,8 +45,9 @@ def test_upgrade_runs_against_postgres_then_has_nothing_to_do(tmp_path: Path) ->
         for _ in range(2)
     ]
     assert [result.returncode for result in outputs] == [0, 0]
-    assert "none → 2" in outputs[0].stdout
-    assert "schema version 2, nothing to do" in outputs[1].stdout
+    newest = POSTGRES[-1].version
+    assert f"none → {newest}" in outputs[0].stdout
+    assert f"schema version {newest}, nothing to do" in outputs[1].stdout
 
 
 def test_upgrade_of_an_unreachable_server_is_one_line(tmp_path: Path) -> None:

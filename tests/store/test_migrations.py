@@ -9,7 +9,6 @@ import sqlite3
 from pathlib import Path
 
 import asyncpg
-import msgspec
 import pytest
 
 from tests.postgres_support import fresh_schema_url
@@ -17,6 +16,7 @@ from tests.store.conftest import EngineFactory
 from xhooks.errors import SchemaMismatch
 from xhooks.protocol import parse_envelope
 from xhooks.store import Delivery, EventQuery, Store, StoredEvent, _postgres_schema, _rekey, _sqlite_schema
+from xhooks.store._query import numbered
 from xhooks.store.migrations import POSTGRES, SQLITE, Migration, check, redact, steps, upgrade
 from xhooks.store.postgres import PostgresStore
 from xhooks.store.sqlite import SQLiteStore
@@ -134,42 +134,67 @@ def _activity(event_type: str, user: str) -> bytes:
 MENTION, CREATE = _activity("post.mention.create", "A"), _activity("post.create", "B")
 
 
-def _delivery(body: bytes, at: float, schema_1: bool = False) -> Delivery:
-    """A delivery as intake builds it now, or (`schema_1`) with the key schema 1 gave it: `xaa:<event_uuid>`."""
+def _delivery(body: bytes, at: float) -> Delivery:
     envelope = parse_envelope(body)
-    events = envelope.events
-    if schema_1:
-        events = tuple(msgspec.structs.replace(e, key=f"xaa:{POST}") for e in events)
-    return Delivery("/webhook", at, [], body, 0, envelope.shape, events)
+    return Delivery("/webhook", at, [], body, 0, envelope.shape, envelope.events)
+
+
+# What schema 1's intake did with an X Activity delivery: the event keyed `xaa:<event_uuid>`, a repeated key
+# counted as a duplicate with a sighting (SQLite's trigger records it; on PostgreSQL the intake function did).
+V1_DELIVERY = (
+    "INSERT INTO deliveries (app, received_at, headers, body, secret_index, shape)"
+    " VALUES ('/webhook', ?, ?, ?, 0, 'activity') RETURNING id"
+)
+V1_EVENT = """
+    INSERT INTO events AS e
+        (app, key, event_type, for_user_id, delivery_id, idx, received_at, last_seen_at, last_delivery_id)
+    VALUES ('/webhook', ?, ?, ?, ?, 0, ?, ?, ?)
+    ON CONFLICT (app, key) DO UPDATE SET
+        duplicates = e.duplicates + 1, last_seen_at = excluded.last_seen_at, last_delivery_id = excluded.delivery_id
+"""
+V1_SIGHTING = "INSERT INTO sightings (event_id, delivery_id, seen_at) SELECT id, ?, ? FROM events WHERE key = ?"
+
+
+def _v1_event(body: bytes, at: float, delivery_id: int) -> tuple[object, ...]:
+    (event,) = parse_envelope(body).events
+    return f"xaa:{POST}", event.event_type, event.for_user_id, delivery_id, at, at, delivery_id
 
 
 async def _schema_1_store(make_store: EngineFactory, tmp_path: Path, *bodies: tuple[bytes, float]) -> Store:
-    """A store as schema 1 left it: the bodies recorded under the old key, and the version set back to 1."""
+    """A database as schema 1 left it (migration 1's tables, version 1), holding `bodies` as its intake did."""
     store = make_store(tmp_path)
-    await store.start()
-    for body, at in bodies:
-        await store.record(_delivery(body, at, schema_1=True))
-    await store.close()
     if isinstance(store, SQLiteStore):
-        with contextlib.closing(sqlite3.connect(store.path)) as conn, conn:
-            conn.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
-    else:
-        assert isinstance(store, PostgresStore)
-        conn = await asyncpg.connect(store.url)
-        try:
-            await conn.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
-        finally:
-            await conn.close()
+        with contextlib.closing(sqlite3.connect(store.path)) as db, db:
+            for statement in SQLITE[0].statements:
+                db.execute(statement)
+            db.execute("INSERT INTO meta (name, value) VALUES ('schema_version', '1')")
+            for body, at in bodies:
+                (delivery_id,) = db.execute(V1_DELIVERY, (at, b"[]", body)).fetchone()
+                db.execute(V1_EVENT, _v1_event(body, at, delivery_id))
+        return store
+    assert isinstance(store, PostgresStore)
+    conn = await asyncpg.connect(store.url)
+    try:
+        for statement in POSTGRES[0].statements:
+            await conn.execute(statement)
+        await conn.execute(_postgres_schema.WRITE_VERSION, "1")
+        for body, at in bodies:
+            delivery_id = await conn.fetchval(numbered(V1_DELIVERY), at, b"[]", body)
+            seen = await conn.fetchval("SELECT count(*) FROM events WHERE key = $1", f"xaa:{POST}")
+            await conn.execute(numbered(V1_EVENT), *_v1_event(body, at, delivery_id))
+            if seen:
+                await conn.execute(numbered(V1_SIGHTING), delivery_id, at, f"xaa:{POST}")
+    finally:
+        await conn.close()
     return store
-
-
-def _latest(store: Store) -> int:
-    """The schema version the engine of `store` upgrades to."""
-    return (SQLITE if isinstance(store, SQLiteStore) else POSTGRES)[-1].version
 
 
 def _target(store: Store) -> str:
     return store.path if isinstance(store, SQLiteStore) else store.url  # type: ignore[attr-defined]
+
+
+def _newest(store: Store) -> int:
+    return (SQLITE if isinstance(store, SQLiteStore) else POSTGRES)[-1].version
 
 
 def _reopen(store: Store) -> Store:
@@ -186,7 +211,7 @@ async def test_upgrade_rekeys_old_activity_events_so_retries_match_and_other_sub
     old = await _schema_1_store(make_store, tmp_path, (MENTION, 10.0))
     with pytest.raises(SchemaMismatch, match="version 1"):
         await old.start()
-    assert await asyncio.to_thread(upgrade, _target(old)) == (1, _latest(old))
+    assert await asyncio.to_thread(upgrade, _target(old)) == (1, _newest(old))
     store = _reopen(old)
     await store.start()
     try:
@@ -207,7 +232,7 @@ async def test_upgrade_splits_events_the_old_key_merged(make_store: EngineFactor
     old = await _schema_1_store(
         make_store, tmp_path, (MENTION, 10.0), (CREATE, 11.0), (MENTION, 12.0), (CREATE, 13.0), (CREATE, 14.0)
     )
-    assert await asyncio.to_thread(upgrade, _target(old)) == (1, _latest(old))
+    assert await asyncio.to_thread(upgrade, _target(old)) == (1, _newest(old))
     store = _reopen(old)
     await store.start()
     try:

@@ -65,6 +65,9 @@ def emulator_command(
     activity_create_shape: Annotated[
         str, typer.Option(help="flat (XAA quickstart) or subscription (OpenAPI).")
     ] = "flat",
+    event_uuid_style: Annotated[
+        str, typer.Option(help="X Activity event_uuid: post_id (a Post event's is the Post id), negative or uuid.")
+    ] = "post_id",
     clock: Annotated[str, typer.Option(help="real, or manual (moved only by POST /_emulator/clock/advance).")] = "real",
     time_scale: Annotated[
         float, typer.Option(help="Run a real clock this many times faster (60: a minute per second).")
@@ -86,6 +89,7 @@ def emulator_command(
         flat_bodies=flat_bodies,
         stream_links_shape=stream_links_shape,
         activity_create_shape=activity_create_shape,
+        event_uuid_style=event_uuid_style,
         consumer_key=settings.get("emulator_consumer_key", consumer_key),
         consumer_secret=settings.get("emulator_consumer_secret", consumer_secret),
         bearer_token=settings.get("emulator_bearer_token", bearer_token),

@@ -9,6 +9,10 @@ Where X's pages and its OpenAPI disagree, each disagreement is one field here (s
 - `activity_create_shape`: `flat` → `{"data":{"subscription_id",…}}` (XAA quickstart); `subscription` →
   `{"data":{"subscription":{…}}}` (OpenAPI). Both validate against the OpenAPI schema.
 - `crc_cadence`: `stale` → every 30 min, only if no success in 24 h (webhooks intro); `hourly` (quickstart).
+- `event_uuid_style` of X Activity deliveries: `post_id` → a Post event's `event_uuid` is the Post's id, as in
+  X's `post.create` and `post.mention.create` examples (https://docs.x.com/x-api/activity/event-payloads),
+  other events a snowflake; `negative` → negative numbers, as in X's other examples; `uuid` → UUIDs, as in
+  the live shape on the XChat page (https://docs.x.com/xchat/real-time-events).
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ class EmulatorConfig:
     flat_bodies: bool = False
     stream_links_shape: str = "list"
     activity_create_shape: str = "flat"
+    event_uuid_style: str = "post_id"
     consumer_key: str | None = None
     consumer_secret: str | None = None
     bearer_token: str | None = None
@@ -83,6 +88,7 @@ class EmulatorConfig:
             "put_response": ("valid", "attempted"),
             "stream_links_shape": ("list", "links"),
             "activity_create_shape": ("flat", "subscription"),
+            "event_uuid_style": ("post_id", "negative", "uuid"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:

@@ -51,7 +51,7 @@ def trigger(
     elif event_type in STREAM_TYPES:
         routed = route_stream(factory.stream_post(), emu.state, emu.deliverer)
     else:
-        routed = route_xaa(factory.xaa(event_type), emu.state, emu.deliverer, emu.new_id)
+        routed = route_xaa(factory.xaa(event_type), emu.state, emu.deliverer, emu.new_id, emu.config.event_uuid_style)
     return {"type": event_type, "user_id": actor.id, "target_id": target.id, "routed": routed}
 
 

@@ -43,6 +43,7 @@ async def send_message(emu: Emulator, req: Request, who: Principal) -> Response:
         emu.state,
         emu.deliverer,
         emu.new_id,
+        emu.config.event_uuid_style,
     )
     received = Factory(emu.new_id, now, recipient, sender, text, who.app.id).xaa("dm.received")
     route_xaa(
@@ -50,6 +51,7 @@ async def send_message(emu: Emulator, req: Request, who: Principal) -> Response:
         emu.state,
         emu.deliverer,
         emu.new_id,
+        emu.config.event_uuid_style,
     )
     conversation = "-".join(sorted((sender.id, recipient.id), key=int))
     return Response({"data": {"dm_conversation_id": conversation, "dm_event_id": event["id"]}}, status=201)

@@ -5,7 +5,11 @@
   subscriptions, as X does.
 * X Activity API: to the webhook of every subscription whose `event_type` is the event's and whose filter
   matches (`user_id` and, when set, `direction`; `keyword` for `news.new`). `oauth.revoke` goes, with an
-  empty filter and no tag, to each webhook that has a subscription for the revoking user.
+  empty filter and no tag, to each webhook that has a subscription for the revoking user. A mention, reply,
+  quote or repost is also a Post its author created, so it goes as `post.create` to the author's
+  subscriptions too ("fired when the filtered user creates a Post",
+  https://docs.x.com/x-api/activity/event-payloads): one Post, one `event_uuid`, two events. Each body's
+  `event_uuid` is made in the style `EmulatorConfig.event_uuid_style` names (see `event_uuid`).
 * Filtered Stream: a post goes to every webhook linked to the stream of an app with at least one matching
   rule, with all the matching rules listed in `matching_rules`.
 
@@ -15,20 +19,23 @@ Rule matching covers the common core of X's rule language: terms (AND), `OR`, qu
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shlex
 from collections.abc import Callable
 from typing import Any
 
-from xhooks.emulator._objects import user_v2
+from xhooks.emulator._objects import hex_id, user_v2, uuid_from
 from xhooks.emulator.delivery import Deliverer, encode
 from xhooks.emulator.events import AaaEvent, StreamPost, XaaEvent
 from xhooks.emulator.state import State
 
-__all__ = ["Routed", "route_aaa", "route_stream", "route_xaa", "rule_matches"]
+__all__ = ["POST_EVENTS", "Routed", "event_uuid", "route_aaa", "route_stream", "route_xaa", "rule_matches"]
 
 Routed = list[dict[str, Any]]
 DIRECTIONS = {"sent": "outbound", "received": "inbound"}
+POST_EVENTS = ("post.create", "post.mention.create", "post.reply.create", "post.quote.create", "post.repost.create")
+"""The events whose payload is a new Post."""
 
 
 def route_aaa(event: AaaEvent, state: State, deliverer: Deliverer) -> Routed:
@@ -53,7 +60,29 @@ def _filter_matches(flt: dict[str, str], event: XaaEvent) -> bool:
     )
 
 
-def route_xaa(event: XaaEvent, state: State, deliverer: Deliverer, new_id: Callable[[], str]) -> Routed:
+def event_uuid(style: str, event: XaaEvent, new_id: Callable[[], str]) -> str:
+    """An `event_uuid` in one of X's styles: `post_id`, the Post's id for a Post event (X's examples) and a
+    snowflake otherwise; `negative`, a negative number (X's examples for most other events); `uuid`, a UUID
+    (XChat's live shape)."""
+    if style == "uuid":
+        return uuid_from(hex_id("event_uuid", new_id()))
+    if style == "negative":
+        return f"-{new_id()}"
+    post_id = event.payload.get("id") if event.event_type in POST_EVENTS else None
+    return post_id if isinstance(post_id, str) else new_id()
+
+
+def _delivered_as(event: XaaEvent) -> tuple[XaaEvent, ...]:
+    """`event`, and for a mention, reply, quote or repost also the `post.create` of its author."""
+    if event.event_type in POST_EVENTS and event.event_type != "post.create":
+        authored = ((str(event.payload["author_id"]), "outbound"),)
+        return event, dataclasses.replace(event, event_type="post.create", matches=authored)
+    return (event,)
+
+
+def route_xaa(
+    event: XaaEvent, state: State, deliverer: Deliverer, new_id: Callable[[], str], style: str = "post_id"
+) -> Routed:
     routed: Routed = []
     if event.revoked_by is not None:
         seen: set[str] = set()
@@ -62,7 +91,7 @@ def route_xaa(event: XaaEvent, state: State, deliverer: Deliverer, new_id: Calla
                 seen.add(sub.webhook_id)
                 body = {
                     "data": {
-                        "event_uuid": new_id(),
+                        "event_uuid": event_uuid(style, event, new_id),
                         "filter": {},
                         "event_type": event.event_type,
                         "payload": event.payload,
@@ -70,17 +99,19 @@ def route_xaa(event: XaaEvent, state: State, deliverer: Deliverer, new_id: Calla
                 }
                 routed.append(_send(state, deliverer, sub.webhook_id, body, None))
         return [item for item in routed if item]
-    for sub in state.activities():
-        canonical = "chat.conversation.join" if sub.event_type == "chat.conversation_join" else sub.event_type
-        if canonical != event.event_type or not sub.webhook_id or not _filter_matches(sub.filter, event):
-            continue
-        data: dict[str, Any] = {"event_uuid": new_id(), "filter": sub.filter, "event_type": event.event_type}
-        if sub.tag is not None:
-            data["tag"] = sub.tag
-        data["payload"] = event.payload
-        if event.includes is not None:
-            data["includes"] = event.includes
-        routed.append(_send(state, deliverer, sub.webhook_id, {"data": data}, sub.id))
+    for delivered in _delivered_as(event):
+        for sub in state.activities():
+            canonical = "chat.conversation.join" if sub.event_type == "chat.conversation_join" else sub.event_type
+            if canonical != delivered.event_type or not sub.webhook_id or not _filter_matches(sub.filter, delivered):
+                continue
+            uuid = event_uuid(style, delivered, new_id)
+            data: dict[str, Any] = {"event_uuid": uuid, "filter": sub.filter, "event_type": delivered.event_type}
+            if sub.tag is not None:
+                data["tag"] = sub.tag
+            data["payload"] = delivered.payload
+            if delivered.includes is not None:
+                data["includes"] = delivered.includes
+            routed.append(_send(state, deliverer, sub.webhook_id, {"data": data}, sub.id))
     return [item for item in routed if item]
 
 
