@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from tests.support import free_port, spawn, xhooks_cmd
 from xhooks.cli.main import app
 from xhooks.protocol import signature
-from xhooks.protocol.envelope import parse_envelope
 from xhooks.store import Delivery, EventStatus
 from xhooks.store.sqlite import SQLiteStore
 
@@ -24,8 +23,7 @@ async def _fill(db: Path) -> None:
     store = SQLiteStore(db)
     await store.start()
     try:
-        envelope = parse_envelope(BODY)
-        await store.record(Delivery("/webhook", 1.0, [], BODY, 0, envelope.shape, envelope.events))
+        await store.record(Delivery.received("/webhook", BODY, 1.0))
         (claimed,) = await store.claim("w1", 1, 60.0, 2.0)
         await store.fail(claimed.event.id, "w1", "Traceback …\nValueError: no reply possible\n", None, 3.0)
     finally:

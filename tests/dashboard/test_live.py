@@ -12,7 +12,7 @@ import httpx
 
 from tests.dashboard.conftest import CONSUMER_SECRET, Stack
 from xhooks.dashboard.live import events_after
-from xhooks.protocol import parse_envelope, signature
+from xhooks.protocol import signature
 from xhooks.store.base import Delivery, EventQuery
 from xhooks.store.sqlite import SQLiteStore
 
@@ -74,8 +74,7 @@ def test_catching_up_is_bounded_and_says_what_it_left_out(tmp_path: Path) -> Non
         try:
             for n in range(1010):
                 body = json.dumps({"for_user_id": "7", "direct_message_events": [{"id": str(n)}]}).encode()
-                envelope = parse_envelope(body)
-                await store.record(Delivery("/webhook", float(n), [], body, 0, envelope.shape, envelope.events))
+                await store.record(Delivery.received("/webhook", body, float(n)))
         finally:
             await store.close()
 

@@ -9,7 +9,6 @@ import msgspec
 import pytest
 
 from xhooks.dispatch import Worker
-from xhooks.protocol import parse_envelope
 from xhooks.store import Delivery, EventQuery, Store, StoredEvent
 from xhooks.store.sqlite import SQLiteStore
 
@@ -40,8 +39,7 @@ def dm_body(for_user: str, dm_id: str, sender: str | None = None, text: str = "h
 
 
 async def record(store: Store, body: bytes, at: float = 1000.0, app: str = "/webhook") -> None:
-    envelope = parse_envelope(body)
-    await store.record(Delivery(app, at, [], body, 0, envelope.shape, envelope.events))
+    await store.record(Delivery.received(app, body, at))
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -130,8 +130,7 @@ async def test_dispatch_metrics_move_as_a_worker_handles_retries_and_dead_letter
 
     await store.start()
     try:
-        envelope = parse_envelope(TWEET)
-        await store.record(Delivery("/webhook", 990.0, [], TWEET, 0, envelope.shape, envelope.events))
+        await store.record(Delivery.received("/webhook", TWEET, 990.0))
         worker = Worker(store, hooks, clock=clock, retry=RetryPolicy(max_attempts=2, base=0.0), metrics=metrics)
         assert await worker.run_once() == 1
         assert await worker.run_once() == 1

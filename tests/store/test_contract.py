@@ -9,8 +9,7 @@ from xhooks.store import Delivery, EventQuery, Store
 
 
 def _delivery(body: bytes, app: str = "/webhook", at: float = 1000.0) -> Delivery:
-    envelope = parse_envelope(body)
-    return Delivery(app, at, [("content-type", "application/json")], body, 0, envelope.shape, envelope.events)
+    return Delivery.received(app, body, at, [("content-type", "application/json")])
 
 
 def _aaa(for_user: str, *tweet_ids: str) -> bytes:

@@ -135,8 +135,7 @@ MENTION, CREATE = _activity("post.mention.create", "A"), _activity("post.create"
 
 
 def _delivery(body: bytes, at: float) -> Delivery:
-    envelope = parse_envelope(body)
-    return Delivery("/webhook", at, [], body, 0, envelope.shape, envelope.events)
+    return Delivery.received("/webhook", body, at)
 
 
 # What schema 1's intake did with an X Activity delivery: the event keyed `xaa:<event_uuid>`, a repeated key
@@ -290,8 +289,7 @@ async def test_postgres_v1_database_upgrades_to_an_intake_that_quarantines() -> 
     await store.start()
     try:
         body = b"dGhpcy1pcy1hLWNyYy10b2tlbi1mcm9tLXg"
-        envelope = parse_envelope(body)
-        await store.record(Delivery("/webhook", 1.0, [], body, 0, envelope.shape, envelope.events))
+        await store.record(Delivery.received("/webhook", body, 1.0))
         assert [event.status for event in store.events(EventQuery())] == ["quarantined"]
     finally:
         await store.close()

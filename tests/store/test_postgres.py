@@ -16,7 +16,6 @@ import pytest
 from tests.postgres_support import fresh_schema_url
 from tests.support import free_port
 from xhooks.errors import StoreError
-from xhooks.protocol import parse_envelope
 from xhooks.store import Delivery, EventQuery
 from xhooks.store.postgres import FOREIGN_ERRORS, PostgresStore, _mapped
 
@@ -26,8 +25,7 @@ OpenStore = Callable[[], contextlib.AbstractAsyncContextManager[PostgresStore]]
 
 
 def _delivery(body: bytes, at: float = 1000.0) -> Delivery:
-    envelope = parse_envelope(body)
-    return Delivery("/webhook", at, [], body, 0, envelope.shape, envelope.events)
+    return Delivery.received("/webhook", body, at)
 
 
 def _aaa(for_user: str, *tweet_ids: str) -> bytes:

@@ -47,7 +47,6 @@ from xhooks._types import Receive, Scope, Send
 from xhooks.errors import ConfigError, SignatureMismatch, StoreError, VerificationError
 from xhooks.metrics import CONTENT_TYPE, Metrics
 from xhooks.protocol.crc import crc_response, crc_token_from_query
-from xhooks.protocol.envelope import parse_envelope
 from xhooks.protocol.signature import verify
 from xhooks.receiver.config import DEFAULT_MAX_BODY, AppConfig
 from xhooks.store.base import CrcRecord, Delivery, Store
@@ -201,9 +200,8 @@ class Receiver:
             await self._refused(app, exc, received_at)
             await _respond(send, exc.status_hint, {"error": str(exc)})
             return
-        envelope = parse_envelope(body)
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
-        delivery = Delivery(app.name, received_at, headers, body, secret_index, envelope.shape, envelope.events)
+        delivery = Delivery.received(app.name, body, received_at, headers, secret_index)
         try:
             intake = await self.store.record(delivery)
         except StoreError:
@@ -211,7 +209,7 @@ class Receiver:
             await _respond(send, 503, {"error": "the store cannot commit; X will retry"}, [(b"retry-after", b"1")])
             return
         self.metrics.stored(
-            envelope.events, intake.duplicates, time.perf_counter() - started, envelope.shape.quarantined
+            delivery.events, intake.duplicates, time.perf_counter() - started, delivery.shape.quarantined
         )
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})

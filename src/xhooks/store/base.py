@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import msgspec
 
 from xhooks._types import Headers
-from xhooks.protocol.envelope import EventRef, Shape
+from xhooks.protocol.envelope import EventRef, Shape, parse_envelope
 
 __all__ = [
     "EVENT_STATUSES",
@@ -76,6 +76,15 @@ class Delivery(msgspec.Struct, frozen=True):
     secret_index: int
     shape: Shape
     events: tuple[EventRef, ...]
+
+    @classmethod
+    def received(
+        cls, app: str, body: bytes, received_at: float, headers: Sequence[tuple[str, str]] = (), secret_index: int = 0
+    ) -> Delivery:
+        """The delivery of `body`, verified with secret `secret_index`, its events found by `parse_envelope`:
+        the one recipe the receiver, the stream consumer and tests use."""
+        envelope = parse_envelope(body)
+        return cls(app, received_at, list(headers), body, secret_index, envelope.shape, envelope.events)
 
 
 class Intake(msgspec.Struct, frozen=True):
