@@ -88,7 +88,7 @@ async def test_receivers_answer_503_while_the_database_is_down_and_resume_withou
             pids = [r.proc.pid for r in receivers if r.proc]
             phases = Phases()
             stop = asyncio.Event()
-            async with httpx.AsyncClient(timeout=5.0) as client:
+            async with httpx.AsyncClient(timeout=60.0) as client:  # a hang guard: slow answers are no fault
                 sender = Sender([r.url for r in receivers], client, attempts=1)
                 loading = asyncio.create_task(_load(sender, phases, stop))
                 try:
