@@ -53,7 +53,7 @@ def run_server(server: uvicorn.Server) -> Iterator[str]:
     """
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a hang guard: a loaded machine may take seconds to start a thread's server
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("test server did not start")
@@ -73,7 +73,7 @@ def serve_app(app: Any, port: int = 0, **config: Any) -> Iterator[str]:
         yield url
 
 
-def wait_ready(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_ready(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | None = None) -> None:
     """Poll `url` until it answers at all (any status), or fail with the process's output."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -82,8 +82,9 @@ def test_healthy_consumer_is_all_green_but_for_local_http_and_port() -> None:
     assert report.ok
     statuses = {c.name: c.status for c in report.checks}
     assert statuses.pop("https") is Status.WARN and statuses.pop("no port") is Status.WARN
+    assert statuses.pop("crc latency") in {Status.OK, Status.WARN}  # a measurement: WARN when this machine is busy
     assert set(statuses.values()) == {Status.OK}, report.checks
-    assert {"crc response_token", "crc latency", "post status 200", "post signature checked"} <= set(statuses)
+    assert {"crc response_token", "post status 200", "post signature checked"} <= set(statuses)
     assert len(consumer.posts) == 1 and b"xhooks.doctor" in consumer.posts[0]
 
 

@@ -133,7 +133,7 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     """A fresh browser context (no cookies) and page; confirmation dialogs are accepted."""
     context = browser.new_context(viewport={"width": 1360, "height": 900}, timezone_id="Europe/Paris")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # a hang guard for every wait of the page
     tab = context.new_page()
     tab.on("dialog", lambda dialog: dialog.accept())
     yield tab

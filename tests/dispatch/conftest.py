@@ -42,8 +42,8 @@ async def record(store: Store, body: bytes, at: float = 1000.0, app: str = "/web
     await store.record(Delivery.received(app, body, at))
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll `condition` on the running loop (bounded in time), yielding to the worker between checks."""
+async def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Poll `condition` on the running loop, yielding to the worker between checks; `timeout` is a hang guard."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():
@@ -69,4 +69,4 @@ async def running(worker: Worker) -> AsyncIterator[Worker]:
         yield worker
     finally:
         worker.stop()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, 60)

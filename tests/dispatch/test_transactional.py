@@ -115,7 +115,7 @@ async def test_transactional_writes_roll_back_when_the_lease_was_lost_meanwhile(
 
     await record(store, dm_body("7", "dm-1"))
     async with running(Worker(store, hooks, name="slow", lease=30.0)):
-        await asyncio.wait_for(entered.wait(), 10)
+        await asyncio.wait_for(entered.wait(), 60)
         (taken,) = await store.claim("other", 1, 30.0, time.time() + 60)  # the slow worker's lease has expired
         async with store.completing(taken.event.id, "other", time.time() + 60) as conn:
             await conn.execute(EFFECT, taken.event.id, taken.attempt, "other")

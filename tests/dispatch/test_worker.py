@@ -120,6 +120,7 @@ async def test_per_user_order_holds_with_interleaved_users_and_a_slow_handler(st
     log: list[tuple[str, str, str]] = []
     running_now: set[str] = set()
     overlaps: list[set[str]] = []
+    side_by_side = asyncio.Event()
     hooks = XHooks()
 
     @hooks.on(DirectMessage)
@@ -128,7 +129,11 @@ async def test_per_user_order_holds_with_interleaved_users_and_a_slow_handler(st
         assert user not in running_now, "two events of one user ran at once"
         running_now.add(user)
         overlaps.append(set(running_now))
+        if len(running_now) > 1:
+            side_by_side.set()
         log.append((user, event.id or "", "start"))
+        if user == "slow":  # held until another user's event runs beside it (60 s: a hang guard)
+            await asyncio.wait_for(side_by_side.wait(), 60)
         await asyncio.sleep(0.05 if user == "slow" else 0)
         running_now.discard(user)
 
@@ -157,7 +162,7 @@ async def test_stop_lets_in_flight_handlers_finish(store: Store) -> None:
     worker.stop()
     await asyncio.sleep(0.02)
     release.set()
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 60)
     assert statuses(store) == ["handled"]
 
 
@@ -169,7 +174,7 @@ async def test_stop_releases_handlers_that_outlive_the_grace(store: Store) -> No
     task = asyncio.create_task(worker.run())
     await wait_until(lambda: statuses(store) == ["claimed"])
     worker.stop()
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, 60)
     event = only_event(store)
     assert (event.status, event.attempts) == ("pending", 0)
 

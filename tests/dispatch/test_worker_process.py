@@ -27,6 +27,9 @@ hooks = XHooks()
 def append(event, ctx):
     with open(os.environ["HANDLED_LOG"], "a") as log:
         log.write(ctx.event_key + "\\n")
+    with open(os.environ["HANDLED_LOG"]) as log:
+        if len(log.read().splitlines()) >= int(os.environ.get("STALL_AFTER", "1000000")):
+            time.sleep(3600)  # held here until the test kills the worker
     time.sleep(float(os.environ.get("HANDLER_SECONDS", "0.01")))
 """
 
@@ -35,7 +38,7 @@ def _lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def _wait_for(condition: object, timeout: float = 30.0) -> None:
+def _wait_for(condition: object, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():  # type: ignore[operator]
         if time.monotonic() > deadline:
@@ -56,10 +59,10 @@ async def test_sigkill_mid_handling_then_restart_handles_every_event(tmp_path: P
         assert len(keys) == 60
         args = xhooks_cmd("worker", "--app", "handlers:hooks", "--db", str(db), "--lease", "1", "--concurrency", "4")
         env = {"HANDLED_LOG": str(log)}
-        with spawn(args, env=env, cwd=tmp_path) as first:
+        with spawn(args, env={**env, "STALL_AFTER": "15"}, cwd=tmp_path) as first:  # handlers hang from the 15th
             _wait_for(lambda: len(_lines(log)) >= 15)
             first.send_signal(signal.SIGKILL)
-            first.wait(10)
+            first.wait(60)
         interrupted = {event.status for event in store.events(EventQuery(limit=100))}
         assert interrupted & {"pending", "claimed"}, "the kill came too late to test anything"
         with spawn(args, env=env, cwd=tmp_path):
@@ -83,7 +86,7 @@ async def test_worker_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
         with spawn(args, env={"HANDLED_LOG": str(log)}, cwd=tmp_path) as proc:
             _wait_for(lambda: len(_lines(log)) == 1)
             proc.send_signal(signal.SIGTERM)
-            assert proc.wait(10) == 0
+            assert proc.wait(60) == 0
         assert [event.status for event in store.events(EventQuery())] == ["handled"]
     finally:
         await store.close()

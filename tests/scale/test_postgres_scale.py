@@ -77,7 +77,7 @@ async def test_receivers_and_workers_killed_mid_run_lose_nothing_and_repeat_noth
             acked: list[tuple[str, str]] = []
             halfway = asyncio.Event()
             limits = httpx.Limits(max_connections=2 * USERS)
-            async with httpx.AsyncClient(timeout=5.0, limits=limits) as client:
+            async with httpx.AsyncClient(timeout=60.0, limits=limits) as client:
                 sender = Sender([r.url for r in receivers], client)
                 sending = asyncio.create_task(_send_all(sender, acked, halfway))
                 await asyncio.wait_for(halfway.wait(), 40)
@@ -86,7 +86,7 @@ async def test_receivers_and_workers_killed_mid_run_lose_nothing_and_repeat_noth
                 await asyncio.to_thread(receivers[0].start)
                 workers[0].start()
                 await asyncio.wait_for(sending, 40)
-            await _settled(url, len(acked), time.monotonic() + 30)
+            await _settled(url, len(acked), time.monotonic() + 60)
             restarted_alive = receivers[0].alive() and workers[0].alive()
             conn = await asyncpg.connect(url)
             try:

@@ -84,7 +84,7 @@ async def test_workers_side_by_side_keep_each_users_order_and_handle_each_event_
 
     async def work(name: str) -> None:
         async with open_store() as store:
-            for _ in range(400):
+            while True:  # until nothing is left to claim (the test's timeout is the hang guard)
                 claimed = await store.claim(name, limit=4, lease=30, now=1.0)
                 if not claimed and not store.events(EventQuery(status="pending", limit=1)):
                     return
@@ -114,7 +114,7 @@ async def test_an_idle_worker_is_woken_by_a_commit_elsewhere(open_store: OpenSto
         await asyncio.sleep(0.05)
         assert not waiting.done()
         await receiver.record(_delivery(_aaa("1", "1")))
-        assert await asyncio.wait_for(waiting, 10.0) is True
+        assert await asyncio.wait_for(waiting, 60.0) is True
         assert len(await worker.claim("w", limit=10, lease=30, now=1.0)) == 1
 
 
