@@ -105,13 +105,17 @@ def trigger_command(
     event_type: Annotated[
         str, typer.Argument(help="aaa.follow, post.create, stream.post, … (GET /_emulator/event-types)")
     ],
-    emulator: Annotated[str, typer.Option(help="The emulator's base URL.")] = "http://127.0.0.1:8090",
+    emulator: Annotated[
+        str | None,
+        typer.Option(help="The emulator's base URL. Env: XHOOKS_API_BASE. [default: http://127.0.0.1:8090]"),
+    ] = None,
     user_id: Annotated[str | None, typer.Option(help="Who acts. [default: the dev user]")] = None,
     target_id: Annotated[str | None, typer.Option(help="Who is acted on. [default: another user]")] = None,
     text: Annotated[str | None, typer.Option(help="Text of the post, DM or keyword.")] = None,
 ) -> None:
     """Make an event happen on a running emulator and print where it was routed."""
-    typer.echo(json.dumps(trigger_remote(emulator, event_type, user_id, target_id, text), indent=2))
+    base_url = str(Settings.load().get("api_base", emulator, "http://127.0.0.1:8090"))
+    typer.echo(json.dumps(trigger_remote(base_url, event_type, user_id, target_id, text), indent=2))
 
 
 def register(app: typer.Typer) -> None:
