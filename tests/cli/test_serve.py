@@ -134,6 +134,7 @@ def _occupied() -> Iterator[int]:
         pytest.param(["serve", "--consumer-secret", "s", "--port", "{free}", "--dashboard-port", "{port}"],
                      "--dashboard-port", id="dashboard-port"),
         pytest.param(["listen", "--consumer-secret", "s", "--port", "{port}"], "--port", id="listen"),
+        pytest.param(["emulator", "--port", "{port}"], "--port", id="emulator"),
     ],
 )
 def test_a_port_in_use_is_one_line_and_no_database(tmp_path: Path, command: list[str], flag: str) -> None:

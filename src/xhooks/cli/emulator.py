@@ -15,6 +15,7 @@ from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.emulator.control import trigger_remote
 from xhooks.emulator.serve import serve
 from xhooks.errors import ConfigError
+from xhooks.receiver import listen_socket
 
 __all__ = ["emulator_command", "register", "trigger_command"]
 
@@ -73,6 +74,7 @@ def emulator_command(
 ) -> None:
     """Run X's side of the wire: management API, CRC on X's schedule, signed deliveries, replay, triggers."""
     settings = Settings.load(config)
+    sockets = [listen_socket(host, port)]  # a port in use fails here, before the emulator creates its database
     emulator_config = EmulatorConfig(
         db=db,
         max_webhooks=max_webhooks,
@@ -98,7 +100,7 @@ def emulator_command(
     typer.echo(json.dumps(emulator.credentials(), indent=2))
     typer.echo(f"xhooks emulator: X API at http://{host}:{port}/2/, control API at /_emulator/ ({db})", err=True)
     typer.echo(f"xhooks emulator: its view of X's side at http://{host}:{port}{view.prefix}/", err=True)
-    serve(emulator, host, port)
+    serve(emulator, host, port, sockets=sockets)
 
 
 def trigger_command(
