@@ -20,7 +20,9 @@ from xhooks.cli.listen import summarize
 from xhooks.client import Credentials, XClient
 from xhooks.clock import SystemClock
 from xhooks.emulator import Emulator, EmulatorConfig
+from xhooks.receiver import AppConfig, Receiver
 from xhooks.store import StoredEvent
+from xhooks.store.sqlite import SQLiteStore
 
 
 class Lines:
@@ -116,3 +118,42 @@ def test_summary_is_one_line_with_type_user_and_the_first_text() -> None:
 def test_summary_cuts_long_text_and_survives_bodies_that_are_not_json() -> None:
     assert summarize(_event(), b'{"text": "' + b"x" * 500 + b'"}').endswith("x\u2026")
     assert summarize(_event("malformed"), b"\xff not json").endswith("(10 bytes, not JSON)")
+
+
+def test_listen_subscribe_on_a_user_already_subscribed_is_not_a_failure(
+    emulator: tuple[Emulator, str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """A webhook and a subscription left from an earlier run (or `xhooks subscriptions add`): listen reuses both."""
+    _, api, creds = emulator
+    app, dev = creds["apps"][0], creds["users"][0]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/webhook"
+    user = Credentials(bearer_token=app["bearer_token"], consumer_key=app["consumer_key"],
+                       consumer_secret=app["consumer_secret"], access_token=dev["access_token"],
+                       access_token_secret=dev["access_token_secret"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XHOOKS_")}
+    env.update(XHOOKS_API_BASE=api, XHOOKS_BEARER_TOKEN=app["bearer_token"], XHOOKS_CONSUMER_KEY=app["consumer_key"],
+               XHOOKS_CONSUMER_SECRET=app["consumer_secret"], XHOOKS_ACCESS_TOKEN=dev["access_token"],
+               XHOOKS_ACCESS_TOKEN_SECRET=dev["access_token_secret"])
+    with XClient(user, base_url=api) as x:
+        earlier = Receiver(SQLiteStore(tmp_path / "earlier.db"), [AppConfig((app["consumer_secret"],))])
+        with serve_app(earlier, port=port):  # an earlier receiver on the URL answers the registration's CRC
+            hook = x.create_webhook(url)
+            x.add_subscription(hook.id)
+        args = xhooks_cmd("listen", "--port", str(port), "--db", str(tmp_path / "listen.db"), "--subscribe")
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                cwd=tmp_path)
+        lines = Lines(proc)
+        try:
+            lines.wait_for("already subscribed")
+            lines.wait_for(f"listening on {url} as webhook {hook.id}")
+            httpx.post(f"{api}/_emulator/events", json={"type": "aaa.tweet_create", "text": "still listening"})
+            assert "still listening" in lines.wait_for("tweet_create_events")
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(20) == 0, "".join(lines.seen)
+            assert [h.id for h in x.list_webhooks().items] == [hook.id]  # not listen's to delete
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            lines.close()

@@ -15,6 +15,7 @@ from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.emulator.control import trigger_remote
 from xhooks.emulator.serve import serve
 from xhooks.errors import ConfigError
+from xhooks.receiver import listen_socket
 
 __all__ = ["emulator_command", "register", "trigger_command"]
 
@@ -76,6 +77,7 @@ def emulator_command(
 ) -> None:
     """Run X's side of the wire: management API, CRC on X's schedule, signed deliveries, replay, triggers."""
     settings = Settings.load(config)
+    sockets = [listen_socket(host, port)]  # a port in use fails here, before the emulator creates its database
     emulator_config = EmulatorConfig(
         db=db,
         max_webhooks=max_webhooks,
@@ -102,20 +104,24 @@ def emulator_command(
     typer.echo(json.dumps(emulator.credentials(), indent=2))
     typer.echo(f"xhooks emulator: X API at http://{host}:{port}/2/, control API at /_emulator/ ({db})", err=True)
     typer.echo(f"xhooks emulator: its view of X's side at http://{host}:{port}{view.prefix}/", err=True)
-    serve(emulator, host, port)
+    serve(emulator, host, port, sockets=sockets)
 
 
 def trigger_command(
     event_type: Annotated[
         str, typer.Argument(help="aaa.follow, post.create, stream.post, … (GET /_emulator/event-types)")
     ],
-    emulator: Annotated[str, typer.Option(help="The emulator's base URL.")] = "http://127.0.0.1:8090",
+    emulator: Annotated[
+        str | None,
+        typer.Option(help="The emulator's base URL. Env: XHOOKS_API_BASE. [default: http://127.0.0.1:8090]"),
+    ] = None,
     user_id: Annotated[str | None, typer.Option(help="Who acts. [default: the dev user]")] = None,
     target_id: Annotated[str | None, typer.Option(help="Who is acted on. [default: another user]")] = None,
     text: Annotated[str | None, typer.Option(help="Text of the post, DM or keyword.")] = None,
 ) -> None:
     """Make an event happen on a running emulator and print where it was routed."""
-    typer.echo(json.dumps(trigger_remote(emulator, event_type, user_id, target_id, text), indent=2))
+    base_url = str(Settings.load().get("api_base", emulator, "http://127.0.0.1:8090"))
+    typer.echo(json.dumps(trigger_remote(base_url, event_type, user_id, target_id, text), indent=2))
 
 
 def register(app: typer.Typer) -> None:

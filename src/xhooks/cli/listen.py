@@ -23,10 +23,10 @@ import msgspec
 import typer
 
 from xhooks.client import DEFAULT_BASE_URL, ActivityFilter, AsyncXClient, Credentials
-from xhooks.client.errors import DuplicateUrlFailed
+from xhooks.client.errors import DuplicateSubscriptionFailed, DuplicateUrlFailed
 from xhooks.config import Settings
 from xhooks.errors import ConfigError
-from xhooks.receiver import AppConfig, ServeConfig, build_server
+from xhooks.receiver import AppConfig, ServeConfig, build_server, listen_socket
 from xhooks.store import EventQuery, Store, StoredEvent, open_store
 
 __all__ = ["ListenConfig", "listen", "listen_command", "summarize"]
@@ -86,15 +86,17 @@ class _Running:
 
     def __init__(self, config: ListenConfig) -> None:
         apps = [AppConfig((config.credentials.consumer_secret or "",), config.path)]
+        sockets = [listen_socket(config.host, config.port)]  # a port in use fails here, before the store exists
         self.server = build_server(ServeConfig(apps=apps, db=config.db, host=config.host, port=config.port))
-        self.thread = threading.Thread(target=self.server.run, name="xhooks-listen-receiver", daemon=True)
+        self.thread = threading.Thread(target=self.server.run, args=(sockets,), name="xhooks-listen-receiver",
+                                       daemon=True)
 
     def __enter__(self) -> _Running:
         self.thread.start()
         deadline = time.monotonic() + 15
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise ConfigError("the receiver did not start; is the port free? choose another with --port")
+                raise ConfigError("the receiver did not start; its error is above")
             time.sleep(0.01)
         return self
 
@@ -131,7 +133,10 @@ async def listen(config: ListenConfig, stop: asyncio.Event, out: Callable[[str],
             made: list[str] = []
             try:
                 if config.subscribe:
-                    await x.add_subscription(hook.id)
+                    try:
+                        await x.add_subscription(hook.id)
+                    except DuplicateSubscriptionFailed:  # what was asked for holds already: not a failure
+                        out(f"the user is already subscribed to webhook {hook.id}")
                 for event_type in config.activity:
                     sub = await x.create_activity_subscription(event_type, ActivityFilter(user_id=config.user_id),
                                                                webhook_id=hook.id)

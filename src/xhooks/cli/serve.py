@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from uvicorn.config import LOG_LEVELS
 
 from xhooks._net import is_loopback
+from xhooks.cli._logging import configure_logging
 from xhooks.cli.worker import (
     AppOption,
     ConcurrencyOption,
@@ -20,13 +23,16 @@ from xhooks.cli.worker import (
 from xhooks.client import DEFAULT_BASE_URL, Credentials
 from xhooks.config import Settings
 from xhooks.dashboard import DEFAULT_PREFIX, DashboardConfig
-from xhooks.dashboard.serve import ServeWithDashboard, serve
+from xhooks.dashboard.serve import ServeWithDashboard, open_sockets, serve
 from xhooks.dispatch import load_hooks, workers_in_background
 from xhooks.errors import ConfigError
 from xhooks.metrics import Metrics
 from xhooks.receiver import AppConfig, ServeConfig
 from xhooks.receiver.config import DEFAULT_MAX_BODY, DEFAULT_PATH
+from xhooks.store.migrations import redact
 from xhooks.watch import WatchConfig, watcher_in_background
+
+logger = logging.getLogger("xhooks.serve")
 
 
 def _apps(settings: Settings, secrets: list[str] | None, path: str | None) -> list[AppConfig]:
@@ -107,9 +113,20 @@ def serve_command(
     lease: LeaseOption = None,
     max_attempts: MaxAttemptsOption = None,
     retry_base: RetryBaseOption = None,
+    log_level: Annotated[
+        str | None, typer.Option(help=f"Log level of xhooks and uvicorn: {', '.join(LOG_LEVELS)}. [default: info]")
+    ] = None,
+    access_log: Annotated[
+        bool | None,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="uvicorn's line per request. Refused requests are logged either way. [default: off]",
+        ),
+    ] = None,
 ) -> None:
     """Answer X's CRC and store every signed delivery before acknowledging it; with --app, also run your handlers."""
     settings = Settings.load(config)
+    level = configure_logging(str(settings.get("log_level", log_level, "info")))
     serve_config = ServeWithDashboard(
         apps=_apps(settings, consumer_secret, path),
         db=str(settings.get("db", db, "xhooks.db")),
@@ -118,19 +135,32 @@ def serve_command(
         durability=str(settings.get("durability", durability, "disk")),
         max_body=int(settings.get("max_body", max_body, DEFAULT_MAX_BODY)),
         request_timeout=float(settings.get("request_timeout", request_timeout, 10.0)),
+        log_level=level,
+        access_log=_flag(settings.get("access_log", access_log, False)),
         metrics=Metrics(),
     )
-    typer.echo(
-        f"xhooks: receiving at http://{serve_config.host}:{serve_config.port}"
-        f"{', '.join(app.path for app in serve_config.apps)} → {serve_config.db} ({serve_config.durability})",
-        err=True,
-    )
-    workers = _workers(settings, serve_config, app, concurrency, lease, max_attempts, retry_base)
+    workers, worker_line = _workers(settings, serve_config, app, concurrency, lease, max_attempts, retry_base)
     if _flag(settings.get("dashboard", dashboard, True)):
         serve_config.dashboard = _dashboard(settings, serve_config, dashboard_port, dashboard_host, api_base)
-    watcher = _watcher(settings, serve_config, watch, alert_url, api_base)
+    watcher, watcher_line = _watcher(settings, serve_config, watch, alert_url, api_base)
+    sockets = open_sockets(serve_config)  # a port in use fails here, before the store or a worker starts
+    logger.info("%s; %s; %s", _serving(serve_config), worker_line, watcher_line)
     with workers, watcher:
-        serve(serve_config)
+        serve(serve_config, sockets)
+
+
+def _serving(config: ServeWithDashboard) -> str:
+    """What the receiver serves, for the start-up line: URL, webhook paths, store, dashboard."""
+    base = f"http://{config.host}:{config.port}"
+    paths = ", ".join(app.path for app in config.apps)
+    line = f"serving {base}: webhook {paths}; store {redact(config.db)} (durability {config.durability})"
+    dashboard = config.dashboard
+    if dashboard is None:
+        return f"{line}; dashboard off"
+    where = f"http://{dashboard.host}:{dashboard.port}" if dashboard.port else base
+    login = "login required" if dashboard.token else "refused: set dashboard_token"
+    remote = "" if is_loopback(dashboard.host) else f" ({login}: not loopback)"
+    return f"{line}; dashboard {where}{dashboard.prefix}/{remote}"
 
 
 def _dashboard(
@@ -146,13 +176,6 @@ def _dashboard(
         credentials=Credentials.load(settings),
         apps=tuple((app.path, app.name) for app in serve_config.apps),
     )
-    where = f"{dashboard_config.host}:{dashboard_config.port or serve_config.port}"
-    login = "login required" if dashboard_config.token else "refused: set dashboard_token"
-    typer.echo(
-        f"xhooks: dashboard at http://{where}{dashboard_config.prefix}/"
-        f"{'' if is_loopback(dashboard_config.host) else f' ({login}: not loopback)'}",
-        err=True,
-    )
     return dashboard_config
 
 
@@ -164,26 +187,27 @@ def _workers(
     lease: float | None,
     max_attempts: int | None,
     retry_base: float | None,
-) -> contextlib.AbstractContextManager[object]:
-    """With --app: a worker thread in this process, stopped gracefully after the server. Without: nothing."""
+) -> tuple[contextlib.AbstractContextManager[object], str]:
+    """With --app: a worker thread in this process, stopped gracefully after the server. Without: nothing.
+    With a line for the start-up log."""
     app_spec = settings.get("app", app)
     if not app_spec:
-        return contextlib.nullcontext()
+        return contextlib.nullcontext(), "worker off (--app runs your handlers here)"
     hooks = load_hooks(str(app_spec))
     config = worker_config(settings, serve_config.db, concurrency, lease, max_attempts, retry_base)
     config.paths = {entry.name: entry.path for entry in serve_config.apps}
     config.metrics = serve_config.metrics
-    typer.echo(f"xhooks: handling events with {app_spec}", err=True)
-    return workers_in_background(config, hooks)
+    return workers_in_background(config, hooks), f"worker on ({app_spec}, {config.concurrency} at once)"
 
 
 def _watcher(
     settings: Settings, serve_config: ServeConfig, watch: bool | None, alert_url: str | None, api_base: str | None
-) -> contextlib.AbstractContextManager[object]:
-    """The watcher on a thread of its own when management credentials are configured (or --watch); else nothing."""
+) -> tuple[contextlib.AbstractContextManager[object], str]:
+    """The watcher on a thread of its own when management credentials are configured (or --watch); else nothing.
+    With a line for the start-up log."""
     credentials = Credentials.load(settings)
     if not _flag(settings.get("watch", watch, credentials.bearer_token is not None)):
-        return contextlib.nullcontext()
+        return contextlib.nullcontext(), "watcher off"
     if credentials.bearer_token is None:
         raise ConfigError("--watch needs the app's bearer token: pass it in XHOOKS_BEARER_TOKEN or xhooks.toml")
     config = WatchConfig(
@@ -191,14 +215,14 @@ def _watcher(
         webhook_ids=tuple(settings.get_list("webhook_id")),
         alert_url=settings.get("alert_url", alert_url),
     )
-    typer.echo(f"xhooks: watching the app's webhooks every {config.interval:g} s", err=True)
-    return watcher_in_background(
+    watcher = watcher_in_background(
         serve_config.db,
         credentials,
         config,
         api_base=str(settings.get("api_base", api_base, DEFAULT_BASE_URL)),
         metrics=serve_config.metrics,
     )
+    return watcher, f"watcher on (every {config.interval:g} s)"
 
 
 def _flag(value: object) -> bool:

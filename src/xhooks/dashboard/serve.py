@@ -2,7 +2,8 @@
 
 On its own port (`DashboardConfig.port`) the dashboard runs as a second uvicorn server in the same event
 loop, sharing the receiver's store; it captures no signals, and stops when the receiver stops. Either
-way the dashboard's open live streams are ended when shutdown begins, so they never hold it up.
+way the dashboard's open live streams are ended when shutdown begins, so they never hold it up. Both
+sockets are opened before anything starts (`open_sockets`), so a port in use fails first.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import uvicorn
@@ -21,9 +22,9 @@ from xhooks.dashboard.app import Dashboard
 from xhooks.dashboard.config import DashboardConfig
 from xhooks.dashboard.mount import Mount
 from xhooks.errors import ConfigError
-from xhooks.receiver import Receiver, ServeConfig, build_server
+from xhooks.receiver import Receiver, ServeConfig, build_server, listen_socket
 
-__all__ = ["ServeWithDashboard", "build_servers", "serve"]
+__all__ = ["ServeWithDashboard", "build_servers", "open_sockets", "serve"]
 
 
 @dataclass
@@ -73,37 +74,59 @@ def build_servers(config: ServeConfig, dashboard: DashboardConfig) -> tuple[uvic
         host=dashboard.host,
         port=dashboard.port,
         lifespan="off",
-        access_log=False,
+        access_log=config.access_log,
         log_level=config.log_level,
     )
     return main, _Server(own, pages[0].close, signals=False)
 
 
-def serve(config: ServeConfig) -> None:
-    """Serve the receiver, and the dashboard when `config` has one, until interrupted."""
+def open_sockets(config: ServeConfig) -> list[socket.socket]:
+    """The listening sockets `serve` needs: the receiver's, then the dashboard's when it has a port of its own.
+
+    Raises:
+        ConfigError: a port is already in use (the message names `--port` or `--dashboard-port`).
+    """
+    sockets = [listen_socket(config.host, config.port)]
+    dashboard = config.dashboard if isinstance(config, ServeWithDashboard) else None
+    if dashboard is not None and dashboard.port is not None:
+        try:
+            sockets.append(listen_socket(dashboard.host, dashboard.port, "--dashboard-port"))
+        except ConfigError:
+            sockets[0].close()
+            raise
+    return sockets
+
+
+def serve(config: ServeConfig, sockets: Sequence[socket.socket] | None = None) -> None:
+    """Serve the receiver, and the dashboard when `config` has one, until interrupted.
+
+    `sockets` come from `open_sockets(config)`, called here when not given.
+
+    Raises:
+        ConfigError: a port is already in use.
+    """
+    listening = list(sockets) if sockets is not None else open_sockets(config)
     if not isinstance(config, ServeWithDashboard) or config.dashboard is None:
-        build_server(config).run()
+        build_server(config).run(sockets=listening)
         return
     main, own = build_servers(config, config.dashboard)
     with asyncio.Runner(loop_factory=main.config.get_loop_factory()) as runner:
-        runner.run(_serve_all(main, own))
+        runner.run(_serve_all(main, own, listening))
 
 
-async def _serve_all(main: uvicorn.Server, own: uvicorn.Server | None) -> None:
+async def _serve_all(main: uvicorn.Server, own: uvicorn.Server | None, sockets: list[socket.socket]) -> None:
     if own is None:
-        await main.serve()
+        await main.serve(sockets=sockets[:1])
         return
-    task = asyncio.get_running_loop().create_task(own.serve())
+    task = asyncio.get_running_loop().create_task(own.serve(sockets=sockets[1:]))
     deadline = time.monotonic() + 10
     while not own.started and not task.done() and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
     if not own.started:
         task.cancel()
-        raise ConfigError(
-            f"the dashboard could not listen on {own.config.host}:{own.config.port}; choose another --dashboard-port"
-        )
+        raise ConfigError(f"the dashboard did not start on {own.config.host}:{own.config.port}; see the log above")
     try:
-        await main.serve()
+        await main.serve(sockets=sockets[:1])
     finally:
         own.should_exit = True
         await task

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -61,6 +62,9 @@ REJECTED_GAP = 600.0
 CRC_LOG_PER_SECOND = 20
 """At most this many CRCs a second reach the store's CRC log (X sends a few an hour; a flood of GETs must not
 turn into a disk write each). Every CRC is still counted in the metrics."""
+logger = logging.getLogger("xhooks.receiver")
+"""One line per CRC (answered: info; refused: warning), per refused POST (401/403/413: warning) and per 503
+(error, with the store's reason). A stored delivery logs nothing: that is the hot path."""
 
 
 class Receiver:
@@ -147,10 +151,12 @@ class Receiver:
             token = crc_token_from_query(scope["query_string"], header, app.consumer_secrets)
         except VerificationError as exc:
             status, outcome = exc.status_hint, type(exc).__name__
+            logger.warning("CRC GET %s refused with %d %s: %s", app.path, status, outcome, exc)
             await self.store.record_rejection(app.name, f"crc:{outcome}", at)
             await _respond(send, status, {"error": str(exc)})
         else:
             status, outcome = 200, "answered"
+            logger.info("CRC GET %s answered", app.path)
             await _respond(send, status, crc_response(token, app.consumer_secrets[0]))
         latency = time.perf_counter() - started
         self.metrics.crc(outcome, latency, at)
@@ -183,14 +189,12 @@ class Receiver:
         started, received_at = time.perf_counter(), self.clock()
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            self.metrics.delivery("too_large")
-            await _respond(send, 413, {"error": f"body over {self.max_body} bytes"}, close=True)
+            await self._too_large(app, send)
             return
         try:
             body = await read_body(receive, self.max_body)
         except BodyTooLarge:
-            self.metrics.delivery("too_large")
-            await _respond(send, 413, {"error": f"body over {self.max_body} bytes"}, close=True)
+            await self._too_large(app, send)
             return
         except Disconnected:
             return  # the client left before sending its body: nothing to verify, nobody to answer
@@ -204,7 +208,8 @@ class Receiver:
         delivery = Delivery.received(app.name, body, received_at, headers, secret_index)
         try:
             intake = await self.store.record(delivery)
-        except StoreError:
+        except StoreError as exc:
+            logger.error("POST %s answered 503, the store cannot commit: %s", app.path, exc)
             self.metrics.delivery("store_error")
             await _respond(send, 503, {"error": "the store cannot commit; X will retry"}, [(b"retry-after", b"1")])
             return
@@ -214,9 +219,15 @@ class Receiver:
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
 
+    async def _too_large(self, app: AppConfig, send: Send) -> None:
+        logger.warning("POST %s refused with 413: body over %d bytes", app.path, self.max_body)
+        self.metrics.delivery("too_large")
+        await _respond(send, 413, {"error": f"body over {self.max_body} bytes"}, close=True)
+
     async def _refused(self, app: AppConfig, exc: VerificationError, at: float) -> None:
         """Count a POST that failed verification; a mismatch (X signing with another secret) is also marked."""
         reason = type(exc).__name__
+        logger.warning("POST %s refused with %d %s: %s", app.path, exc.status_hint, reason, exc)
         self.metrics.signature_failures.inc()
         self.metrics.delivery("signature_mismatch" if isinstance(exc, SignatureMismatch) else "signature_missing")
         await self.store.record_rejection(app.name, reason, at)

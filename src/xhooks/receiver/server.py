@@ -5,12 +5,18 @@ its body a byte at a time. `_RequestDeadline` closes a connection whose request 
 within `request_timeout` seconds of its first byte (or of the connection opening), so slow or hostile
 clients cannot hold sockets or the receiver's memory. One timer per request at the protocol level costs
 far less than an `asyncio.timeout` in the ASGI app, which measured a quarter of the hot path.
+
+The listening socket is opened before anything else (`listen_socket`): uvicorn binds only after the
+lifespan has started the store, so a port already in use would otherwise fail after the database was
+created, with uvicorn's own message instead of the option to change.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import errno
+import socket
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +24,16 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from xhooks._types import ASGIApp
+from xhooks.errors import ConfigError
 from xhooks.metrics import Metrics
 from xhooks.receiver.app import Receiver
 from xhooks.receiver.config import DEFAULT_MAX_BODY, AppConfig
 from xhooks.store import open_store
 
-__all__ = ["ServeConfig", "serve"]
+__all__ = ["ServeConfig", "build_server", "listen_socket", "serve"]
+
+BACKLOG = 2048
+"""Connections the kernel queues before they are accepted (uvicorn's default)."""
 
 
 class _RequestDeadline(HttpToolsProtocol):
@@ -69,6 +79,10 @@ class ServeConfig:
     max_body: int = DEFAULT_MAX_BODY
     request_timeout: float = 10.0
     log_level: str = "warning"
+    """uvicorn's own loggers (`uvicorn.error`); the `xhooks.*` loggers are the application's to configure."""
+    access_log: bool = False
+    """One `uvicorn.access` line per request: off by default, since it costs on every delivery and every
+    refused request already logs a line of its own (`xhooks.receiver`)."""
     uvicorn_options: dict[str, Any] = field(default_factory=dict)
     metrics: Metrics | None = None
     """Shared with the workers and the watcher of the process, so `/metrics` shows theirs too."""
@@ -91,7 +105,7 @@ def build_server(config: ServeConfig, wrap: Callable[[Receiver], ASGIApp] | None
         http=protocol,
         loop="uvloop",
         lifespan="on",
-        access_log=False,
+        access_log=config.access_log,
         proxy_headers=False,
         log_level=config.log_level,
         timeout_keep_alive=30,
@@ -100,6 +114,34 @@ def build_server(config: ServeConfig, wrap: Callable[[Receiver], ASGIApp] | None
     return uvicorn.Server(uv_config)
 
 
-def serve(config: ServeConfig) -> None:
-    """Serve until interrupted (SIGINT/SIGTERM finish in-flight requests, then close the store)."""
-    build_server(config).run()
+def listen_socket(host: str, port: int, option: str = "--port") -> socket.socket:
+    """A socket listening on `host:port`, for `uvicorn.Server.run(sockets=[…])`; `option` is the flag that
+    chooses the port, named in the error.
+
+    Raises:
+        ConfigError: the port is already in use, or the address cannot be bound.
+    """
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} is already in use on {host}; choose another with {option}") from exc
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); check the address and {option}") from exc
+    return sock
+
+
+def serve(config: ServeConfig, sockets: Sequence[socket.socket] | None = None) -> None:
+    """Serve until interrupted (SIGINT/SIGTERM finish in-flight requests, then close the store).
+
+    `sockets` are already listening (`listen_socket`); by default one is opened on `config.host:config.port`
+    before the store starts.
+
+    Raises:
+        ConfigError: the port is already in use.
+    """
+    listening = list(sockets) if sockets is not None else [listen_socket(config.host, config.port)]
+    build_server(config).run(sockets=listening)
