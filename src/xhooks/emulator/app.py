@@ -45,6 +45,8 @@ __all__ = ["ROUTES", "Emulator", "Route"]
 
 Handler = Callable[["Emulator", Request, Principal], Awaitable[Response]]
 ALNUM = string.ascii_letters + string.digits
+USER_SCOPES = "tweet.read users.read dm.read dm.write like.read follows.read mute.read block.read offline.access"
+"""What a new user's OAuth 2.0 token is granted: every scope the emulated endpoints check."""
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,16 @@ class Emulator:
                 cfg.bearer_token or "AAAAAAAAAAAAAAAAAAAAA" + _random(80),
             )
             self.state.add_app(app, self.clock.now())
-            self.add_user("xhooks_dev", "xhooks Developer", cfg.access_token, cfg.access_token_secret)
-            self.add_user("xhooks_friend", "xhooks Friend")
+            self.add_user(
+                "xhooks_dev",
+                "xhooks Developer",
+                cfg.access_token,
+                cfg.access_token_secret,
+                description="Building with the X API and xhooks",
+                location="Boulder, CO",
+                url="https://example.com/xhooks",
+            )
+            self.add_user("xhooks_friend", "xhooks Friend", location="Burlington, MA")
         else:
             app = apps[0]
             if cfg.consumer_key or cfg.consumer_secret or cfg.bearer_token:
@@ -170,6 +180,11 @@ class Emulator:
         name: str | None = None,
         access_token: str | None = None,
         access_token_secret: str | None = None,
+        *,
+        description: str = "",
+        location: str = "",
+        url: str = "",
+        scopes: str = USER_SCOPES,
     ) -> User:
         user_id = self.new_id()
         username = username or f"user_{user_id[-6:]}"
@@ -181,7 +196,10 @@ class Emulator:
             access_token or f"{user_id}-{_random(30)}",
             access_token_secret or _random(45),
             _random(60),
-            "tweet.read users.read dm.read dm.write like.read follows.read offline.access",
+            scopes,
+            description,
+            location,
+            url,
         )
         self.state.add_user(user, self.state.apps()[0].id if self.state.apps() else None)
         return user

@@ -19,7 +19,10 @@ from xhooks.emulator.web import Request, Response
 if TYPE_CHECKING:
     from xhooks.emulator.app import Emulator
 
-__all__ = ["send_message"]
+__all__ = ["APP_URL", "send_message"]
+
+APP_URL = "https://example.com/xhooks-emulator-app"
+"""The website the emulator's app is registered with (the `url` of its `apps` entry in DM events)."""
 
 
 async def send_message(emu: Emulator, req: Request, who: Principal) -> Response:
@@ -34,9 +37,12 @@ async def send_message(emu: Emulator, req: Request, who: Principal) -> Response:
     if sender is None or recipient is None:
         raise malformed(f"participant_id {req.params['participant_id']} is not a known user")
     now = emu.clock.now()
-    event = dm_event(emu.new_id(), sender, recipient, text, now)
+    dm_id = emu.new_id()
+    event = dm_event(dm_id, sender, recipient, text, now)
     factory = Factory(emu.new_id, now, sender, recipient, text, who.app.id)
-    route_aaa(factory.direct_message(event), emu.state, emu.deliverer)
+    app = {"id": who.app.id, "name": who.app.name, "url": APP_URL}
+    sent_from = dm_event(dm_id, sender, recipient, text, now, who.app.id)
+    route_aaa(factory.direct_message(sent_from, app), emu.state, emu.deliverer)
     sent = factory.xaa("dm.sent")
     route_xaa(
         type(sent)(sent.event_type, {**sent.payload, "direct_message_events": [event]}, sent.matches),
