@@ -196,7 +196,8 @@ EDIT_WINDOW = 3600.0
 """A Post can be edited for an hour, up to five times (`edit_controls`)."""
 
 
-def post_v2(post_id: str, author: User, text: str, now: float, **extra: Any) -> dict[str, Any]:
+def post_v2(post_id: str, author: User, text: str, now: float, str_twins: bool = True, **extra: Any) -> dict[str, Any]:
+    """A v2 Post with every field X fills; the activity products add `*_str` twins to the counts."""
     return {
         "id": post_id,
         "text": text,
@@ -215,7 +216,7 @@ def post_v2(post_id: str, author: User, text: str, now: float, **extra: Any) -> 
         "possibly_sensitive": False,
         "paid_partnership": False,
         "reply_settings": "everyone",
-        "public_metrics": _counts(POST_METRICS, True),
+        "public_metrics": _counts(POST_METRICS, str_twins),
         **extra,
     }
 

@@ -434,13 +434,6 @@ class Factory:
     # Filtered Stream -------------------------------------------------------------------------------------
 
     def stream_post(self) -> StreamPost:
+        """A Post for the Filtered Stream with every field X can send; each link picks the fields it asked for."""
         text = self.text or "Posting from the xhooks emulator"
-        post: dict[str, Any] = {
-            "id": self.ids(),
-            "text": text,
-            "created_at": iso(self.now),
-            "author_id": self.actor.id,
-            "edit_history_tweet_ids": [],
-        }
-        post["edit_history_tweet_ids"] = [post["id"]]
-        return StreamPost(post, self.actor, text)
+        return StreamPost(post_v2(self.ids(), self.actor, text, self.now, str_twins=False), self.actor, text)

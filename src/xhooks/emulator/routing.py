@@ -7,7 +7,8 @@
   matches (`user_id` and, when set, `direction`; `keyword` for `news.new`). `oauth.revoke` goes, with an
   empty filter and no tag, to each webhook that has a subscription for the revoking user.
 * Filtered Stream: a post goes to every webhook linked to the stream of an app with at least one matching
-  rule, with all the matching rules listed in `matching_rules`.
+  rule, with all the matching rules listed in `matching_rules`, shaped by that link's `tweet.fields`,
+  `expansions` and `user.fields` (X's defaults otherwise: `id`, `text`, `edit_history_tweet_ids`, no `includes`).
 
 Rule matching covers the common core of X's rule language: terms (AND), `OR`, quoted phrases, `-negation`,
 `from:`, `#hashtags` and `@mentions`; anything else is matched as a plain term.
@@ -23,6 +24,7 @@ from typing import Any
 from xhooks.emulator._objects import user_v2
 from xhooks.emulator.delivery import Deliverer, encode
 from xhooks.emulator.events import AaaEvent, StreamPost, XaaEvent
+from xhooks.emulator.fields import POST_DEFAULTS, USER_DEFAULTS, select
 from xhooks.emulator.state import State
 
 __all__ = ["Routed", "route_aaa", "route_stream", "route_xaa", "rule_matches"]
@@ -126,6 +128,17 @@ def rule_matches(value: str, post: StreamPost) -> bool:
     return False
 
 
+def _linked_body(post: StreamPost, fields: list[str], matching: list[dict[str, str]]) -> dict[str, Any]:
+    """The Filtered Stream message for `post` as one link's parameters (`["expansions=author_id", …]`) shape it."""
+    params = dict(field.split("=", 1) for field in fields)
+    body: dict[str, Any] = {"data": select(post.post, POST_DEFAULTS, tuple(params.get("tweet.fields", "").split(",")))}
+    if "author_id" in params.get("expansions", "").split(","):
+        author = user_v2(post.author, str_twins=False)
+        body["includes"] = {"users": [select(author, USER_DEFAULTS, tuple(params.get("user.fields", "").split(",")))]}
+    body["matching_rules"] = matching
+    return body
+
+
 def route_stream(post: StreamPost, state: State, deliverer: Deliverer) -> Routed:
     routed: Routed = []
     for app in state.apps():
@@ -137,11 +150,10 @@ def route_stream(post: StreamPost, state: State, deliverer: Deliverer) -> Routed
         ]
         if not links or not matching:
             continue
-        author = user_v2(post.author)
-        body = {"data": post.post, "includes": {"users": [author]}, "matching_rules": matching}
         for link in links:
             webhook = state.webhook(link["webhook_id"])
             if webhook is not None:
+                body = _linked_body(post, link["fields"], matching)
                 routed.append(
                     {
                         "webhook_id": webhook.id,
