@@ -19,7 +19,8 @@ def _xaa(running: Running, webhook_id: str, event_type: str, flt: dict[str, str]
     body: dict[str, Any] = {"event_type": event_type, "filter": flt, "webhook_id": webhook_id}
     if tag:
         body["tag"] = tag
-    assert running.http.post("/2/activity/subscriptions", json=body, headers=running.bearer).status_code == 200
+    headers = running.activity_credentials(event_type, flt)
+    assert running.http.post("/2/activity/subscriptions", json=body, headers=headers).status_code == 200
 
 
 def _delivered(running: Running, consumer: Consumer) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "ApiError",
     "Reason",
+    "forbidden",
     "invalid_request",
     "invalid_value",
     "malformed",
@@ -104,6 +105,11 @@ def unsupported_auth(used: str, supported: list[str]) -> ApiError:
             "status": 403,
         },
     )
+
+
+def forbidden(detail: str) -> ApiError:
+    """HTTP 403 for a valid credential that may not do this (a missing scope, another user's private events)."""
+    return ApiError(403, {"title": "Forbidden", "detail": detail, "type": "about:blank", "status": 403})
 
 
 def rate_limited(headers: dict[str, str]) -> ApiError:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from xhooks.emulator._objects import user_v2
+from xhooks.emulator.activity_rules import canonical_direction
 from xhooks.emulator.delivery import Deliverer, encode
 from xhooks.emulator.events import AaaEvent, StreamPost, XaaEvent
 from xhooks.emulator.fields import POST_DEFAULTS, USER_DEFAULTS, select
@@ -30,7 +31,6 @@ from xhooks.emulator.state import State
 __all__ = ["Routed", "route_aaa", "route_stream", "route_xaa", "rule_matches"]
 
 Routed = list[dict[str, Any]]
-DIRECTIONS = {"sent": "outbound", "received": "inbound"}
 
 
 def route_aaa(event: AaaEvent, state: State, deliverer: Deliverer) -> Routed:
@@ -48,7 +48,7 @@ def route_aaa(event: AaaEvent, state: State, deliverer: Deliverer) -> Routed:
 def _filter_matches(flt: dict[str, str], event: XaaEvent) -> bool:
     if "keyword" in flt:
         return flt["keyword"].lower() in event.keyword_text.lower()
-    wanted = DIRECTIONS.get(flt.get("direction", ""), flt.get("direction"))
+    wanted = canonical_direction(event.event_type, flt.get("direction"))
     return any(
         flt.get("user_id") == user_id and (not wanted or direction is None or wanted == direction)
         for user_id, direction in event.matches
