@@ -88,3 +88,51 @@ def test_sdk_oauth1_with_a_wrong_secret_is_refused(running: Running) -> None:
     client = _client(running, forged)
     with pytest.raises(Exception, match="401"):
         client.account_activity.validate_subscription("1")  # type: ignore[attr-defined]
+
+
+def test_sdk_looks_up_users(running: Running) -> None:
+    """`/2/users/me`, `/2/users/{id}`, `/2/users/by/username/{username}` and the list forms (issue 17)."""
+    dev, friend = running.dev, running.friend
+    client = _client(running, dev)
+    users = client.users  # type: ignore[attr-defined]
+    me = users.get_me(user_fields=["created_at", "description", "location", "url"])
+    assert (me.data.id, me.data.username, me.data.location) == (dev["id"], "xhooks_dev", "Boulder, CO")
+    assert me.data.description == "Building with the X API and xhooks" and me.data.url.startswith("https://t.co/")
+    oauth2 = xdk.Client(base_url=running.url, access_token=dev["oauth2_access_token"])
+    assert oauth2.users.get_me().data.model_dump(exclude_none=True) == {  # type: ignore[attr-defined]
+        "id": dev["id"],
+        "name": dev["name"],
+        "username": dev["username"],
+    }
+    assert users.get_by_username("XHOOKS_FRIEND").data.id == friend["id"]
+    assert users.get_by_id(friend["id"], user_fields=["location"]).data.location == "Burlington, MA"
+    listed = users.get_by_ids(ids=[dev["id"], "1", friend["id"]])
+    assert [user.id for user in listed.data] == [dev["id"], friend["id"]]
+    assert [error.model_dump(exclude_none=True) for error in listed.errors] == [
+        {
+            "detail": "Could not find user with ids: [1].",
+            "parameter": "ids",
+            "resource_id": "1",
+            "resource_type": "user",
+            "title": "Not Found Error",
+            "type": "https://api.x.com/2/problems/resource-not-found",
+            "value": "1",
+        }
+    ]
+    named = users.get_by_usernames(usernames=["xhooks_friend", "nobody_here"])
+    assert [user.username for user in named.data] == ["xhooks_friend"] and named.errors[0].resource_id == "nobody_here"
+    missing = users.get_by_id("1")
+    assert missing.data is None and missing.errors[0].detail == "Could not find user with id: [1]."
+
+
+def test_users_lookups_refuse_what_x_refuses(running: Running) -> None:
+    bad_id = running.http.get("/2/users/12ab", headers=running.bearer)
+    assert bad_id.status_code == 400 and bad_id.json()["errors"][0]["parameters"] == {"id": ["12ab"]}
+    assert running.http.get("/2/users/me", headers=running.bearer).status_code == 403  # user context only
+    bad_field = running.http.get(
+        "/2/users/me", params={"user.fields": "mood"}, headers=running.user_bearer(running.dev)
+    )
+    assert bad_field.status_code == 400 and "`user.fields`" in bad_field.json()["errors"][0]["message"]
+    narrow = running.http.post("/_emulator/users", json={"scopes": "tweet.read"}).json()
+    refused = running.http.get("/2/users/me", headers=running.user_bearer(narrow))
+    assert refused.status_code == 403 and "users.read" in refused.json()["detail"]

@@ -15,7 +15,7 @@ Theory (docs/emulator.md, "X Activity API rules", has the table and its sources)
 
 from __future__ import annotations
 
-from xhooks.emulator.auth import Kind, Principal
+from xhooks.emulator.auth import Kind, Principal, require_scopes
 from xhooks.emulator.errors import forbidden, invalid_value, unsupported_auth
 
 __all__ = ["PRIVATE_FAMILIES", "canonical_direction", "check_access", "check_direction", "family", "scope_for"]
@@ -67,7 +67,4 @@ def check_access(who: Principal, event_type: str, user_id: str | None) -> None:
             raise unsupported_auth(Kind.APP.value, [Kind.OAUTH1_USER.value, Kind.OAUTH2_USER.value])
         if who.user is None or user_id != who.user.id:
             raise forbidden(f"{event_type} subscriptions can only be created for the authenticated user")
-    if who.kind is Kind.OAUTH2_USER and who.user is not None:
-        needed = scope_for(event_type)
-        if needed not in who.user.scopes.split():
-            raise forbidden(f"The OAuth 2.0 user token is missing the {needed} scope needed for {event_type}")
+    require_scopes(who, (scope_for(event_type),), event_type)

@@ -30,8 +30,18 @@ import httpx
 
 from xhooks._types import ASGIApp, Receive, Scope, Send
 from xhooks.clock import Clock, SystemClock
-from xhooks.emulator import control, dm, stream, subscriptions, webhooks
-from xhooks.emulator.auth import ANY, APP_ONLY, APP_OR_OAUTH1, USER, Authenticator, Kind, Principal, require
+from xhooks.emulator import control, dm, stream, subscriptions, users, webhooks
+from xhooks.emulator.auth import (
+    ANY,
+    APP_ONLY,
+    APP_OR_OAUTH1,
+    USER,
+    Authenticator,
+    Kind,
+    Principal,
+    require,
+    require_scopes,
+)
 from xhooks.emulator.config import EmulatorConfig
 from xhooks.emulator.crc import CrcClient, CrcResult, is_due, next_validity
 from xhooks.emulator.delivery import Deliverer
@@ -56,14 +66,24 @@ class Route:
     handler: Handler
     accepts: frozenset[Kind]
     bucket: str | None
+    scopes: tuple[str, ...] = ()
+    """What an OAuth 2.0 user token must hold (X's OpenAPI `security` for `OAuth2UserToken`)."""
 
 
-def _route(method: str, template: str, handler: Handler, accepts: frozenset[Kind], bucket: str | None) -> Route:
+def _route(
+    method: str,
+    template: str,
+    handler: Handler,
+    accepts: frozenset[Kind],
+    bucket: str | None,
+    scopes: tuple[str, ...] = (),
+) -> Route:
     pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
-    return Route(method, re.compile(f"^{pattern}$"), handler, accepts, bucket)
+    return Route(method, re.compile(f"^{pattern}$"), handler, accepts, bucket, scopes)
 
 
 AAA = "/2/account_activity/webhooks/{webhook_id}/subscriptions"
+USERS_READ = ("tweet.read", "users.read")
 ROUTES = (
     _route("POST", "/2/webhooks", webhooks.create, APP_OR_OAUTH1, "webhooks.create"),
     _route("GET", "/2/webhooks", webhooks.listing, APP_ONLY, "webhooks.list"),
@@ -96,6 +116,11 @@ ROUTES = (
     _route("POST", "/2/tweets/search/stream/rules", stream.update_rules, APP_ONLY, "rules.update"),
     _route("GET", "/2/tweets/search/stream/rules/counts", stream.rule_counts, APP_ONLY, None),
     _route("POST", "/2/dm_conversations/with/{participant_id}/messages", dm.send_message, USER, None),
+    _route("GET", "/2/users/me", users.me, USER, "users.me", USERS_READ),
+    _route("GET", "/2/users/by/username/{username}", users.by_username, ANY, "users.by_username", USERS_READ),
+    _route("GET", "/2/users/by", users.by_usernames, ANY, "users.by", USERS_READ),
+    _route("GET", "/2/users/{id}", users.by_id, ANY, "users.by_id", USERS_READ),
+    _route("GET", "/2/users", users.by_ids, ANY, "users.lookup", USERS_READ),
 )
 
 
@@ -322,6 +347,7 @@ class Emulator:
             request.params = match.groupdict()
             who = self.auth.authenticate(request)
             require(who, route.accepts)
+            require_scopes(who, route.scopes, f"{route.method} {request.path}")
             limit_headers = self.limiter.take(who.app.id, route.bucket) if route.bucket else {}
             response = await route.handler(self, request, who)
             response.headers.update(limit_headers)
