@@ -30,7 +30,7 @@ import httpx
 
 from xhooks._types import ASGIApp, Receive, Scope, Send
 from xhooks.clock import Clock, SystemClock
-from xhooks.emulator import control, dm, stream, subscriptions, users, webhooks
+from xhooks.emulator import control, dm, dm_events, stream, subscriptions, users, webhooks
 from xhooks.emulator.auth import (
     ANY,
     APP_ONLY,
@@ -84,6 +84,8 @@ def _route(
 
 AAA = "/2/account_activity/webhooks/{webhook_id}/subscriptions"
 USERS_READ = ("tweet.read", "users.read")
+DM_READ = ("dm.read", "tweet.read", "users.read")
+DM_WRITE = ("dm.read", "dm.write", "tweet.read", "users.read")
 ROUTES = (
     _route("POST", "/2/webhooks", webhooks.create, APP_OR_OAUTH1, "webhooks.create"),
     _route("GET", "/2/webhooks", webhooks.listing, APP_ONLY, "webhooks.list"),
@@ -115,7 +117,20 @@ ROUTES = (
     _route("GET", "/2/tweets/search/stream/rules", stream.rules, APP_ONLY, "rules.list"),
     _route("POST", "/2/tweets/search/stream/rules", stream.update_rules, APP_ONLY, "rules.update"),
     _route("GET", "/2/tweets/search/stream/rules/counts", stream.rule_counts, APP_ONLY, None),
-    _route("POST", "/2/dm_conversations/with/{participant_id}/messages", dm.send_message, USER, None),
+    _route("POST", "/2/dm_conversations/with/{participant_id}/messages", dm.send_message, USER, "dm.send", DM_WRITE),
+    _route(
+        "POST", "/2/dm_conversations/{dm_conversation_id}/messages", dm.send_to_conversation, USER, "dm.send", DM_WRITE
+    ),
+    _route("POST", "/2/dm_conversations", dm.create_conversation, USER, "dm.create", DM_WRITE),
+    _route(
+        "GET", "/2/dm_conversations/with/{participant_id}/dm_events", dm_events.by_participant, USER, "dm.with", DM_READ
+    ),
+    _route("GET", "/2/dm_conversations/{id}/dm_events", dm_events.by_conversation, USER, "dm.conversation", DM_READ),
+    _route("GET", "/2/dm_events", dm_events.listing, USER, "dm.events", DM_READ),
+    _route("GET", "/2/dm_events/{event_id}", dm_events.by_id, USER, "dm.event", DM_READ),
+    _route("DELETE", "/2/dm_events/{event_id}", dm_events.delete, USER, "dm.delete", DM_WRITE),
+    _route("POST", "/2/users/{id}/dm/block", dm.block, USER, "dm.block", DM_WRITE),
+    _route("POST", "/2/users/{id}/dm/unblock", dm.unblock, USER, "dm.unblock", DM_WRITE),
     _route("GET", "/2/users/me", users.me, USER, "users.me", USERS_READ),
     _route("GET", "/2/users/by/username/{username}", users.by_username, ANY, "users.by_username", USERS_READ),
     _route("GET", "/2/users/by", users.by_usernames, ANY, "users.by", USERS_READ),

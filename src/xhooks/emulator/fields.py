@@ -1,9 +1,10 @@
 """X's `fields` and `expansions` parameters: which values each takes, and what an object looks like with them.
 
 A v2 object carries its default fields (a Post: `id`, `text`, `edit_history_tweet_ids`; a user: `id`, `name`,
-`username`) plus the ones asked for in `tweet.fields` / `user.fields`; `expansions` puts the objects a Post
-points to into `includes` (https://docs.x.com/x-api/fundamentals/fields,
-https://docs.x.com/x-api/fundamentals/expansions). A value outside X's list is X's 400 naming the parameter.
+`username`; a DM event: `id`, `event_type`, `text`) plus the ones asked for in `tweet.fields`, `user.fields`
+or `dm_event.fields`; `expansions` puts the objects it points to into `includes`
+(https://docs.x.com/x-api/fundamentals/fields, https://docs.x.com/x-api/fundamentals/expansions). A value
+outside X's list is X's 400 naming the parameter.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from typing import Any
 from xhooks.emulator.errors import invalid_value
 
 __all__ = [
+    "DM_EVENT_DEFAULTS",
+    "DM_EVENT_EXPANSIONS",
+    "DM_EVENT_FIELDS",
     "POST_DEFAULTS",
     "POST_EXPANSIONS",
     "POST_FIELDS",
@@ -102,6 +106,20 @@ POST_EXPANSIONS = (
     "referenced_tweets.id.author_id",
 )
 USER_EXPANSIONS = ("affiliation.user_id", "most_recent_tweet_id", "pinned_tweet_id")
+DM_EVENT_DEFAULTS = ("id", "event_type", "text")
+DM_EVENT_FIELDS = (
+    "attachments",
+    "created_at",
+    "dm_conversation_id",
+    "entities",
+    "event_type",
+    "id",
+    "participant_ids",
+    "referenced_tweets",
+    "sender_id",
+    "text",
+)
+DM_EVENT_EXPANSIONS = ("attachments.media_keys", "participant_ids", "referenced_tweets.id", "sender_id")
 
 
 def parse(name: str, raw: str | None, allowed: tuple[str, ...]) -> tuple[str, ...]:

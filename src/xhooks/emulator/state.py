@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from xhooks.emulator.dm_store import DirectMessages
+
 __all__ = ["ActivitySubscription", "App", "State", "User", "Webhook", "iso", "snowflake_time"]
 
 TWITTER_EPOCH_MS = 1_288_834_974_657
@@ -143,6 +145,7 @@ class State:
             self.db.execute("PRAGMA journal_mode=WAL")
         for statement in SCHEMA:
             self.db.execute(statement)
+        self.dms = DirectMessages(self.db)
         for table, columns in ADDED_COLUMNS.items():
             present = {row["name"] for row in self.db.execute(f"PRAGMA table_info({table})")}
             for column in columns:

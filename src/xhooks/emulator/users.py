@@ -3,8 +3,9 @@
 
 A user has X's default fields (`id`, `name`, `username`) plus those asked for in `user.fields`. A user that does
 not exist is not an HTTP error: X answers 200 with a `resource-not-found` problem in `errors` (next to `data` for
-a list; `not_found_problem` builds it for users and DM events alike). A malformed id or username is X's 400 naming the parameter
-(https://docs.x.com/x-api/users/lookup/introduction, https://docs.x.com/x-api/fundamentals/response-codes-and-errors).
+a list; `not_found_problem` builds it for users and DM events alike). A malformed id or username is X's 400
+naming the parameter (https://docs.x.com/x-api/users/lookup/introduction,
+https://docs.x.com/x-api/fundamentals/response-codes-and-errors).
 """
 
 from __future__ import annotations
