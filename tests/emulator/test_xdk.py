@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -189,3 +190,34 @@ def test_sdk_sends_looks_up_deletes_and_blocks_direct_messages(running: Running)
         dms.create_by_participant_id(friend["id"], body=CreateByParticipantIdRequest(text="still there?"))
     assert friends_client.users.unblock_dms(dev["id"]).data.blocked is False  # type: ignore[attr-defined]
     assert dms.create_by_participant_id(friend["id"], body=CreateByParticipantIdRequest(text="ok")).data
+
+
+def _rule_values(stream: Any) -> list[str]:
+    return [rule.value for page in stream.get_rules() for rule in page.data or []]
+
+
+def test_sdk_booleans_reach_the_rules_endpoint_as_x_reads_them(running: Running) -> None:
+    """`xdk` sends `dry_run=True` / `delete_all=True`; a dry run committed and delete_all deleted nothing (issue 17)."""
+    from xdk.stream.models import UpdateRulesRequest
+
+    stream = _client(running, running.dev).stream  # type: ignore[attr-defined]
+    rules = UpdateRulesRequest.model_validate({"add": [{"value": "cats", "tag": "c"}, {"value": "dogs"}]})
+    checked = stream.update_rules(body=rules, dry_run=True)
+    assert checked.meta.summary["created"] == 2
+    assert _rule_values(stream) == []  # nothing committed
+    assert stream.update_rules(body=rules).meta.summary["created"] == 2
+    assert sorted(_rule_values(stream)) == ["cats", "dogs"]
+    deleted = stream.update_rules(body=UpdateRulesRequest.model_validate({}), delete_all=True)
+    assert deleted.meta.summary["deleted"] == 2
+    assert _rule_values(stream) == []
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "TRUEISH"])
+def test_other_boolean_spellings_get_x_400(running: Running, value: str) -> None:
+    response = running.http.post(
+        "/2/tweets/search/stream/rules",
+        params={"dry_run": value},
+        json={"add": [{"value": "x"}]},
+        headers=running.bearer,
+    )
+    assert response.status_code == 400 and response.json()["errors"][0]["parameters"] == {"dry_run": [value]}

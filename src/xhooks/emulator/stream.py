@@ -88,8 +88,8 @@ def _is_rule(rule: Any) -> bool:
 
 async def update_rules(emu: Emulator, req: Request, who: Principal) -> Response:
     body = req.json(required=False)
-    dry_run = req.arg("dry_run") == "true"
-    delete_all = req.arg("delete_all") == "true"
+    dry_run = req.boolean("dry_run")
+    delete_all = req.boolean("delete_all")
     if set(body) - {"add", "delete"}:
         raise malformed("The body may only hold `add` or `delete`")
     now = emu.clock.now()
