@@ -45,7 +45,7 @@ from xhooks.emulator.auth import (
 from xhooks.emulator.config import EmulatorConfig
 from xhooks.emulator.crc import CrcClient, CrcResult, is_due, next_validity
 from xhooks.emulator.delivery import Deliverer
-from xhooks.emulator.errors import ApiError, not_found
+from xhooks.emulator.errors import ApiError, method_not_allowed, not_found
 from xhooks.emulator.ratelimit import RateLimiter
 from xhooks.emulator.scheduler import Scheduler
 from xhooks.emulator.state import App, State, User, Webhook
@@ -65,7 +65,8 @@ class Route:
     pattern: re.Pattern[str]
     handler: Handler
     accepts: frozenset[Kind]
-    bucket: str | None
+    bucket: str
+    """The rate-limit window the route counts against (config `limits` / `user_limits`)."""
     scopes: tuple[str, ...] = ()
     """What an OAuth 2.0 user token must hold (X's OpenAPI `security` for `OAuth2UserToken`)."""
 
@@ -75,7 +76,7 @@ def _route(
     template: str,
     handler: Handler,
     accepts: frozenset[Kind],
-    bucket: str | None,
+    bucket: str,
     scopes: tuple[str, ...] = (),
 ) -> Route:
     pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
@@ -110,16 +111,21 @@ ROUTES = (
         APP_ONLY,
         "activity.delete",
     ),
-    _route("GET", "/2/tweets/search/webhooks", stream.links, APP_ONLY, None),
-    _route("GET", "/2/tweets/search/stream/webhooks", stream.links, APP_ONLY, None),
-    _route("POST", "/2/tweets/search/webhooks/{webhook_id}", stream.link, APP_ONLY, None),
-    _route("DELETE", "/2/tweets/search/webhooks/{webhook_id}", stream.unlink, APP_ONLY, None),
+    _route("GET", "/2/tweets/search/webhooks", stream.links, APP_ONLY, "links.list"),
+    _route("GET", "/2/tweets/search/stream/webhooks", stream.links, APP_ONLY, "links.list"),
+    _route("POST", "/2/tweets/search/webhooks/{webhook_id}", stream.link, APP_ONLY, "links.create"),
+    _route("DELETE", "/2/tweets/search/webhooks/{webhook_id}", stream.unlink, APP_ONLY, "links.delete"),
     _route("GET", "/2/tweets/search/stream/rules", stream.rules, APP_ONLY, "rules.list"),
     _route("POST", "/2/tweets/search/stream/rules", stream.update_rules, APP_ONLY, "rules.update"),
-    _route("GET", "/2/tweets/search/stream/rules/counts", stream.rule_counts, APP_ONLY, None),
+    _route("GET", "/2/tweets/search/stream/rules/counts", stream.rule_counts, APP_ONLY, "rules.counts"),
     _route("POST", "/2/dm_conversations/with/{participant_id}/messages", dm.send_message, USER, "dm.send", DM_WRITE),
     _route(
-        "POST", "/2/dm_conversations/{dm_conversation_id}/messages", dm.send_to_conversation, USER, "dm.send", DM_WRITE
+        "POST",
+        "/2/dm_conversations/{dm_conversation_id}/messages",
+        dm.send_to_conversation,
+        USER,
+        "dm.send_conversation",
+        DM_WRITE,
     ),
     _route("POST", "/2/dm_conversations", dm.create_conversation, USER, "dm.create", DM_WRITE),
     _route(
@@ -152,7 +158,8 @@ class Emulator:
         self.state = State(self.config.db)
         self.scheduler = Scheduler(self.clock)
         self.auth = Authenticator(self.state)
-        self.limiter = RateLimiter(self.clock, self.config.limits if self.config.rate_limits else {})
+        on = self.config.rate_limits
+        self.limiter = RateLimiter(self.clock, self.config.limits if on else {}, self.config.user_limits if on else {})
         self.http = httpx.AsyncClient(verify=True, trust_env=False)
         self.crc = CrcClient(self.http, self.config.crc_timeout, self.config.remote_urls)
         self.deliverer = Deliverer(self.state, self.scheduler, self.http, self.config)
@@ -355,18 +362,29 @@ class Emulator:
         await send({"type": "http.response.body", "body": body})
 
     async def dispatch(self, request: Request) -> Response:
+        """Answer `request` with the route its method and path select, or X's 405 / 404."""
+        allowed: list[str] = []
         for route in ROUTES:
             match = route.pattern.match(request.path)
-            if match is None or route.method != request.method:
+            if match is None:
+                continue
+            if route.method != request.method:
+                allowed.append(route.method)
                 continue
             request.params = match.groupdict()
             who = self.auth.authenticate(request)
             require(who, route.accepts)
             require_scopes(who, route.scopes, f"{route.method} {request.path}")
-            limit_headers = self.limiter.take(who.app.id, route.bucket) if route.bucket else {}
-            response = await route.handler(self, request, who)
+            limit_headers = self.limiter.take(who, route.bucket)
+            try:
+                response = await route.handler(self, request, who)
+            except ApiError as error:  # a refused request is counted, and says so, like an answered one
+                error.headers.update(limit_headers)
+                raise
             response.headers.update(limit_headers)
             return response
+        if allowed:
+            raise method_not_allowed(sorted(set(allowed)))
         raise not_found(request.path)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
