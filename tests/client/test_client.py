@@ -223,8 +223,8 @@ def test_rate_limit_waits_for_the_reset_and_retries(running: Running) -> None:
     def client_clock() -> float:
         return running.emulator.clock.now() + 900 - 0.5
 
-    patient = RetryPolicy(max_retries=100)  # waits again while the timer is late; 100 half-seconds: a hang guard
-    with XClient(credentials(running), base_url=running.url, clock=client_clock, retry=patient) as client:
+    patient = CallPolicy(max_retries=100)  # waits again while the timer is late; 100 half-seconds: a hang guard
+    with XClient(credentials(running), base_url=running.url, clock=client_clock, policy=patient) as client:
         client.count_subscriptions()
         timer = threading.Timer(0.1, running.advance, args=(901,))
         timer.start()

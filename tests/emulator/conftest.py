@@ -18,6 +18,7 @@ from xhooks._asgi import read_body
 from xhooks._types import Receive, Scope, Send
 from xhooks.clock import ManualClock
 from xhooks.emulator import Emulator, EmulatorConfig
+from xhooks.emulator.activity_rules import PRIVATE_FAMILIES, family
 from xhooks.errors import VerificationError
 from xhooks.protocol import crc_response, crc_token_from_query, verify
 
@@ -91,6 +92,14 @@ class Running:
 
     def user_bearer(self, user: dict[str, Any]) -> dict[str, str]:
         return {"authorization": f"Bearer {user['oauth2_access_token']}"}
+
+    def activity_credentials(self, event_type: str, flt: dict[str, str]) -> dict[str, str]:
+        """What X takes to subscribe to `event_type` with `flt`: the monitored user's own OAuth 2.0 token for a
+        private type (dm, chat, like, mute, block), the app's Bearer token for the others."""
+        if family(event_type) not in PRIVATE_FAMILIES:
+            return self.bearer
+        users = self.emulator.credentials()["users"]
+        return self.user_bearer(next(user for user in users if user["id"] == flt["user_id"]))
 
     def advance(self, seconds: float) -> None:
         response = self.http.post("/_emulator/clock/advance", json={"seconds": seconds})

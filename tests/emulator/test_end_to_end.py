@@ -49,7 +49,8 @@ def subscribe_everything(running: Running, webhook_id: str) -> None:
             continue
         flt = {"keyword": "xhooks"} if event_type == "news.new" else {"user_id": running.dev["id"]}
         body = {"event_type": event_type, "filter": flt, "tag": event_type, "webhook_id": webhook_id}
-        response = running.http.post("/2/activity/subscriptions", json=body, headers=running.bearer)
+        headers = running.activity_credentials(event_type, flt)
+        response = running.http.post("/2/activity/subscriptions", json=body, headers=headers)
         assert response.status_code == 200, response.text
     assert running.http.post(f"/2/tweets/search/webhooks/{webhook_id}", headers=running.bearer).status_code == 200
     rules = {"add": [{"value": "xhooks OR emulator", "tag": "ours"}, {"value": "from:nobody", "tag": "theirs"}]}

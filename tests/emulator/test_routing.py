@@ -19,7 +19,8 @@ def _xaa(running: Running, webhook_id: str, event_type: str, flt: dict[str, str]
     body: dict[str, Any] = {"event_type": event_type, "filter": flt, "webhook_id": webhook_id}
     if tag:
         body["tag"] = tag
-    assert running.http.post("/2/activity/subscriptions", json=body, headers=running.bearer).status_code == 200
+    headers = running.activity_credentials(event_type, flt)
+    assert running.http.post("/2/activity/subscriptions", json=body, headers=headers).status_code == 200
 
 
 def _delivered(running: Running, consumer: Consumer) -> list[dict[str, Any]]:
@@ -127,12 +128,57 @@ def test_stream_posts_reach_linked_webhooks_only_when_a_rule_matches(
         "id"
     ]
     running.trigger("stream.post", text="launch day")  # not linked yet
-    running.http.post(f"/2/tweets/search/webhooks/{webhook_id}", headers=running.bearer)
+    link = f"/2/tweets/search/webhooks/{webhook_id}?tweet.fields=author_id&expansions=author_id"
+    running.http.post(link, headers=running.bearer)
     running.trigger("stream.post", text="quiet day")  # no rule matches
     running.trigger("stream.post", text="launch day")
     (event,) = _delivered(running, consumer)
     assert event["matching_rules"] == [{"id": rule_id, "tag": "launches"}]
     assert event["includes"]["users"][0]["id"] == event["data"]["author_id"] == running.dev["id"]
+
+
+@pytest.mark.parametrize(
+    ("params", "post_keys", "user_keys"),
+    [
+        pytest.param("", ["id", "text", "edit_history_tweet_ids"], None, id="x-defaults"),
+        pytest.param(
+            "?tweet.fields=created_at,public_metrics&expansions=author_id&user.fields=location,public_metrics",
+            ["id", "text", "created_at", "edit_history_tweet_ids", "public_metrics"],
+            ["id", "name", "username", "location", "public_metrics"],
+            id="fields-and-expansion",
+        ),
+        pytest.param("?expansions=author_id", ["id", "text", "edit_history_tweet_ids"], ["id", "name", "username"]),
+    ],
+)
+def test_a_link_shapes_its_deliveries_with_its_fields_and_expansions(
+    running: Running, consumer_of: tuple[Consumer, str], params: str, post_keys: list[str], user_keys: list[str] | None
+) -> None:
+    """The link's `tweet.fields`, `expansions` and `user.fields` were stored but not applied (issue 17)."""
+    consumer, url = consumer_of
+    webhook_id = running.register(url)["id"]
+    running.http.post("/2/tweets/search/stream/rules", json={"add": [{"value": "launch"}]}, headers=running.bearer)
+    assert running.http.post(f"/2/tweets/search/webhooks/{webhook_id}{params}", headers=running.bearer).is_success
+    running.trigger("stream.post", text="launch day")
+    (event,) = _delivered(running, consumer)
+    assert sorted(event["data"]) == sorted(post_keys) and set(event) == {"data", "matching_rules"} | (
+        {"includes"} if user_keys else set()
+    )
+    if user_keys is not None:
+        (author,) = event["includes"]["users"]
+        assert sorted(author) == sorted(user_keys) and author["id"] == running.dev["id"]
+        assert "followers_count_str" not in author.get("public_metrics", {})  # the v2 stream has no `_str` twins
+
+
+def test_a_link_with_an_unknown_field_is_refused_as_x_does(running: Running, consumer_of: tuple[Consumer, str]) -> None:
+    _, url = consumer_of
+    webhook_id = running.register(url)["id"]
+    response = running.http.post(
+        f"/2/tweets/search/webhooks/{webhook_id}?user.fields=shoe_size", headers=running.bearer
+    )
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error["parameters"] == {"user.fields": ["shoe_size"]}
+    assert error["message"].startswith("The `user.fields` query parameter value [shoe_size] is not one of [")
 
 
 @pytest.mark.parametrize("event_type", ["aaa.favorite", "aaa.mention", "post.reply.create", "stream.post"])
@@ -145,7 +191,8 @@ def test_generated_events_have_the_documented_keys(
         f"/2/account_activity/webhooks/{webhook_id}/subscriptions/all", headers=running.user_bearer(running.friend)
     )
     _xaa(running, webhook_id, "post.reply.create", {"user_id": running.friend["id"]}, tag="replies")
-    running.http.post(f"/2/tweets/search/webhooks/{webhook_id}", headers=running.bearer)
+    fields = "tweet.fields=created_at,author_id&expansions=author_id&user.fields=created_at,protected"
+    running.http.post(f"/2/tweets/search/webhooks/{webhook_id}?{fields}", headers=running.bearer)
     running.http.post("/2/tweets/search/stream/rules", json={"add": [{"value": "emulator"}]}, headers=running.bearer)
     running.trigger(event_type)
     running.settle()

@@ -30,12 +30,22 @@ import httpx
 
 from xhooks._types import ASGIApp, Receive, Scope, Send
 from xhooks.clock import Clock, SystemClock
-from xhooks.emulator import control, dm, stream, subscriptions, webhooks
-from xhooks.emulator.auth import ANY, APP_ONLY, APP_OR_OAUTH1, USER, Authenticator, Kind, Principal, require
+from xhooks.emulator import control, dm, dm_events, stream, subscriptions, users, webhooks
+from xhooks.emulator.auth import (
+    ANY,
+    APP_ONLY,
+    APP_OR_OAUTH1,
+    USER,
+    Authenticator,
+    Kind,
+    Principal,
+    require,
+    require_scopes,
+)
 from xhooks.emulator.config import EmulatorConfig
 from xhooks.emulator.crc import CrcClient, CrcResult, is_due, next_validity
 from xhooks.emulator.delivery import Deliverer
-from xhooks.emulator.errors import ApiError, not_found
+from xhooks.emulator.errors import ApiError, method_not_allowed, not_found
 from xhooks.emulator.ratelimit import RateLimiter
 from xhooks.emulator.scheduler import Scheduler
 from xhooks.emulator.state import App, State, User, Webhook
@@ -45,6 +55,8 @@ __all__ = ["ROUTES", "Emulator", "Route"]
 
 Handler = Callable[["Emulator", Request, Principal], Awaitable[Response]]
 ALNUM = string.ascii_letters + string.digits
+USER_SCOPES = "tweet.read users.read dm.read dm.write like.read follows.read mute.read block.read offline.access"
+"""What a new user's OAuth 2.0 token is granted: every scope the emulated endpoints check."""
 
 
 @dataclass(frozen=True)
@@ -53,15 +65,28 @@ class Route:
     pattern: re.Pattern[str]
     handler: Handler
     accepts: frozenset[Kind]
-    bucket: str | None
+    bucket: str
+    """The rate-limit window the route counts against (config `limits` / `user_limits`)."""
+    scopes: tuple[str, ...] = ()
+    """What an OAuth 2.0 user token must hold (X's OpenAPI `security` for `OAuth2UserToken`)."""
 
 
-def _route(method: str, template: str, handler: Handler, accepts: frozenset[Kind], bucket: str | None) -> Route:
+def _route(
+    method: str,
+    template: str,
+    handler: Handler,
+    accepts: frozenset[Kind],
+    bucket: str,
+    scopes: tuple[str, ...] = (),
+) -> Route:
     pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
-    return Route(method, re.compile(f"^{pattern}$"), handler, accepts, bucket)
+    return Route(method, re.compile(f"^{pattern}$"), handler, accepts, bucket, scopes)
 
 
 AAA = "/2/account_activity/webhooks/{webhook_id}/subscriptions"
+USERS_READ = ("tweet.read", "users.read")
+DM_READ = ("dm.read", "tweet.read", "users.read")
+DM_WRITE = ("dm.read", "dm.write", "tweet.read", "users.read")
 ROUTES = (
     _route("POST", "/2/webhooks", webhooks.create, APP_OR_OAUTH1, "webhooks.create"),
     _route("GET", "/2/webhooks", webhooks.listing, APP_ONLY, "webhooks.list"),
@@ -86,14 +111,37 @@ ROUTES = (
         APP_ONLY,
         "activity.delete",
     ),
-    _route("GET", "/2/tweets/search/webhooks", stream.links, APP_ONLY, None),
-    _route("GET", "/2/tweets/search/stream/webhooks", stream.links, APP_ONLY, None),
-    _route("POST", "/2/tweets/search/webhooks/{webhook_id}", stream.link, APP_ONLY, None),
-    _route("DELETE", "/2/tweets/search/webhooks/{webhook_id}", stream.unlink, APP_ONLY, None),
+    _route("GET", "/2/tweets/search/webhooks", stream.links, APP_ONLY, "links.list"),
+    _route("GET", "/2/tweets/search/stream/webhooks", stream.links, APP_ONLY, "links.list"),
+    _route("POST", "/2/tweets/search/webhooks/{webhook_id}", stream.link, APP_ONLY, "links.create"),
+    _route("DELETE", "/2/tweets/search/webhooks/{webhook_id}", stream.unlink, APP_ONLY, "links.delete"),
     _route("GET", "/2/tweets/search/stream/rules", stream.rules, APP_ONLY, "rules.list"),
     _route("POST", "/2/tweets/search/stream/rules", stream.update_rules, APP_ONLY, "rules.update"),
-    _route("GET", "/2/tweets/search/stream/rules/counts", stream.rule_counts, APP_ONLY, None),
-    _route("POST", "/2/dm_conversations/with/{participant_id}/messages", dm.send_message, USER, None),
+    _route("GET", "/2/tweets/search/stream/rules/counts", stream.rule_counts, APP_ONLY, "rules.counts"),
+    _route("POST", "/2/dm_conversations/with/{participant_id}/messages", dm.send_message, USER, "dm.send", DM_WRITE),
+    _route(
+        "POST",
+        "/2/dm_conversations/{dm_conversation_id}/messages",
+        dm.send_to_conversation,
+        USER,
+        "dm.send_conversation",
+        DM_WRITE,
+    ),
+    _route("POST", "/2/dm_conversations", dm.create_conversation, USER, "dm.create", DM_WRITE),
+    _route(
+        "GET", "/2/dm_conversations/with/{participant_id}/dm_events", dm_events.by_participant, USER, "dm.with", DM_READ
+    ),
+    _route("GET", "/2/dm_conversations/{id}/dm_events", dm_events.by_conversation, USER, "dm.conversation", DM_READ),
+    _route("GET", "/2/dm_events", dm_events.listing, USER, "dm.events", DM_READ),
+    _route("GET", "/2/dm_events/{event_id}", dm_events.by_id, USER, "dm.event", DM_READ),
+    _route("DELETE", "/2/dm_events/{event_id}", dm_events.delete, USER, "dm.delete", DM_WRITE),
+    _route("POST", "/2/users/{id}/dm/block", dm.block, USER, "dm.block", DM_WRITE),
+    _route("POST", "/2/users/{id}/dm/unblock", dm.unblock, USER, "dm.unblock", DM_WRITE),
+    _route("GET", "/2/users/me", users.me, USER, "users.me", USERS_READ),
+    _route("GET", "/2/users/by/username/{username}", users.by_username, ANY, "users.by_username", USERS_READ),
+    _route("GET", "/2/users/by", users.by_usernames, ANY, "users.by", USERS_READ),
+    _route("GET", "/2/users/{id}", users.by_id, ANY, "users.by_id", USERS_READ),
+    _route("GET", "/2/users", users.by_ids, ANY, "users.lookup", USERS_READ),
 )
 
 
@@ -110,7 +158,8 @@ class Emulator:
         self.state = State(self.config.db)
         self.scheduler = Scheduler(self.clock)
         self.auth = Authenticator(self.state)
-        self.limiter = RateLimiter(self.clock, self.config.limits if self.config.rate_limits else {})
+        on = self.config.rate_limits
+        self.limiter = RateLimiter(self.clock, self.config.limits if on else {}, self.config.user_limits if on else {})
         self.http = httpx.AsyncClient(verify=True, trust_env=False)
         self.crc = CrcClient(self.http, self.config.crc_timeout, self.config.remote_urls)
         self.deliverer = Deliverer(self.state, self.scheduler, self.http, self.config)
@@ -144,8 +193,16 @@ class Emulator:
                 cfg.bearer_token or "AAAAAAAAAAAAAAAAAAAAA" + _random(80),
             )
             self.state.add_app(app, self.clock.now())
-            self.add_user("xhooks_dev", "xhooks Developer", cfg.access_token, cfg.access_token_secret)
-            self.add_user("xhooks_friend", "xhooks Friend")
+            self.add_user(
+                "xhooks_dev",
+                "xhooks Developer",
+                cfg.access_token,
+                cfg.access_token_secret,
+                description="Building with the X API and xhooks",
+                location="Boulder, CO",
+                url="https://example.com/xhooks",
+            )
+            self.add_user("xhooks_friend", "xhooks Friend", location="Burlington, MA")
         else:
             app = apps[0]
             if cfg.consumer_key or cfg.consumer_secret or cfg.bearer_token:
@@ -170,6 +227,11 @@ class Emulator:
         name: str | None = None,
         access_token: str | None = None,
         access_token_secret: str | None = None,
+        *,
+        description: str = "",
+        location: str = "",
+        url: str = "",
+        scopes: str = USER_SCOPES,
     ) -> User:
         user_id = self.new_id()
         username = username or f"user_{user_id[-6:]}"
@@ -181,7 +243,10 @@ class Emulator:
             access_token or f"{user_id}-{_random(30)}",
             access_token_secret or _random(45),
             _random(60),
-            "tweet.read users.read dm.read dm.write like.read follows.read offline.access",
+            scopes,
+            description,
+            location,
+            url,
         )
         self.state.add_user(user, self.state.apps()[0].id if self.state.apps() else None)
         return user
@@ -297,17 +362,29 @@ class Emulator:
         await send({"type": "http.response.body", "body": body})
 
     async def dispatch(self, request: Request) -> Response:
+        """Answer `request` with the route its method and path select, or X's 405 / 404."""
+        allowed: list[str] = []
         for route in ROUTES:
             match = route.pattern.match(request.path)
-            if match is None or route.method != request.method:
+            if match is None:
+                continue
+            if route.method != request.method:
+                allowed.append(route.method)
                 continue
             request.params = match.groupdict()
             who = self.auth.authenticate(request)
             require(who, route.accepts)
-            limit_headers = self.limiter.take(who.app.id, route.bucket) if route.bucket else {}
-            response = await route.handler(self, request, who)
+            require_scopes(who, route.scopes, f"{route.method} {request.path}")
+            limit_headers = self.limiter.take(who, route.bucket)
+            try:
+                response = await route.handler(self, request, who)
+            except ApiError as error:  # a refused request is counted, and says so, like an answered one
+                error.headers.update(limit_headers)
+                raise
             response.headers.update(limit_headers)
             return response
+        if allowed:
+            raise method_not_allowed(sorted(set(allowed)))
         raise not_found(request.path)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

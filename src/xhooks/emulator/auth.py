@@ -15,11 +15,11 @@ from typing import Any
 
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 
-from xhooks.emulator.errors import unauthorized, unsupported_auth
+from xhooks.emulator.errors import forbidden, unauthorized, unsupported_auth
 from xhooks.emulator.state import App, State, User
 from xhooks.emulator.web import Request
 
-__all__ = ["APP_ONLY", "ANY", "USER", "Authenticator", "Kind", "Principal"]
+__all__ = ["APP_ONLY", "ANY", "USER", "Authenticator", "Kind", "Principal", "require", "require_scopes"]
 
 
 class Kind(enum.Enum):
@@ -143,3 +143,12 @@ def require(principal: Principal, allowed: frozenset[Kind]) -> None:
     if principal.kind not in allowed:
         order = [Kind.OAUTH1_USER, Kind.OAUTH2_USER, Kind.APP]
         raise unsupported_auth(principal.kind.value, [kind.value for kind in order if kind in allowed])
+
+
+def require_scopes(principal: Principal, scopes: tuple[str, ...], why: str) -> None:
+    """Raise a 403 if an OAuth 2.0 user token lacks one of `scopes` (other credentials carry no scopes)."""
+    if principal.kind is not Kind.OAUTH2_USER or principal.user is None:
+        return
+    missing = [scope for scope in scopes if scope not in principal.user.scopes.split()]
+    if missing:
+        raise forbidden(f"The OAuth 2.0 user token is missing the {', '.join(missing)} scope needed for {why}")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from xhooks.errors import ConfigError
 
-__all__ = ["RATE_LIMITS", "EmulatorConfig", "RETRY_SCHEDULES"]
+__all__ = ["RATE_LIMITS", "USER_RATE_LIMITS", "EmulatorConfig", "RETRY_SCHEDULES"]
 
 RETRY_SCHEDULES: dict[str, tuple[float, ...]] = {
     # Legacy Enterprise AAA: an attempt, then 3 retries; start times if every attempt times out after 3 s.
@@ -30,7 +30,8 @@ RETRY_SCHEDULES: dict[str, tuple[float, ...]] = {
 }
 
 RATE_LIMITS: dict[str, int] = {
-    # Per app, per 15-minute window (X's rate-limit page); AAA rows are the v1.1 figures (no v2 ones published).
+    # Per app, per 15-minute window (X's rate-limit page); AAA rows are the v1.1 figures (no v2 ones published),
+    # stream-link rows the /2/webhooks figure and rule counts the rule-list figure (X publishes none for them).
     "webhooks.create": 450,
     "webhooks.list": 450,
     "webhooks.validate": 450,
@@ -47,6 +48,35 @@ RATE_LIMITS: dict[str, int] = {
     "aaa.count": 15,
     "rules.list": 450,
     "rules.update": 100,
+    "rules.counts": 450,
+    "links.list": 450,
+    "links.create": 450,
+    "links.delete": 450,
+    "users.by_id": 300,
+    "users.by_username": 300,
+    "users.by": 300,
+    "users.lookup": 300,
+    "dm.block": 25,
+    "dm.unblock": 25,
+}
+
+USER_RATE_LIMITS: dict[str, int] = {
+    # Per user, per 15-minute window, for calls made with a user's token (X's rate-limit page).
+    "users.me": 75,
+    "users.by_id": 900,
+    "users.by_username": 900,
+    "users.by": 900,
+    "users.lookup": 900,
+    "dm.events": 15,
+    "dm.event": 15,
+    "dm.conversation": 15,
+    "dm.with": 15,
+    "dm.send": 15,
+    "dm.send_conversation": 15,
+    "dm.create": 15,
+    "dm.delete": 300,
+    "dm.block": 10,
+    "dm.unblock": 10,
 }
 
 
@@ -70,6 +100,7 @@ class EmulatorConfig:
     seed: int | None = None
     rate_limits: bool = True
     limits: dict[str, int] = field(default_factory=lambda: dict(RATE_LIMITS))
+    user_limits: dict[str, int] = field(default_factory=lambda: dict(USER_RATE_LIMITS))
     put_response: str = "valid"
     flat_bodies: bool = False
     stream_links_shape: str = "list"

@@ -6,7 +6,7 @@ add users, read the delivery log, move a manual clock, and wait until due work i
 | method | path | body / query | does |
 |---|---|---|---|
 | GET | `/_emulator/credentials` | | the apps and users with their keys and tokens |
-| POST | `/_emulator/users` | `{"username"?, "name"?}` | a new user with OAuth 1.0a and OAuth 2.0 tokens |
+| POST | `/_emulator/users` | `{"username"?, "name"?, "description"?, "location"?, "url"?, "scopes"?}` | a user |
 | POST | `/_emulator/events` | `{"type", "user_id"?, "target_id"?, "text"?}` | produce one event, route it as X |
 | GET | `/_emulator/event-types` | | every type `events` accepts |
 | GET | `/_emulator/deliveries` | `?webhook_id=&since=` | the delivery log with every attempt |
@@ -61,7 +61,10 @@ async def handle(emu: Emulator, req: Request) -> Response:
         return Response(emu.credentials())
     if route == ("POST", "/users"):
         body = req.json(required=False)
-        user = emu.add_user(body.get("username"), body.get("name"))
+        profile = {name: body[name] for name in ("description", "location", "url", "scopes") if name in body}
+        if not all(isinstance(value, str) for value in profile.values()):
+            raise malformed("`description`, `location`, `url` and `scopes` must be strings")
+        user = emu.add_user(body.get("username"), body.get("name"), **profile)
         return Response(emu.user_credentials(user), status=201)
     if route == ("POST", "/events"):
         body = req.json()

@@ -13,8 +13,11 @@ from typing import Any
 __all__ = [
     "ApiError",
     "Reason",
+    "forbidden",
     "invalid_request",
+    "invalid_value",
     "malformed",
+    "method_not_allowed",
     "not_found",
     "rate_limited",
     "unauthorized",
@@ -63,17 +66,28 @@ def invalid_request(reason: Reason, detail: str) -> ApiError:
     )
 
 
-def malformed(detail: str) -> ApiError:
+def malformed(detail: str, parameters: dict[str, list[str]] | None = None) -> ApiError:
     """HTTP 400 for a request that breaks the OpenAPI contract itself (missing field, bad JSON, bad id)."""
     return ApiError(
         400,
         {
-            "errors": [{"parameters": {}, "message": detail}],
+            "errors": [{"parameters": parameters or {}, "message": detail}],
             "title": "Invalid Request",
             "detail": INVALID_REQUEST_DETAIL,
             "type": INVALID_REQUEST_TYPE,
         },
     )
+
+
+def invalid_value(name: str, value: str, rule: str) -> ApiError:
+    """HTTP 400 for one bad query or path parameter: "The `max_results` query parameter value [0] is not …"."""
+    return malformed(f"The `{name}` query parameter value [{value}] {rule}", {name: [value]})
+
+
+def method_not_allowed(allowed: list[str]) -> ApiError:
+    """HTTP 405 for a known path called with another method, with X's `allow` header."""
+    body = {"title": "Method Not Allowed", "detail": "Method Not Allowed", "type": "about:blank", "status": 405}
+    return ApiError(405, body, {"allow": ", ".join(allowed)})
 
 
 def unauthorized() -> ApiError:
@@ -91,6 +105,11 @@ def unsupported_auth(used: str, supported: list[str]) -> ApiError:
             "status": 403,
         },
     )
+
+
+def forbidden(detail: str) -> ApiError:
+    """HTTP 403 for a valid credential that may not do this (a missing scope, another user's private events)."""
+    return ApiError(403, {"title": "Forbidden", "detail": detail, "type": "about:blank", "status": 403})
 
 
 def rate_limited(headers: dict[str, str]) -> ApiError:

@@ -23,6 +23,8 @@ from typing import Any
 
 from xhooks.emulator._objects import (
     DEFAULT_IMAGE,
+    WEB_APP,
+    dm_apps,
     dm_event,
     dm_user,
     hex_id,
@@ -182,8 +184,8 @@ class Factory:
             }
             return AaaEvent(kind, (a.id,), lambda u: body, revokes=a.id)
         if name == "direct_message":
-            event = dm_event(self.ids(), a, b, self.text or "Hello World!", now)
-            return self.direct_message(event)
+            event = dm_event(self.ids(), a, b, self.text or "Hello World!", now, WEB_APP["id"])
+            return self.direct_message(event, WEB_APP)
         if name == "direct_message_indicate_typing":
             typing = {"created_timestamp": ms(now), "sender_id": a.id, "target": {"recipient_id": b.id}}
             directory = {a.id: dm_user(a), b.id: dm_user(b)}
@@ -248,12 +250,13 @@ class Factory:
             tweet = tweet_v1(tweet_id, a, f"RT @{b.username}: {original['text']}", now, retweeted_status=original)
         return AaaEvent("aaa." + name, (a.id, b.id), lambda u: {"for_user_id": u, "tweet_create_events": [tweet]})
 
-    def direct_message(self, event: dict[str, Any]) -> AaaEvent:
+    def direct_message(self, event: dict[str, Any], app: dict[str, str]) -> AaaEvent:
+        """A DM `event` sent from `app` (`{"id", "name", "url"}`), for both its sender and its recipient."""
         users = {self.actor.id: dm_user(self.actor), self.target.id: dm_user(self.target)}
         return AaaEvent(
             "aaa.direct_message",
             (self.actor.id, self.target.id),
-            lambda u: {"for_user_id": u, "direct_message_events": [event], "users": users},
+            lambda u: {"for_user_id": u, "direct_message_events": [event], "apps": dm_apps(app), "users": users},
         )
 
     # X Activity API -------------------------------------------------------------------------------------
@@ -267,7 +270,8 @@ class Factory:
             return XaaEvent(event_type, {"before": before, "after": self.text or after}, actor_only)
         if event_type == "post.create":
             post = post_v2(self.ids(), a, self.text or "Posting from the xhooks emulator", now)
-            return XaaEvent(event_type, post, ((a.id, "outbound"),), {"users": [user_v2(a)]}, post["text"])
+            includes = {"users": [user_v2(a, most_recent_tweet_id=post["id"])], "tweets": [post]}
+            return XaaEvent(event_type, post, ((a.id, "outbound"),), includes, post["text"])
         if event_type == "post.delete":
             return XaaEvent(
                 event_type,
@@ -286,10 +290,7 @@ class Factory:
                 "liked_tweet_author_id": b.id,
                 "liked_tweet_id": liked_id,
             }
-            includes = {
-                "users": [user_v2(a), user_v2(b)],
-                "tweets": [post_v2(liked_id, b, "a post worth liking", now - 60)],
-            }
+            includes = {"users": [user_v2(b)], "tweets": [post_v2(liked_id, b, "a post worth liking", now - 60)]}
             return XaaEvent(event_type, payload, ((a.id, "outbound"), (b.id, "inbound")), includes)
         if event_type in ("follow.follow", "follow.unfollow"):
             payload = {"source": {"data": user_v2(a)}, "target": {"data": user_v2(b)}}
@@ -365,7 +366,8 @@ class Factory:
         extra: dict[str, Any] = {}
         if event_type == "post.mention.create":
             text = f"@{b.username} {text}"
-            extra["entities"] = {"mentions": [mention_entity(b)]}
+            # a Post that opens with a mention is addressed to that user, even when it replies to nothing
+            extra = {"entities": {"mentions": [mention_entity(b)]}, "in_reply_to_user_id": b.id}
         elif event_type == "post.reply.create":
             text = f"@{b.username} {text}"
             extra = {
@@ -381,9 +383,10 @@ class Factory:
             text = f"RT @{b.username}: the original post"
             extra = {"referenced_tweets": [{"type": "retweeted", "id": original}]}
         post = post_v2(self.ids(), a, text, now, **extra)
-        return XaaEvent(
-            event_type, post, ((b.id, "inbound"), (a.id, "outbound")), {"users": [user_v2(a), user_v2(b)]}, text
-        )
+        includes: dict[str, Any] = {"users": [user_v2(a, most_recent_tweet_id=post["id"]), user_v2(b)]}
+        if event_type == "post.mention.create":
+            includes["tweets"] = [post]
+        return XaaEvent(event_type, post, ((b.id, "inbound"), (a.id, "outbound")), includes, text)
 
     def _xaa_chat(self, event_type: str) -> XaaEvent:
         a, b, now = self.actor, self.target, self.now
@@ -431,13 +434,6 @@ class Factory:
     # Filtered Stream -------------------------------------------------------------------------------------
 
     def stream_post(self) -> StreamPost:
+        """A Post for the Filtered Stream with every field X can send; each link picks the fields it asked for."""
         text = self.text or "Posting from the xhooks emulator"
-        post: dict[str, Any] = {
-            "id": self.ids(),
-            "text": text,
-            "created_at": iso(self.now),
-            "author_id": self.actor.id,
-            "edit_history_tweet_ids": [],
-        }
-        post["edit_history_tweet_ids"] = [post["id"]]
-        return StreamPost(post, self.actor, text)
+        return StreamPost(post_v2(self.ids(), self.actor, text, self.now, str_twins=False), self.actor, text)

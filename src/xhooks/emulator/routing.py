@@ -11,7 +11,8 @@
   https://docs.x.com/x-api/activity/event-payloads): one Post, one `event_uuid`, two events. Each body's
   `event_uuid` is made in the style `EmulatorConfig.event_uuid_style` names (see `event_uuid`).
 * Filtered Stream: a post goes to every webhook linked to the stream of an app with at least one matching
-  rule, with all the matching rules listed in `matching_rules`.
+  rule, with all the matching rules listed in `matching_rules`, shaped by that link's `tweet.fields`,
+  `expansions` and `user.fields` (X's defaults otherwise: `id`, `text`, `edit_history_tweet_ids`, no `includes`).
 
 Rule matching covers the common core of X's rule language: terms (AND), `OR`, quoted phrases, `-negation`,
 `from:`, `#hashtags` and `@mentions`; anything else is matched as a plain term.
@@ -26,14 +27,15 @@ from collections.abc import Callable
 from typing import Any
 
 from xhooks.emulator._objects import hex_id, user_v2, uuid_from
+from xhooks.emulator.activity_rules import canonical_direction
 from xhooks.emulator.delivery import Deliverer, encode
 from xhooks.emulator.events import AaaEvent, StreamPost, XaaEvent
+from xhooks.emulator.fields import POST_DEFAULTS, USER_DEFAULTS, select
 from xhooks.emulator.state import State
 
 __all__ = ["POST_EVENTS", "Routed", "event_uuid", "route_aaa", "route_stream", "route_xaa", "rule_matches"]
 
 Routed = list[dict[str, Any]]
-DIRECTIONS = {"sent": "outbound", "received": "inbound"}
 POST_EVENTS = ("post.create", "post.mention.create", "post.reply.create", "post.quote.create", "post.repost.create")
 """The events whose payload is a new Post."""
 
@@ -53,7 +55,7 @@ def route_aaa(event: AaaEvent, state: State, deliverer: Deliverer) -> Routed:
 def _filter_matches(flt: dict[str, str], event: XaaEvent) -> bool:
     if "keyword" in flt:
         return flt["keyword"].lower() in event.keyword_text.lower()
-    wanted = DIRECTIONS.get(flt.get("direction", ""), flt.get("direction"))
+    wanted = canonical_direction(event.event_type, flt.get("direction"))
     return any(
         flt.get("user_id") == user_id and (not wanted or direction is None or wanted == direction)
         for user_id, direction in event.matches
@@ -157,6 +159,17 @@ def rule_matches(value: str, post: StreamPost) -> bool:
     return False
 
 
+def _linked_body(post: StreamPost, fields: list[str], matching: list[dict[str, str]]) -> dict[str, Any]:
+    """The Filtered Stream message for `post` as one link's parameters (`["expansions=author_id", …]`) shape it."""
+    params = dict(field.split("=", 1) for field in fields)
+    body: dict[str, Any] = {"data": select(post.post, POST_DEFAULTS, tuple(params.get("tweet.fields", "").split(",")))}
+    if "author_id" in params.get("expansions", "").split(","):
+        author = user_v2(post.author, str_twins=False)
+        body["includes"] = {"users": [select(author, USER_DEFAULTS, tuple(params.get("user.fields", "").split(",")))]}
+    body["matching_rules"] = matching
+    return body
+
+
 def route_stream(post: StreamPost, state: State, deliverer: Deliverer) -> Routed:
     routed: Routed = []
     for app in state.apps():
@@ -168,11 +181,10 @@ def route_stream(post: StreamPost, state: State, deliverer: Deliverer) -> Routed
         ]
         if not links or not matching:
             continue
-        author = user_v2(post.author)
-        body = {"data": post.post, "includes": {"users": [author]}, "matching_rules": matching}
         for link in links:
             webhook = state.webhook(link["webhook_id"])
             if webhook is not None:
+                body = _linked_body(post, link["fields"], matching)
                 routed.append(
                     {
                         "webhook_id": webhook.id,

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from xhooks.emulator.dm_store import DirectMessages
+
 __all__ = ["ActivitySubscription", "App", "State", "User", "Webhook", "iso", "snowflake_time"]
 
 TWITTER_EPOCH_MS = 1_288_834_974_657
@@ -24,7 +26,8 @@ SCHEMA = (
         consumer_secret TEXT NOT NULL, bearer_token TEXT UNIQUE NOT NULL, created_at REAL NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, username TEXT UNIQUE NOT NULL, name TEXT NOT NULL,
         created_at REAL NOT NULL, app_id TEXT, access_token TEXT UNIQUE, access_token_secret TEXT,
-        oauth2_token TEXT UNIQUE, scopes TEXT NOT NULL DEFAULT '')""",
+        oauth2_token TEXT UNIQUE, scopes TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',
+        location TEXT NOT NULL DEFAULT '', url TEXT NOT NULL DEFAULT '')""",
     """CREATE TABLE IF NOT EXISTS webhooks (id TEXT PRIMARY KEY, app_id TEXT NOT NULL, url TEXT NOT NULL,
         valid INTEGER NOT NULL, created_at REAL NOT NULL, last_success_at REAL, last_crc_at REAL,
         UNIQUE (app_id, url))""",
@@ -46,6 +49,16 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS replay_jobs (id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL, from_at REAL NOT NULL,
         to_at REAL NOT NULL, created_at REAL NOT NULL, state TEXT NOT NULL)""",
 )
+
+
+# Columns added after a table was first released: a database from an older emulator gets them on open.
+ADDED_COLUMNS = {
+    "users": (
+        "description TEXT NOT NULL DEFAULT ''",
+        "location TEXT NOT NULL DEFAULT ''",
+        "url TEXT NOT NULL DEFAULT ''",
+    ),
+}
 
 
 def iso(ts: float) -> str:
@@ -79,6 +92,10 @@ class User:
     access_token_secret: str | None = None
     oauth2_token: str | None = None
     scopes: str = ""
+    description: str = ""
+    location: str = ""
+    url: str = ""
+    """The profile's website, as typed (X shows it shortened by t.co)."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +145,12 @@ class State:
             self.db.execute("PRAGMA journal_mode=WAL")
         for statement in SCHEMA:
             self.db.execute(statement)
+        self.dms = DirectMessages(self.db)
+        for table, columns in ADDED_COLUMNS.items():
+            present = {row["name"] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            for column in columns:
+                if column.split()[0] not in present:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
     def close(self) -> None:
         self.db.close()
@@ -182,7 +205,8 @@ class State:
 
     def add_user(self, user: User, app_id: str | None) -> None:
         self.db.execute(
-            "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO users (id, username, name, created_at, app_id, access_token, access_token_secret, "
+            "oauth2_token, scopes, description, location, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 user.id,
                 user.username,
@@ -193,6 +217,9 @@ class State:
                 user.access_token_secret,
                 user.oauth2_token,
                 user.scopes,
+                user.description,
+                user.location,
+                user.url,
             ),
         )
 
@@ -208,6 +235,9 @@ class State:
             row["access_token_secret"],
             row["oauth2_token"],
             row["scopes"],
+            row["description"],
+            row["location"],
+            row["url"],
         )
 
     def user(self, user_id: str) -> User | None:

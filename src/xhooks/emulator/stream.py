@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from xhooks.emulator.auth import Principal
 from xhooks.emulator.errors import malformed
+from xhooks.emulator.fields import POST_EXPANSIONS, POST_FIELDS, USER_FIELDS, parse
 from xhooks.emulator.state import iso
 from xhooks.emulator.web import Request, Response
 from xhooks.emulator.webhooks import owned_webhook
@@ -16,12 +17,16 @@ if TYPE_CHECKING:
 __all__ = ["link", "links", "rule_counts", "rules", "unlink", "update_rules"]
 
 LINK_PARAMS = ("tweet.fields", "expansions", "media.fields", "poll.fields", "user.fields", "place.fields")
+CHECKED_PARAMS = {"tweet.fields": POST_FIELDS, "expansions": POST_EXPANSIONS, "user.fields": USER_FIELDS}
+"""The link parameters whose values are checked; the others are kept as given (no media, polls or places here)."""
 MAX_RULE_LENGTH = 2048
 RULE_CAP = 1000
 
 
 async def link(emu: Emulator, req: Request, who: Principal) -> Response:
     webhook = owned_webhook(emu, who, req.params["webhook_id"])
+    for name, allowed in CHECKED_PARAMS.items():
+        parse(name, req.arg(name), allowed)
     fields = [f"{name}={value}" for name in LINK_PARAMS if (value := req.arg(name))]
     emu.state.link(webhook.id, who.app.id, emu.new_id(), fields, emu.clock.now())
     return Response({"data": {"provisioned": True}})
@@ -83,8 +88,8 @@ def _is_rule(rule: Any) -> bool:
 
 async def update_rules(emu: Emulator, req: Request, who: Principal) -> Response:
     body = req.json(required=False)
-    dry_run = req.arg("dry_run") == "true"
-    delete_all = req.arg("delete_all") == "true"
+    dry_run = req.boolean("dry_run")
+    delete_all = req.boolean("delete_all")
     if set(body) - {"add", "delete"}:
         raise malformed("The body may only hold `add` or `delete`")
     now = emu.clock.now()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from xhooks.emulator.activity_rules import check_access, check_direction
 from xhooks.emulator.auth import Principal
 from xhooks.emulator.errors import Reason, invalid_request, malformed
 from xhooks.emulator.state import ActivitySubscription
@@ -30,7 +31,6 @@ __all__ = [
 
 SUBSCRIBABLE = (*activity.EVENT_TYPES, *ALIASES)
 FILTER_KEYS = ("user_id", "keyword", "direction")
-DIRECTIONS = ("inbound", "outbound")
 
 
 # Account Activity ----------------------------------------------------------------------------------------
@@ -131,12 +131,12 @@ def _filter(raw: Any, event_type: str, who: Principal) -> dict[str, str]:
     _check_fields(raw, FILTER_KEYS)
     if not all(isinstance(value, str) for value in raw.values()):
         raise malformed("`filter` values must be strings")
-    if raw.get("direction") is not None and raw["direction"] not in DIRECTIONS:
-        raise malformed(f"`filter.direction` must be one of {', '.join(DIRECTIONS)}")
+    check_direction(event_type, raw.get("direction"))
     if event_type == "news.new" and not raw.get("keyword"):
         raise invalid_request(Reason.QUERY_PARAM_INVALID, "news.new subscriptions need filter.keyword")
     if event_type != "news.new" and not raw.get("user_id"):
         raise invalid_request(Reason.QUERY_PARAM_INVALID, f"{event_type} subscriptions need filter.user_id")
+    check_access(who, event_type, raw.get("user_id"))
     return dict(raw)
 
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 
 from xhooks._asgi import BodyTooLarge, Disconnected, read_body
 from xhooks._types import Receive, Scope
-from xhooks.emulator.errors import malformed
+from xhooks.emulator.errors import invalid_value, malformed
 
 __all__ = ["Request", "Response", "read_request"]
 
@@ -32,6 +32,16 @@ class Request:
     def arg(self, name: str) -> str | None:
         values = self.query.get(name)
         return values[-1] if values else None
+
+    def boolean(self, name: str) -> bool:
+        """A boolean query parameter: `true` or `false` in any case (X parses them so, and `xdk` sends `True`);
+        absent is false, anything else is X's 400."""
+        value = self.arg(name)
+        if value is None or value.lower() == "false":
+            return False
+        if value.lower() == "true":
+            return True
+        raise invalid_value(name, value, "is not one of [true,false]")
 
     def json(self, required: bool = True) -> dict[str, Any]:
         """The body as a JSON object; an empty body is `{}` unless `required`."""

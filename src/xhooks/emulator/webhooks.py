@@ -12,6 +12,7 @@ from xhooks.emulator.auth import Principal
 from xhooks.emulator.crc import Verdict
 from xhooks.emulator.delivery import encode
 from xhooks.emulator.errors import Reason, invalid_request, malformed
+from xhooks.emulator.fields import parse
 from xhooks.emulator.state import Webhook, iso
 from xhooks.emulator.web import Request, Response
 from xhooks.protocol.replay import ReplayProblem, replay_window_problem
@@ -92,15 +93,7 @@ async def create(emu: Emulator, req: Request, who: Principal) -> Response:
 
 
 async def listing(emu: Emulator, req: Request, who: Principal) -> Response:
-    raw = req.arg("webhook_config.fields")
-    fields: tuple[str, ...] = WEBHOOK_FIELDS
-    if raw is not None:
-        fields = tuple(part for part in raw.split(",") if part)
-        unknown = [name for name in fields if name not in WEBHOOK_FIELDS]
-        if unknown or not fields:
-            raise malformed(
-                f"The `webhook_config.fields` query parameter value [{raw}] is not one of [{', '.join(WEBHOOK_FIELDS)}]"
-            )
+    fields = parse("webhook_config.fields", req.arg("webhook_config.fields"), WEBHOOK_FIELDS) or WEBHOOK_FIELDS
     data = [
         {name: value for name, value in _webhook_json(webhook).items() if name in fields}
         for webhook in emu.state.webhooks(who.app.id)
