@@ -158,9 +158,26 @@ def _aaa_events(doc: dict[str, Any]) -> list[EventRef]:
     return events
 
 
+def activity_data(doc: Any) -> dict[str, Any] | None:
+    """`data` of an X Activity API event body, or None. A management API answer about a subscription
+    (`{"data":{"subscription_id","event_type",…}}`) names an `event_type` too but is not an event."""
+    data = doc.get("data") if isinstance(doc, dict) else None
+    if isinstance(data, dict) and "event_type" in data and "subscription_id" not in data:
+        return data
+    return None
+
+
+def activity_for_user_id(data: dict[str, Any]) -> str | None:
+    """The user an X Activity API event is for: `filter.user_id`, or `payload.user_id` for `oauth.revoke`,
+    whose filter is `{}`."""
+    if data.get("event_type") == "oauth.revoke":
+        return _str(_get(data, "payload", "user_id"))
+    return _str(_get(data, "filter", "user_id"))
+
+
 def _activity_event(data: dict[str, Any]) -> EventRef:
     event_type = _str(data.get("event_type")) or "activity.unknown"
-    for_user_id = _str(_get(data, "filter", "user_id"))
+    for_user_id = activity_for_user_id(data)
     uuid = _str(data.get("event_uuid"))
     return EventRef(f"xaa:{uuid if uuid else _content_key(data)}", event_type, for_user_id)
 
@@ -182,10 +199,10 @@ def parse_envelope(body: bytes) -> Envelope:
         doc = _decoder.decode(body)
     except (msgspec.DecodeError, UnicodeDecodeError):
         return Envelope(Shape.MALFORMED, (_raw_event(body, "malformed"),))
+    if (activity := activity_data(doc)) is not None:
+        return Envelope(Shape.ACTIVITY, (_activity_event(activity),))
     if isinstance(doc, dict):
         data = doc.get("data")
-        if isinstance(data, dict) and "event_type" in data:
-            return Envelope(Shape.ACTIVITY, (_activity_event(data),))
         if isinstance(data, dict) and (ident := _str(data.get("id"))) and "matching_rules" in doc:
             return Envelope(Shape.FILTERED_STREAM, (EventRef(f"fs:{ident}", "filtered_stream.post"),))
         events = _aaa_events(doc)

@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from xhooks.protocol.envelope import activity_data, activity_for_user_id
 from xhooks.protocol.events import account_activity as aaa
 from xhooks.protocol.events import activity as xaa
 from xhooks.protocol.events._base import Event, UnknownEvent
@@ -143,12 +144,9 @@ def _fields(doc: Any, index: int, event_type: str) -> tuple[Any, dict[str, Any]]
         raise LookupError("the body is not a JSON object")
     if event_type == "filtered_stream.post":
         return doc, {name: doc.get(name) for name in ("data", "includes", "matching_rules")}
-    data = doc.get("data")
-    if isinstance(data, dict) and "event_type" in data:
-        fields = {**data, "event_uuid": _str(data.get("event_uuid"))}
-        filter_ = data.get("filter")
-        fields["for_user_id"] = _str(filter_.get("user_id")) if isinstance(filter_, dict) else None
-        return data, fields
+    data = activity_data(doc)
+    if data is not None:
+        return data, {**data, "event_uuid": _str(data.get("event_uuid")), "for_user_id": activity_for_user_id(data)}
     found = _aaa_item(doc, index)
     if found is None:
         raise LookupError(f"the body has no event at index {index}")
