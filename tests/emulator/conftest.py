@@ -125,7 +125,7 @@ class Running:
 
 def start(config: EmulatorConfig | None = None) -> Iterator[Running]:
     emulator = Emulator(config or EmulatorConfig(allow_local_urls=True, remote_urls=False, seed=1), ManualClock())
-    with serve_app(emulator) as url, httpx.Client(base_url=url, timeout=10) as http:
+    with serve_app(emulator) as url, httpx.Client(base_url=url, timeout=60) as http:  # a hang guard
         creds = emulator.credentials()
         yield Running(emulator, url, http, creds["apps"][0], creds["users"][0], creds["users"][1])
 

@@ -106,7 +106,7 @@ async def test_receivers_answer_503_while_the_database_is_down_and_resume_withou
                 relistened = await idle_worker.wait_for_events(0.0)  # reconnects; notifications may have been missed
                 woken = await idle_worker.wait_for_events(10.0)  # a commit by a receiver, heard on the new LISTEN
                 stop.set()
-                await asyncio.wait_for(loading, 10)
+                await asyncio.wait_for(loading, 60)
             alive = [r.alive() for r in receivers]
             still_same = [r.proc.pid for r in receivers if r.proc] == pids
         stored = {event.key for event in idle_worker.events(EventQuery(limit=100_000))}

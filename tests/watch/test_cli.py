@@ -23,7 +23,7 @@ from xhooks.store.sqlite import SQLiteStore
 def emulator(clock: Clock, **config: object) -> Iterator[tuple[Emulator, httpx.Client]]:
     settings = {"allow_local_urls": True, "remote_urls": False, "seed": 5, **config}
     emu = Emulator(EmulatorConfig(**settings), clock)  # type: ignore[arg-type]
-    with serve_app(emu) as url, httpx.Client(base_url=url, timeout=10) as http:
+    with serve_app(emu) as url, httpx.Client(base_url=url, timeout=60) as http:  # a hang guard
         yield emu, http
 
 

@@ -92,7 +92,7 @@ async def handling(store: Store) -> AsyncIterator[collections.Counter[str]]:
         yield runs
     finally:
         worker.stop()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, 60)
 
 
 async def test_events_missed_while_the_receiver_was_down_come_back_by_replay(world: World) -> None:
