@@ -18,7 +18,8 @@ from tests.support import free_port
 from xhooks.errors import StoreError
 from xhooks.protocol import parse_envelope
 from xhooks.store import Delivery, EventQuery
-from xhooks.store.postgres import FOREIGN_ERRORS, PostgresStore, _mapped
+from xhooks.store._postgres_errors import mapped
+from xhooks.store.postgres import FOREIGN_ERRORS, PostgresStore
 
 pytestmark = pytest.mark.postgres
 
@@ -187,7 +188,7 @@ async def test_the_password_never_appears_in_messages() -> None:
 )
 def test_foreign_errors_become_store_errors_keeping_the_cause(foreign: BaseException) -> None:
     assert isinstance(foreign, FOREIGN_ERRORS)
-    with pytest.raises(StoreError) as caught, _mapped("could not commit"):
+    with pytest.raises(StoreError) as caught, mapped("could not commit"):
         raise foreign
     assert caught.value.__cause__ is foreign
     assert str(caught.value).startswith("could not commit")

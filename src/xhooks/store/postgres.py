@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -36,6 +36,7 @@ import msgspec
 
 from xhooks.errors import StoreError
 from xhooks.store import _postgres_schema as sql
+from xhooks.store._postgres_errors import FOREIGN_ERRORS, mapped
 from xhooks.store._query import numbered, where
 from xhooks.store.base import (
     POLL_INTERVAL,
@@ -58,26 +59,8 @@ __all__ = ["FOREIGN_ERRORS", "PostgresStore"]
 _T = TypeVar("_T")
 _Read = Callable[[asyncpg.Connection], Awaitable[_T]]
 
-FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.InternalClientError,
-    OSError,
-    TimeoutError,
-)
-"""What asyncpg and the network raise; each becomes `StoreError` at the store's boundary."""
-
 _headers_encoder = msgspec.json.Encoder()
 _headers_decoder = msgspec.json.Decoder(list[tuple[str, str]])
-
-
-@contextlib.contextmanager
-def _mapped(what: str) -> Iterator[None]:
-    """Translate asyncpg and network errors into `StoreError`, keeping the cause."""
-    try:
-        yield
-    except FOREIGN_ERRORS as exc:
-        raise StoreError(f"{what}: {type(exc).__name__}: {exc}".rstrip(": ")) from exc
 
 
 # -- intake batches ------------------------------------------------------------------------------------------
@@ -185,7 +168,7 @@ class _Reader:
                 self._thread = threading.Thread(target=self._loop.run_forever, name="xhooks-pg-reader", daemon=True)
                 self._thread.start()
             loop = self._loop
-        with _mapped(f"cannot read {redact(self.url)}"):
+        with mapped(f"cannot read {redact(self.url)}"):
             return asyncio.run_coroutine_threadsafe(self._read(read), loop).result()
 
     async def _read(self, read: _Read[_T]) -> _T:
@@ -262,7 +245,7 @@ class PostgresStore(Store):
         settings = {"application_name": "xhooks"}
         if self.durability == "process":
             settings["synchronous_commit"] = "off"
-        with _mapped(f"cannot connect to {self._where}; is PostgreSQL running?"):
+        with mapped(f"cannot connect to {self._where}; is PostgreSQL running?"):
             pool = await asyncpg.create_pool(
                 self.url,
                 min_size=1,
@@ -272,7 +255,7 @@ class PostgresStore(Store):
                 server_settings=settings,
             )
         try:
-            with _mapped(f"cannot prepare {self._where}"):
+            with mapped(f"cannot prepare {self._where}"):
                 async with pool.acquire() as conn:
                     await prepare_postgres(conn, self._where)
         except BaseException:
@@ -307,7 +290,7 @@ class PostgresStore(Store):
     @contextlib.asynccontextmanager
     async def _connection(self, what: str) -> AsyncIterator[asyncpg.Connection]:
         pool = self._require_pool()
-        with _mapped(f"{what} ({self._where})"):
+        with mapped(f"{what} ({self._where})"):
             async with pool.acquire(timeout=self.timeout) as conn:
                 yield conn
 
@@ -365,7 +348,7 @@ class PostgresStore(Store):
             batch.resolve([])
             return
         try:
-            with _mapped(f"could not commit to {self._where}"):
+            with mapped(f"could not commit to {self._where}"):
                 async with self._pool.acquire(timeout=self.timeout) as conn:
                     rows = await conn.fetch(sql.INTAKE, *batch.arguments())
         except StoreError as exc:
@@ -426,10 +409,10 @@ class PostgresStore(Store):
     async def completing(self, event_id: int, worker: str, now: float) -> AsyncIterator[asyncpg.Connection]:
         pool = self._require_pool()
         what = f"could not complete event {event_id} ({self._where})"
-        with _mapped(what):
+        with mapped(what):
             conn = await pool.acquire(timeout=self.timeout)
         try:
-            with _mapped(what):
+            with mapped(what):
                 transaction = conn.transaction()
                 await transaction.start()
             try:
@@ -438,7 +421,7 @@ class PostgresStore(Store):
                 with contextlib.suppress(*FOREIGN_ERRORS):
                     await transaction.rollback()
                 raise
-            with _mapped(what):
+            with mapped(what):
                 marked = await conn.execute(sql.COMPLETE, now, event_id, worker) == "UPDATE 1"
                 await (transaction.commit() if marked else transaction.rollback())
             if not marked:
