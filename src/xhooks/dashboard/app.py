@@ -24,7 +24,8 @@ from xhooks.dashboard.config import DashboardConfig
 from xhooks.dashboard.live import event_row, newest_id, tail
 from xhooks.dashboard.security import Guard
 from xhooks.errors import ClientError, ConfigError, StoreError
-from xhooks.store.base import CrcRecord, EventQuery, EventStatus, Store, StoredEvent
+from xhooks.protocol.lifecycle import DeliveryState
+from xhooks.store.base import EVENT_STATUSES, CrcRecord, EventQuery, Store, StoredEvent
 
 __all__ = ["Dashboard"]
 
@@ -169,7 +170,7 @@ class Dashboard(Site):
             rows=rows,
             problem=problem,
             types=sorted(stats.by_type),
-            statuses=[status.value for status in EventStatus],
+            statuses=list(EVENT_STATUSES),
             more=len(rows) == PAGE_SIZE,
             total=stats.events,
         )
@@ -193,7 +194,7 @@ class Dashboard(Site):
     # -- dead letters ------------------------------------------------------------------------------------
 
     async def dead(self, req: Request) -> Response:
-        query, problem = self._query(req, status=EventStatus.DEAD.value)
+        query, problem = self._query(req, status=DeliveryState.DEAD.value)
         rows = await self.read(self.store.events, query)
         return self.render(req, "dead.html", rows=rows, problem=problem, more=len(rows) == PAGE_SIZE)
 
@@ -204,9 +205,9 @@ class Dashboard(Site):
         if event_id is not None:
             if not event_id.isdigit():
                 return redirect(back, error=f"{event_id!r} is not an event id")
-            query = EventQuery(event_id=int(event_id), status=EventStatus.DEAD.value)
+            query = EventQuery(event_id=int(event_id), status=DeliveryState.DEAD.value)
         else:
-            query, problem = self._query(req, status=EventStatus.DEAD.value)
+            query, problem = self._query(req, status=DeliveryState.DEAD.value)
             if problem:
                 return redirect(back, error=problem)
         try:
@@ -242,7 +243,7 @@ def _alerts(stats: Any, webhooks: list[dict[str, Any]]) -> list[tuple[str, str, 
             alerts.append(
                 ("bad", f"Webhook {hook.id} is invalid: X has stopped delivering to it. Validate it.", "/webhooks")
             )
-    dead = stats.by_status.get(EventStatus.DEAD.value, 0)
+    dead = stats.by_status.get(DeliveryState.DEAD.value, 0)
     if dead:
         alerts.append(("bad", f"{dead} event{'s' if dead != 1 else ''} dead-lettered: handlers gave up.", "/dead"))
     refused = sum(stats.rejections.values())

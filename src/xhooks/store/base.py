@@ -8,7 +8,6 @@ seen again for the same app becomes a duplicate sighting, never a second event.
 from __future__ import annotations
 
 import asyncio
-import enum
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
@@ -18,6 +17,7 @@ import msgspec
 
 from xhooks._types import Headers
 from xhooks.protocol.envelope import EventRef, Shape
+from xhooks.protocol.lifecycle import STORED_STATES, DeliveryState, Move, advance
 
 __all__ = [
     "EVENT_STATUSES",
@@ -26,7 +26,6 @@ __all__ = [
     "Delivery",
     "EventQuery",
     "ClaimedEvent",
-    "EventStatus",
     "Intake",
     "Span",
     "Stats",
@@ -34,6 +33,7 @@ __all__ = [
     "StoredDelivery",
     "StoredEvent",
     "arrival_status",
+    "failed_status",
 ]
 
 
@@ -41,29 +41,24 @@ POLL_INTERVAL = 0.05
 """Seconds an idle worker sleeps between claims on an engine without notifications (`Store.wait_for_events`)."""
 
 
-class EventStatus(enum.Enum):
-    """Where an event is in its life: pending → claimed → handled | retry | dead; or quarantined, for good.
+EVENT_STATUSES: tuple[str, ...] = tuple(state.value for state in STORED_STATES)
+"""Every value of an event's stored `status`, in lifecycle order (for filters and for validating `--status`).
 
-    The moves between them are `xhooks.protocol.lifecycle`'s table. A `quarantined` event (its body cannot be an
-    X event, see `Shape.quarantined`) is kept and shown but never claimed, retried or redispatched.
-    """
-
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    HANDLED = "handled"
-    RETRY = "retry"
-    DEAD = "dead"
-    QUARANTINED = "quarantined"
+The states and the moves between them are one table, `xhooks.protocol.lifecycle` (`DeliveryState`,
+`TRANSITIONS`); the store has no enum of its own. A `quarantined` event (its body cannot be an X event, see
+`Shape.quarantined`) is kept and shown but never claimed, retried or redispatched.
+"""
 
 
-EVENT_STATUSES: tuple[str, ...] = tuple(status.value for status in EventStatus)
-"""Every value of an event's stored `status`, in lifecycle order (for filters and for validating `--status`)."""
+def arrival_status(shape: Shape) -> DeliveryState:
+    """The state a new event of a delivery of `shape` is stored in: the lifecycle's `quarantine` move when the body
+    cannot be an X event (`Shape.quarantined`), otherwise its `store` move (`pending`)."""
+    return advance(DeliveryState.RECEIVED, Move.QUARANTINE if shape.quarantined else Move.STORE)
 
 
-def arrival_status(shape: Shape) -> EventStatus:
-    """The status a new event of a delivery of `shape` is stored with: `quarantined` when the body cannot be an X
-    event (`Shape.quarantined`; the lifecycle's `quarantine` move), otherwise `pending` (its `store` move)."""
-    return EventStatus.QUARANTINED if shape.quarantined else EventStatus.PENDING
+def failed_status(retry_at: float | None) -> DeliveryState:
+    """The state a failed attempt leaves its event in: `retry` when it is to run again at `retry_at`, else `dead`."""
+    return advance(DeliveryState.CLAIMED, Move.GIVE_UP if retry_at is None else Move.FAIL)
 
 
 class Delivery(msgspec.Struct, frozen=True):
@@ -252,7 +247,9 @@ class Store(ABC):
     async def redispatch(self, query: EventQuery, now: float) -> int:
         """Make the events matching `query` due again (`pending`, attempts reset); return how many.
 
-        Claimed events (a worker holds them) and quarantined ones (never handed to handlers) are left as they are.
+        Only the lifecycle's `redispatch` move is made: from `retry`, `handled` or `dead`. Pending events (already
+        due), claimed ones (a worker holds them) and quarantined ones (never handed to handlers) are left as they
+        are and not counted.
         """
 
     async def wait_for_events(self, timeout: float) -> bool:

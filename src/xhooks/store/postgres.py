@@ -51,6 +51,7 @@ from xhooks.store.base import (
     StoredDelivery,
     StoredEvent,
     arrival_status,
+    failed_status,
 )
 from xhooks.store.migrations import prepare_postgres, redact
 
@@ -387,7 +388,7 @@ class PostgresStore(Store):
             return bool(await conn.execute(sql.COMPLETE, now, event_id, worker) == "UPDATE 1")
 
     async def fail(self, event_id: int, worker: str, error: str, retry_at: float | None, now: float) -> bool:
-        status = "dead" if retry_at is None else "retry"
+        status = failed_status(retry_at).value
         async with self._connection("could not record a failed attempt") as conn:
             return bool(await conn.execute(sql.FAIL, status, retry_at, error, event_id, worker) == "UPDATE 1")
 

@@ -44,6 +44,7 @@ from xhooks.store.base import (
     StoredDelivery,
     StoredEvent,
     arrival_status,
+    failed_status,
 )
 
 __all__ = ["SQLiteStore"]
@@ -237,12 +238,8 @@ class SQLiteStore(Store):
             ids = [row[0] for row in cur.execute(sql.DUE_EVENTS, {"now": now, "limit": limit})]
             if not ids:
                 return []
+            cur.executemany(sql.CLAIM, [(worker, now + lease, event_id) for event_id in ids])
             marks = ",".join("?" * len(ids))
-            cur.execute(
-                f"UPDATE events SET status = 'claimed', lease_owner = ?, lease_until = ?, attempts = attempts + 1"
-                f" WHERE id IN ({marks})",
-                (worker, now + lease, *ids),
-            )
             columns = ", ".join(f"e.{name.strip()}" for name in _EVENT_COLUMNS.split(","))
             rows = cur.execute(
                 f"SELECT {columns}, d.body FROM events e JOIN deliveries d ON d.id = e.delivery_id"
@@ -257,7 +254,7 @@ class SQLiteStore(Store):
         return await self._write(lambda cur: cur.execute(sql.COMPLETE, (now, event_id, worker)).rowcount == 1)
 
     async def fail(self, event_id: int, worker: str, error: str, retry_at: float | None, now: float) -> bool:
-        status = "dead" if retry_at is None else "retry"
+        status = failed_status(retry_at).value
         return await self._write(
             lambda cur: cur.execute(sql.FAIL, (status, retry_at, error, event_id, worker)).rowcount == 1
         )
