@@ -91,7 +91,7 @@ def test_every_status_changing_statement_is_checked(
     """No statement that sets `status` escapes the test above, in the schema module or inline in the engine."""
     checked = {sets for _, sets, _ in moves.values()}
     assert {name for name, text in _statements(schema).items() if _SET_STATUS.search(text)} == checked
-    assert not _SET_STATUS.search(Path(engine.__file__).read_text())
+    assert not _SET_STATUS.search(Path(str(engine.__file__)).read_text())
 
 
 @pytest.mark.parametrize("schema", [_sqlite_schema, _postgres_schema], ids=["sqlite", "postgres"])

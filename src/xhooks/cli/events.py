@@ -15,7 +15,7 @@ from xhooks.config import Settings
 from xhooks.dispatch import redispatch
 from xhooks.errors import ConfigError
 from xhooks.protocol.lifecycle import DeliveryState
-from xhooks.store import EVENT_STATUSES, EventQuery, Store, open_store
+from xhooks.store import EVENT_STATUSES, EventQuery, SyncReader, open_reader
 
 app = typer.Typer(help="Read what the receiver stored.", no_args_is_help=True)
 
@@ -25,8 +25,8 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def _store(db: str | None) -> Store:
-    return open_store(str(Settings.load().get("db", db, "xhooks.db")))
+def _reader(db: str | None) -> SyncReader:
+    return open_reader(str(Settings.load().get("db", db, "xhooks.db")))
 
 
 def _time(epoch: float) -> str:
@@ -58,7 +58,8 @@ def list_command(
 ) -> None:
     """List stored events, newest first."""
     query = EventQuery(event_type=event_type, for_user_id=user, status=status, limit=limit)
-    events = _store(db).events(query)
+    with _reader(db) as store:
+        events = store.events(query)
     if as_json:
         _print_json(events)
         return
@@ -85,12 +86,12 @@ def list_command(
 @app.command("show")
 def show_command(event_id: int, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show one event with its delivery: raw body, headers and every sighting."""
-    store = _store(db)
-    event = store.event(event_id)
-    if event is None:
-        raise ConfigError(f"no event {event_id}; list them with `xhooks events list`")
-    delivery = store.delivery(event.delivery_id)
-    sightings = store.sightings(event_id)
+    with _reader(db) as store:
+        event = store.event(event_id)
+        if event is None:
+            raise ConfigError(f"no event {event_id}; list them with `xhooks events list`")
+        delivery = store.delivery(event.delivery_id)
+        sightings = store.sightings(event_id)
     if as_json:
         body = delivery.body.decode("utf-8", "replace") if delivery else None
         headers = delivery.headers if delivery else []
@@ -111,7 +112,8 @@ def show_command(event_id: int, db: DbOption = None, as_json: JsonOption = False
 @app.command("stats")
 def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Counts: deliveries, events, duplicates, by type and status, unparsed bodies, rejections."""
-    stats = _store(db).stats()
+    with _reader(db) as store:
+        stats = store.stats()
     if as_json:
         _print_json(stats)
         return

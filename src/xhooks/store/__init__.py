@@ -1,4 +1,5 @@
-"""The durable record of deliveries and events: one contract (`Store`), engines chosen by URL."""
+"""The durable record of deliveries and events: one contract (`Store`), engines chosen by URL, and `SyncReader`
+for the reads of synchronous code."""
 
 from xhooks.store.base import (
     EVENT_STATUSES,
@@ -13,6 +14,7 @@ from xhooks.store.base import (
     StoredDelivery,
     StoredEvent,
 )
+from xhooks.store.reader import SyncReader, open_reader
 from xhooks.store.registry import STORE_ENGINES, open_store
 
 __all__ = [
@@ -28,5 +30,7 @@ __all__ = [
     "Store",
     "StoredDelivery",
     "StoredEvent",
+    "SyncReader",
+    "open_reader",
     "open_store",
 ]

@@ -213,11 +213,11 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def spans(self, kind: str, since: float) -> Sequence[Span]:
+    async def spans(self, kind: str, since: float) -> Sequence[Span]:
         """The spans of `kind` that end at or after `since`, oldest first."""
 
     @abstractmethod
-    def crcs(self, since: float, limit: int = 100) -> Sequence[CrcRecord]:
+    async def crcs(self, since: float, limit: int = 100) -> Sequence[CrcRecord]:
         """The CRC requests handled at or after `since`, newest first."""
 
     # -- dispatch: claims with leases -------------------------------------------------------------------
@@ -282,20 +282,25 @@ class Store(ABC):
         raise NotImplementedError(f"{type(self).__name__} has no transactional handlers; use the postgres engine")
 
     # -- reads -----------------------------------------------------------------------------------------
+    #
+    # Reads are async and need no `start()`: a tool may read a database that another process writes, and the
+    # engine opens what reading needs on first use (`close()` releases it). Sync code reads through
+    # `xhooks.store.SyncReader`, which runs these same methods.
 
     @abstractmethod
-    def events(self, query: EventQuery) -> Sequence[StoredEvent]:
-        """Events matching `query`, newest first (synchronous: for tools and tests, not the hot path)."""
+    async def events(self, query: EventQuery) -> Sequence[StoredEvent]:
+        """Events matching `query`, newest first."""
 
     @abstractmethod
-    def event(self, event_id: int) -> StoredEvent | None: ...
+    async def event(self, event_id: int) -> StoredEvent | None: ...
 
     @abstractmethod
-    def delivery(self, delivery_id: int) -> StoredDelivery | None: ...
+    async def delivery(self, delivery_id: int) -> StoredDelivery | None: ...
 
     @abstractmethod
-    def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
+    async def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
         """Every delivery that carried this event, `(delivery_id, received_at)`, first sighting first."""
 
     @abstractmethod
-    def stats(self) -> Stats: ...
+    async def stats(self) -> Stats:
+        """Counts over the whole store, read in one snapshot."""
