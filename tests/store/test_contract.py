@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.store.conftest import same_database
 from xhooks.protocol import parse_envelope
-from xhooks.store import Delivery, EventQuery, Store
+from xhooks.store import CrcRecord, Delivery, EventQuery, Span, Store
 
 
 def _delivery(body: bytes, app: str = "/webhook", at: float = 1000.0) -> Delivery:
@@ -157,3 +158,24 @@ async def test_writes_before_start_are_a_usage_error(make_store, tmp_path) -> No
     engine = make_store(tmp_path)
     with pytest.raises(RuntimeError):
         await engine.record(_delivery(_xaa("1")))
+
+
+async def test_reads_need_no_start_and_see_what_another_store_committed(store: Store) -> None:
+    """A tool reads the database a receiver writes: a store that was never started answers every read."""
+    intake = await store.record(_delivery(_aaa("7", "1")))
+    await store.record_crc(CrcRecord("/webhook", 5.0, 0.001, 200, "answered"))
+    await store.mark("up", 1.0, 2.0, max_gap=0.0)  # also comes after the CRC record's commit
+    reader = same_database(store)
+    try:
+        (event,) = await reader.events(EventQuery())
+        assert await reader.event(event.id) == event
+        delivery = await reader.delivery(intake.delivery_id)
+        assert delivery is not None and delivery.body == _aaa("7", "1")
+        assert await reader.sightings(event.id) == [(intake.delivery_id, 1000.0)]
+        assert ((await reader.stats()).deliveries, (await reader.stats()).events) == (1, 1)
+        assert await reader.spans("up", since=0.0) == [Span("up", 1.0, 2.0)]
+        assert [crc.outcome for crc in await reader.crcs(since=0.0)] == ["answered"]
+        with pytest.raises(RuntimeError):
+            await reader.record(_delivery(_xaa("1")))  # reading is not starting: writes still need start()
+    finally:
+        await reader.close()
