@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.dispatch.conftest import dm_body, only_event, record, running, statuses, wait_for_statuses
-from xhooks.clock import SteppingClock
+from xhooks.clock import ManualClock, SteppingClock
 from xhooks.dispatch import Context, RetryPolicy, Worker, XHooks
 from xhooks.protocol.events import DirectMessage, Event, UnknownEvent
 from xhooks.store import EventQuery, Store
@@ -211,3 +211,24 @@ def test_retry_delays_grow_and_stop_at_max_attempts() -> None:
     policy = RetryPolicy(max_attempts=5, base=2.0, factor=3.0, max_delay=30.0, jitter=0.0)
     rng = random.Random(0)
     assert [policy.delay(n, rng) for n in range(1, 6)] == [2.0, 6.0, 18.0, 30.0, None]
+
+
+async def test_an_idle_worker_is_woken_by_a_record_in_the_same_process(store: Store) -> None:
+    """No polling between the receiver and the worker of one process: the commit itself wakes the worker (issue 13).
+    Its clock never moves and its poll interval is an hour, so only the store's wake-up can bring the event."""
+    idle = asyncio.Event()
+    wait_for_events = store.wait_for_events
+
+    async def observed(timeout: float) -> bool:
+        idle.set()
+        return await wait_for_events(timeout)
+
+    store.wait_for_events = observed  # type: ignore[method-assign]
+    handled = asyncio.Event()
+    hooks = XHooks()
+    hooks.on_any(lambda event, ctx: handled.set())
+    async with running(Worker(store, hooks, clock=ManualClock(), poll_interval=3600.0)):
+        await asyncio.wait_for(idle.wait(), 10)  # claimed nothing, now blocked on the store
+        await record(store, dm_body("7", "1"))
+        await asyncio.wait_for(handled.wait(), 10)
+    assert await statuses(store) == ["handled"]

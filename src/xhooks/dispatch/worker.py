@@ -150,8 +150,8 @@ class Worker:
             log.error("worker bookkeeping failed", exc_info=task.exception())
 
     async def _idle(self) -> None:
-        """Wait a poll interval (on the clock), or less if the store signals new events (PostgreSQL NOTIFY),
-        a slot frees up, or `stop()` is called."""
+        """Wait a poll interval (on the clock), or less if the store signals that events may be due (a commit in
+        this process, or PostgreSQL NOTIFY from another), a slot frees up, or `stop()` is called."""
         waiters: set[asyncio.Future[object]] = {
             asyncio.ensure_future(self.clock.sleep(self.poll_interval)),
             asyncio.ensure_future(self.store.wait_for_events(self.poll_interval)),

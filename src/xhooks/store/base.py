@@ -7,7 +7,6 @@ seen again for the same app becomes a duplicate sighting, never a second event.
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
@@ -18,10 +17,10 @@ import msgspec
 from xhooks._types import Headers
 from xhooks.protocol.envelope import EventRef, Shape
 from xhooks.protocol.lifecycle import STORED_STATES, DeliveryState, Move, advance
+from xhooks.store._wakeup import Wakeup
 
 __all__ = [
     "EVENT_STATUSES",
-    "POLL_INTERVAL",
     "CrcRecord",
     "Delivery",
     "EventQuery",
@@ -35,10 +34,6 @@ __all__ = [
     "arrival_status",
     "failed_status",
 ]
-
-
-POLL_INTERVAL = 0.05
-"""Seconds an idle worker sleeps between claims on an engine without notifications (`Store.wait_for_events`)."""
 
 
 EVENT_STATUSES: tuple[str, ...] = tuple(state.value for state in STORED_STATES)
@@ -174,6 +169,9 @@ class Store(ABC):
     shares_transactions: ClassVar[bool] = False
     """True when `completing` works (the engine can hand a transaction to transactional handlers)."""
 
+    def __init__(self) -> None:
+        self._wakeup = Wakeup()
+
     @abstractmethod
     async def start(self) -> None:
         """Open connections and create or check the schema. Raises `StoreError` / `SchemaMismatch`."""
@@ -253,14 +251,15 @@ class Store(ABC):
         """
 
     async def wait_for_events(self, timeout: float) -> bool:
-        """Wait until new events may be due, or at most `timeout` seconds; True when woken by the store.
+        """Wait until events may be due, or at most `timeout` seconds; True when woken by the store.
 
-        An idle worker calls this between empty claims. Engines that can notify (PostgreSQL: LISTEN/NOTIFY)
-        wake it within milliseconds of the commit that stored new events; the default polls, sleeping
-        `min(timeout, POLL_INTERVAL)` and returning False.
+        An idle worker calls this between empty claims. In this process, every commit that may make an event
+        due wakes it at once: `record` of new events, `redispatch` and `release` of any, and `complete` / `fail`
+        (which may free the next event of the same user; a failure with a retry also shortens the wait to when
+        that retry falls due). Commits by other processes wake it only where the engine can be told (PostgreSQL:
+        LISTEN/NOTIFY); elsewhere `timeout` is what bounds the wait.
         """
-        await asyncio.sleep(min(timeout, POLL_INTERVAL))
-        return False
+        return await self._wakeup.wait(timeout)
 
     def completing(self, event_id: int, worker: str, now: float) -> AbstractAsyncContextManager[Any]:
         """A transaction that marks a claimed event handled when it commits, for a transactional handler.

@@ -9,7 +9,8 @@ and one duplicate sighting, whichever commits first.
 
 Workers claim with `FOR UPDATE SKIP LOCKED` and leases; an event is not due while an older unfinished event of
 its app and user exists, so a user's events are handled in order by any number of workers. A commit that stores
-new events notifies the `xhooks_events` channel, and `wait_for_events` (LISTEN) wakes idle workers at once.
+new events notifies the `xhooks_events` channel, and `wait_for_events` (LISTEN) wakes idle workers of every process
+at once; the workers of the committing process are woken directly too, as on every engine (`Store.wait_for_events`).
 
 Reads use the same pool, awaited on the caller's loop; a store that was never started opens the pool for them
 (tools reading a database that receivers write). The engine runs no thread and no event loop of its own.
@@ -41,7 +42,6 @@ from xhooks.store import _postgres_schema as sql
 from xhooks.store._postgres_errors import FOREIGN_ERRORS, mapped
 from xhooks.store._query import numbered, where
 from xhooks.store.base import (
-    POLL_INTERVAL,
     ClaimedEvent,
     CrcRecord,
     Delivery,
@@ -169,6 +169,7 @@ class PostgresStore(Store):
         pool_size: int = 8,
         timeout: float = 10.0,
     ) -> None:
+        super().__init__()
         self.url = url
         self.durability = durability
         self.max_batch = max_batch
@@ -181,7 +182,6 @@ class PostgresStore(Store):
         self._intake: asyncio.Task[None] | None = None
         self._closing = False
         self._listener: asyncpg.Connection | None = None
-        self._notified = asyncio.Event()
         self._opening = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -263,7 +263,10 @@ class PostgresStore(Store):
         batch = self._collect()
         future: asyncio.Future[Intake] = asyncio.get_running_loop().create_future()
         batch.deliveries.append((delivery, future))
-        return await future
+        intake = await future
+        if intake.new_events:
+            self._wakeup.wake()
+        return intake
 
     async def record_rejection(self, app: str, reason: str, at: float) -> None:
         batch = self._collect()
@@ -342,17 +345,24 @@ class PostgresStore(Store):
 
     async def complete(self, event_id: int, worker: str, now: float) -> bool:
         async with self._connection("could not complete an event") as conn:
-            return bool(await conn.execute(sql.COMPLETE, now, event_id, worker) == "UPDATE 1")
+            done = bool(await conn.execute(sql.COMPLETE, now, event_id, worker) == "UPDATE 1")
+        if done:
+            self._wakeup.wake()  # the next event of the same user may be due now
+        return done
 
     async def fail(self, event_id: int, worker: str, error: str, retry_at: float | None, now: float) -> bool:
         status = failed_status(retry_at).value
         async with self._connection("could not record a failed attempt") as conn:
-            return bool(await conn.execute(sql.FAIL, status, retry_at, error, event_id, worker) == "UPDATE 1")
+            done = bool(await conn.execute(sql.FAIL, status, retry_at, error, event_id, worker) == "UPDATE 1")
+        if done:
+            self._wakeup.failed(retry_at, now)
+        return done
 
     async def release(self, event_ids: Sequence[int], worker: str) -> None:
         if event_ids:
             async with self._connection("could not release events") as conn:
                 await conn.execute(sql.RELEASE, worker, list(event_ids))
+            self._wakeup.wake()
 
     async def redispatch(self, query: EventQuery, now: float) -> int:
         clause, params = where(query)
@@ -361,6 +371,8 @@ class PostgresStore(Store):
             count = int((await conn.execute(statement, *params)).rpartition(" ")[2])
             if count:
                 await conn.execute(sql.NOTIFY)
+        if count:
+            self._wakeup.wake()
         return count
 
     @contextlib.asynccontextmanager
@@ -389,43 +401,35 @@ class PostgresStore(Store):
                 await pool.release(conn)
 
     async def wait_for_events(self, timeout: float) -> bool:
-        if not await self._listening():
-            await asyncio.sleep(min(timeout, POLL_INTERVAL))
-            return False
-        if not self._notified.is_set():
-            try:
-                await asyncio.wait_for(self._notified.wait(), timeout)
-            except TimeoutError:
-                return False
-        self._notified.clear()
-        return True
+        await self._listen()  # commits by other processes wake this one through NOTIFY
+        return await super().wait_for_events(timeout)
 
-    async def _listening(self) -> bool:
-        """(Re)open the LISTEN connection; after a reconnect, report a wake-up since notifications were missed."""
+    async def _listen(self) -> None:
+        """(Re)open the LISTEN connection if it is not open; after a (re)connect, wake the waiters, since
+        notifications may have been missed. If the server cannot be reached, the wait is bounded by its timeout."""
         if self._listener is not None and not self._listener.is_closed():
-            return True
+            return
         self._require_pool()
         try:
             listener = await asyncpg.connect(self.url, timeout=self.timeout)
         except FOREIGN_ERRORS:
-            return False
+            return
         try:
             await listener.add_listener(sql.CHANNEL, self._on_notify)
         except FOREIGN_ERRORS:
             listener.terminate()
-            return False
+            return
         except BaseException:  # cancelled (a worker stopping) between connect and listen: do not leak it
             listener.terminate()
             raise
         if self._pool is None:  # the store closed while this connection was being opened: do not leak it
             listener.terminate()
-            return False
+            return
         self._listener = listener
-        self._notified.set()
-        return True
+        self._wakeup.wake()
 
     def _on_notify(self, *_: object) -> None:
-        self._notified.set()
+        self._wakeup.wake()
 
     # -- reads (on the engine's pool; a store that was not started opens the pool for them) -------------
 

@@ -128,6 +128,7 @@ class SQLiteStore(Store):
     """
 
     def __init__(self, path: str | Path, *, durability: str = "disk", max_batch: int = 512) -> None:
+        super().__init__()
         self.path = str(path)
         self.durability = durability
         self.max_batch = max_batch
@@ -214,6 +215,8 @@ class SQLiteStore(Store):
         future = self._submit(delivery, wait=True)
         assert future is not None
         intake: Intake = await future
+        if intake.new_events:
+            self._wakeup.wake()
         return intake
 
     async def record_rejection(self, app: str, reason: str, at: float) -> None:
@@ -258,23 +261,33 @@ class SQLiteStore(Store):
         return await self._write(apply)
 
     async def complete(self, event_id: int, worker: str, now: float) -> bool:
-        return await self._write(lambda cur: cur.execute(sql.COMPLETE, (now, event_id, worker)).rowcount == 1)
+        done = await self._write(lambda cur: cur.execute(sql.COMPLETE, (now, event_id, worker)).rowcount == 1)
+        if done:
+            self._wakeup.wake()  # the next event of the same user may be due now
+        return done
 
     async def fail(self, event_id: int, worker: str, error: str, retry_at: float | None, now: float) -> bool:
         status = failed_status(retry_at).value
-        return await self._write(
+        done = await self._write(
             lambda cur: cur.execute(sql.FAIL, (status, retry_at, error, event_id, worker)).rowcount == 1
         )
+        if done:
+            self._wakeup.failed(retry_at, now)
+        return done
 
     async def release(self, event_ids: Sequence[int], worker: str) -> None:
         if event_ids:
             marks = ",".join("?" * len(event_ids))
             await self._write(lambda cur: cur.execute(f"{sql.RELEASE} AND id IN ({marks})", (worker, *event_ids)))
+            self._wakeup.wake()
 
     async def redispatch(self, query: EventQuery, now: float) -> int:
         clause, params = where(query)
         condition = clause.replace("WHERE", "AND", 1)
-        return await self._write(lambda cur: cur.execute(f"{sql.REDISPATCH} {condition}", params).rowcount)
+        count = await self._write(lambda cur: cur.execute(f"{sql.REDISPATCH} {condition}", params).rowcount)
+        if count:
+            self._wakeup.wake()
+        return count
 
     async def _write(self, apply: Callable[[sqlite3.Cursor], _T]) -> _T:
         future = self._submit(apply, wait=True)
