@@ -282,9 +282,9 @@ class Store(ABC):
 
     # -- reads -----------------------------------------------------------------------------------------
     #
-    # Reads are async and need no `start()`: a tool may read a database that another process writes, and the
-    # engine opens what reading needs on first use (`close()` releases it). Sync code reads through
-    # `xhooks.store.SyncReader`, which runs these same methods.
+    # Reads (these, and `spans` / `crcs` above) are async and need no `start()`: a tool may read a database that
+    # another process writes, and the engine opens what reading needs on first use (`close()` releases it).
+    # Sync code reads through `xhooks.store.SyncReader`, which runs these same methods.
 
     @abstractmethod
     async def events(self, query: EventQuery) -> Sequence[StoredEvent]:
