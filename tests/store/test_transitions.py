@@ -15,23 +15,15 @@ import pytest
 from xhooks.protocol.lifecycle import STORED_STATES, TRANSITIONS, Move
 from xhooks.store import _postgres_schema, _sqlite_schema, postgres, sqlite
 
-_M = Move
-
 # statement that reads the row's status, statement that sets it, the moves they make together
 SQLITE = {
-    "claim": ("DUE_EVENTS", "CLAIM", (_M.CLAIM, _M.LEASE_EXPIRED)),
-    "complete": ("COMPLETE", "COMPLETE", (_M.SUCCEED,)),
-    "fail": ("FAIL", "FAIL", (_M.FAIL, _M.GIVE_UP)),
-    "release": ("RELEASE", "RELEASE", (_M.RELEASE,)),
-    "redispatch": ("REDISPATCH", "REDISPATCH", (_M.REDISPATCH,)),
+    "claim": ("DUE_EVENTS", "CLAIM", (Move.CLAIM, Move.LEASE_EXPIRED)),
+    "complete": ("COMPLETE", "COMPLETE", (Move.SUCCEED,)),
+    "fail": ("FAIL", "FAIL", (Move.FAIL, Move.GIVE_UP)),
+    "release": ("RELEASE", "RELEASE", (Move.RELEASE,)),
+    "redispatch": ("REDISPATCH", "REDISPATCH", (Move.REDISPATCH,)),
 }
-POSTGRES = {
-    "claim": ("CLAIM", "CLAIM", (_M.CLAIM, _M.LEASE_EXPIRED)),
-    "complete": ("COMPLETE", "COMPLETE", (_M.SUCCEED,)),
-    "fail": ("FAIL", "FAIL", (_M.FAIL, _M.GIVE_UP)),
-    "release": ("RELEASE", "RELEASE", (_M.RELEASE,)),
-    "redispatch": ("REDISPATCH", "REDISPATCH", (_M.REDISPATCH,)),
-}
+POSTGRES = {**SQLITE, "claim": ("CLAIM", "CLAIM", (Move.CLAIM, Move.LEASE_EXPIRED))}  # one statement reads and sets
 ENGINES = [
     pytest.param(_sqlite_schema, sqlite, SQLITE, id="sqlite"),
     pytest.param(_postgres_schema, postgres, POSTGRES, id="postgres"),
@@ -99,7 +91,9 @@ def test_unfinished_means_the_states_a_worker_still_has_to_finish(schema: Module
     """The per-user order check (`o.status IN …`) and the partial indexes list the unfinished states: those a
     claim or a completion can still leave."""
     unfinished = {
-        state.value for state in STORED_STATES if {_M.CLAIM, _M.SUCCEED, _M.LEASE_EXPIRED} & set(TRANSITIONS[state])
+        state.value
+        for state in STORED_STATES
+        if {Move.CLAIM, Move.SUCCEED, Move.LEASE_EXPIRED} & set(TRANSITIONS[state])
     }
     tables = getattr(schema, "STATEMENTS", None) or schema.V1
     lists = [found for text in _statements(schema).values() for found in _OTHER_ROW_STATUS.findall(text)]

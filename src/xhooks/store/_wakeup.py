@@ -21,9 +21,7 @@ __all__ = ["Wakeup"]
 
 class Wakeup:
     def __init__(self) -> None:
-        self._events: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Event] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._events: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Event] = weakref.WeakKeyDictionary()
         self._retries: list[float] = []
         """When known retries fall due, on the loop clock (`loop.time()`: monotonic, the same for every loop)."""
 
