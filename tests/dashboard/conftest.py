@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import run_server, serve_app
+from tests.support import read_store, run_server, serve_app
 from xhooks.client import Credentials, XClient
 from xhooks.dashboard import DashboardConfig
 from xhooks.dashboard.emulator_view import EmulatorView
@@ -23,7 +23,6 @@ from xhooks.dashboard.serve import ServeWithDashboard, build_servers
 from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.receiver import AppConfig
 from xhooks.store.base import EventQuery, StoredEvent
-from xhooks.store.sqlite import SQLiteStore
 
 CONSUMER_SECRET = "dashboard-consumer-secret-0123456789abcdef"
 CHROMIUM = "/usr/bin/chromium"
@@ -69,7 +68,7 @@ class Stack:
         return hook.id
 
     def events(self, **query: Any) -> list[StoredEvent]:
-        return list(SQLiteStore(self.db).events(EventQuery(**query)))
+        return list(read_store(self.db, lambda store: store.events(EventQuery(**query))))
 
 
 def _emulator() -> Emulator:

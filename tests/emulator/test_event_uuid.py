@@ -9,7 +9,6 @@ stay a duplicate (issue 12).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import socket
@@ -27,7 +26,7 @@ from xhooks.cli import emulator as emulator_cli
 from xhooks.cli.main import app
 from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.errors import ConfigError
-from xhooks.store import EventQuery, open_store
+from xhooks.store import EventQuery, open_reader
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -121,27 +120,21 @@ def test_one_post_to_two_subscriptions_is_two_events_and_two_handler_calls(
         f"{data['event_type']} {data['filter']['user_id']} {data['event_uuid']}" for data in sent
     )
     assert {data["event_type"] for data in sent} == {"post.mention.create", "post.create"}
-    store = open_store(db)
-    try:
+    with open_reader(db) as store:
         events = store.events(EventQuery())
         assert sorted((e.event_type, e.for_user_id, e.status, e.duplicates) for e in events) == [
             ("post.create", author, "handled", 1),
             ("post.mention.create", mentioned, "handled", 1),
         ]
         assert store.stats().deliveries == 4
-    finally:
-        asyncio.run(store.close())
 
 
 def _wait_until_handled(db: str) -> None:
-    store = open_store(db)
-    try:
-        deadline = time.monotonic() + 30
+    with open_reader(db) as store:
+        deadline = time.monotonic() + 60  # a hang guard
         while {event.status for event in store.events(EventQuery())} != {"handled"}:
             assert time.monotonic() < deadline, "the events were not handled"
             time.sleep(0.02)
-    finally:
-        asyncio.run(store.close())
 
 
 def test_an_unknown_event_uuid_style_is_refused() -> None:

@@ -109,7 +109,7 @@ async def test_receivers_answer_503_while_the_database_is_down_and_resume_withou
                 await asyncio.wait_for(loading, 60)
             alive = [r.alive() for r in receivers]
             still_same = [r.proc.pid for r in receivers if r.proc] == pids
-        stored = {event.key for event in idle_worker.events(EventQuery(limit=100_000))}
+        stored = {event.key for event in await idle_worker.events(EventQuery(limit=100_000))}
         await idle_worker.close()
 
     while_down = Counter(

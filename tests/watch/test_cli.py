@@ -15,7 +15,7 @@ from xhooks.clock import Clock, ManualClock, SystemClock
 from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.protocol import parse_envelope
 from xhooks.receiver import AppConfig, Receiver
-from xhooks.store import EventQuery
+from xhooks.store import EventQuery, open_reader
 from xhooks.store.sqlite import SQLiteStore
 
 
@@ -96,7 +96,8 @@ def test_recover_replays_a_window_and_waits_for_its_status(tmp_path: Path) -> No
             done = subprocess.run(args, capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stdout + done.stderr
     assert ": complete (1 replay job, last " in done.stdout
-    assert missed <= {event.key for event in SQLiteStore(db).events(EventQuery(limit=100))}
+    with open_reader(db) as store:
+        assert missed <= {event.key for event in store.events(EventQuery(limit=100))}
 
 
 def test_serve_runs_the_watcher_when_a_bearer_token_is_configured(tmp_path: Path) -> None:
