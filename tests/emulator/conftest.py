@@ -39,6 +39,8 @@ class Consumer:
     """Check the signature over `json.dumps(json.loads(body))`, the classic consumer bug, instead of the raw body."""
     headers: list[dict[str, str]] = field(default_factory=list)
     """The headers of every POST, in arrival order."""
+    crc_headers: list[dict[str, str]] = field(default_factory=list)
+    """The headers of every CRC GET, in arrival order."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,6 +50,7 @@ class Consumer:
         status, answer = 200, b""
         if scope["method"] == "GET":
             self.crc_queries.append(scope["query_string"])
+            self.crc_headers.append(headers)
             signed = headers.get("x-twitter-webhooks-signature") if self.verify_crc else None
             try:
                 token = crc_token_from_query(scope["query_string"], signed, [self.secret])
