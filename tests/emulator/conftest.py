@@ -6,6 +6,7 @@ Both run under uvicorn on 127.0.0.1 (tests/support.serve_app); they meet only ov
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -143,3 +144,20 @@ def consumer_of(running: Running) -> Iterator[tuple[Consumer, str]]:
     consumer = Consumer(running.app["consumer_secret"])
     with serve_app(consumer) as url:
         yield consumer, url + "/webhook"
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[Emulator]:
+    """`xhooks emulator` run in-process without serving: the emulators it would serve, in order. The command
+    opens its listening socket before it builds the emulator (a port in use fails first); this closes it."""
+    from xhooks.cli import emulator as emulator_cli
+
+    emulators: list[Emulator] = []
+
+    def serve(emulator: Emulator, host: str, port: int, sockets: list[socket.socket]) -> None:
+        emulators.append(emulator)
+        for sock in sockets:
+            sock.close()
+
+    monkeypatch.setattr(emulator_cli, "serve", serve)
+    return emulators

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +21,6 @@ from typer.testing import CliRunner
 from tests.emulator.conftest import Running, start
 from tests.postgres_support import fresh_schema_url
 from tests.support import free_port, spawn, xhooks_cmd
-from xhooks.cli import emulator as emulator_cli
 from xhooks.cli.main import app
 from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.errors import ConfigError
@@ -142,15 +140,7 @@ def test_an_unknown_event_uuid_style_is_refused() -> None:
         EmulatorConfig(event_uuid_style="random")
 
 
-def test_emulator_command_passes_the_event_uuid_style(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    served: list[Emulator] = []
-
-    def serve(emulator: Emulator, host: str, port: int, sockets: list[socket.socket]) -> None:
-        served.append(emulator)
-        for sock in sockets:  # the command opened its socket before building the emulator
-            sock.close()
-
-    monkeypatch.setattr(emulator_cli, "serve", serve)
+def test_emulator_command_passes_the_event_uuid_style(served: list[Emulator], tmp_path: Path) -> None:
     db = str(tmp_path / "emu.db")
     args = ["emulator", "--db", db, "--port", "0", "--clock", "manual", "--event-uuid-style", "uuid"]
     result = CliRunner().invoke(app, args)
