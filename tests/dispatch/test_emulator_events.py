@@ -20,8 +20,6 @@ from xhooks.protocol.events import UnknownEvent, decode_event, model_for
 from xhooks.store import EventQuery
 from xhooks.store.sqlite import SQLiteStore
 
-pytestmark = pytest.mark.timeout(120)
-
 HANDLERS = """
 import os
 

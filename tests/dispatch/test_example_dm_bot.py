@@ -16,7 +16,6 @@ from xhooks.protocol.events import DirectMessage, decode_event
 from xhooks.store import EventQuery
 from xhooks.store.sqlite import SQLiteStore
 
-pytestmark = pytest.mark.timeout(120)
 EXAMPLES = ROOT / "examples"
 
 

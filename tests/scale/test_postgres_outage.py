@@ -27,7 +27,6 @@ from xhooks.store.postgres import PostgresStore
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.slow,
-    pytest.mark.timeout(90),
     pytest.mark.skipif(not server_available_for_outage(), reason="needs pg_ctlcluster to stop the local server"),
 ]
 
