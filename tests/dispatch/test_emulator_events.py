@@ -19,8 +19,6 @@ from xhooks.protocol.activity import ALIASES, DELIVERED_ONLY, EVENT_TYPES
 from xhooks.protocol.events import UnknownEvent, decode_event, model_for
 from xhooks.store import EventQuery, open_reader
 
-pytestmark = pytest.mark.timeout(120)
-
 HANDLERS = """
 import os
 

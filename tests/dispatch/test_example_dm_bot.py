@@ -15,7 +15,6 @@ from xhooks.emulator import EmulatorConfig
 from xhooks.protocol.events import DirectMessage, decode_event
 from xhooks.store import EventQuery, open_reader
 
-pytestmark = pytest.mark.timeout(120)
 EXAMPLES = ROOT / "examples"
 
 

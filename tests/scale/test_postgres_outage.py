@@ -27,7 +27,6 @@ from xhooks.store.postgres import PostgresStore
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.slow,
-    pytest.mark.timeout(300),  # a hang guard: initdb and two starts take a while on a loaded machine
     pytest.mark.skipif(not private_server_available(), reason="needs Debian's PostgreSQL server binaries (initdb)"),
 ]
 
