@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,9 +21,11 @@ from tests.dispatch.conftest import dm_body
 from tests.support import free_port, serve_app, spawn, xhooks_cmd
 from xhooks.clock import ManualClock
 from xhooks.emulator import Emulator, EmulatorConfig
+from xhooks.errors import ConfigError
 from xhooks.protocol import signature
-
-pytestmark = pytest.mark.skipif(not Path("/proc/self/fdinfo").is_dir(), reason="reads /proc (Linux)")
+from xhooks.receiver import AppConfig
+from xhooks.serving import ProcessConfig
+from xhooks.watch import WatchConfig
 
 HANDLERS = """
 import os
@@ -77,6 +80,7 @@ def _emulator() -> Iterator[tuple[Emulator, httpx.Client]]:
         yield emulator, http
 
 
+@pytest.mark.skipif(not Path("/proc/self/fdinfo").is_dir(), reason="reads /proc (Linux)")
 @pytest.mark.parametrize(
     "dashboard",
     [pytest.param([], id="dashboard-mounted"), pytest.param(["--dashboard-port", "{own}"], id="dashboard-own-port")],
@@ -118,3 +122,17 @@ def test_serve_with_a_worker_and_a_watcher_holds_one_writer(tmp_path: Path, dash
             read_write, _ = _descriptors_on(proc.pid, db)
             writers = _thread_names(proc.pid).count(WRITER_THREAD)
     assert (read_write, writers) == (1, 1)
+
+
+def test_sigterm_stops_a_plain_serve_with_exit_status_0(tmp_path: Path) -> None:
+    """Without --app too: uvicorn raises the SIGTERM again once it has stopped, and `serve` exits 0 on it."""
+    port = free_port()
+    args = xhooks_cmd("serve", "--consumer-secret", "s", "--db", str(tmp_path / "x.db"), "--port", str(port))
+    with spawn(args, f"http://127.0.0.1:{port}/healthz", cwd=tmp_path) as proc:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+
+
+def test_a_watcher_without_a_bearer_token_is_refused() -> None:
+    with pytest.raises(ConfigError, match="the watcher needs the app's bearer token"):
+        ProcessConfig(apps=[AppConfig(("s",))], watch=WatchConfig())
