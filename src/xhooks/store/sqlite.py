@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from xhooks._threads import name_os_thread
 from xhooks.errors import SchemaMismatch, StoreError
 from xhooks.store import _sqlite_schema as sql
 from xhooks.store._query import where
@@ -296,6 +297,7 @@ class SQLiteStore(Store):
         return result
 
     def _run_writer(self) -> None:
+        name_os_thread()
         conn: sqlite3.Connection | None = None
         stopping = False
         while not stopping:
