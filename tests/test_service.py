@@ -49,7 +49,7 @@ async def test_services_run_between_the_stores_start_and_close(tmp_path: Path) -
     await asyncio.wait_for(asyncio.gather(first.running.wait(), second.running.wait()), 60)  # a hang guard
     await lifespan.shutdown()
     kinds = ["first:run", "first:stopped", "second:run", "second:stopped"]
-    assert [[(span.start, span.end) for span in store.spans(kind, 0.0)] for kind in kinds] == [
+    assert [[(span.start, span.end) for span in await store.spans(kind, 0.0)] for kind in kinds] == [
         [(1.0, 1.0)], [(2.0, 2.0)], [(1.0, 1.0)], [(2.0, 2.0)]
     ]
 
@@ -65,4 +65,4 @@ async def test_a_failing_service_is_logged_and_the_others_go_on(
         await asyncio.wait_for(healthy.running.wait(), 60)
         await lifespan.shutdown()
     assert [record.getMessage() for record in caplog.records] == ["xhooks-Failing stopped: out of luck"]
-    assert [span.end for span in store.spans("healthy:stopped", 0.0)] == [2.0]
+    assert [span.end for span in await store.spans("healthy:stopped", 0.0)] == [2.0]
