@@ -144,8 +144,10 @@ def test_xhooks_worker_on_sqlite_with_a_transactional_handler_exits_with_one_lin
         "from xhooks.dispatch import XHooks\n\nhooks = XHooks()\n\n\n"
         "@hooks.on('post.create', transactional=True)\nasync def h(event, ctx):\n    pass\n"
     )
+    db = tmp_path / "events.db"
+    subprocess.run(xhooks_cmd("db", "upgrade", "--db", str(db)), check=True, capture_output=True)
     done = subprocess.run(
-        xhooks_cmd("worker", "--app", "handlers:hooks", "--db", str(tmp_path / "events.db")),
+        xhooks_cmd("worker", "--app", "handlers:hooks", "--db", str(db)),
         cwd=tmp_path,
         capture_output=True,
         text=True,

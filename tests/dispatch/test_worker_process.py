@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -93,7 +94,9 @@ async def test_worker_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
 
 
 def test_worker_with_a_bad_app_says_what_to_do(tmp_path: Path) -> None:
-    with spawn(xhooks_cmd("worker", "--app", "nowhere:hooks", "--db", str(tmp_path / "x.db")), cwd=tmp_path) as proc:
+    db = tmp_path / "x.db"
+    subprocess.run(xhooks_cmd("db", "upgrade", "--db", str(db)), check=True, capture_output=True)
+    with spawn(xhooks_cmd("worker", "--app", "nowhere:hooks", "--db", str(db)), cwd=tmp_path) as proc:
         assert proc.wait(20) == 2
         assert proc.stdout is not None
         assert "cannot import 'nowhere'" in proc.stdout.read().decode()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -150,9 +151,16 @@ def test_an_unknown_event_uuid_style_is_refused() -> None:
 
 def test_emulator_command_passes_the_event_uuid_style(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     served: list[Emulator] = []
-    monkeypatch.setattr(emulator_cli, "serve", lambda emulator, host, port: served.append(emulator))
+
+    def serve(emulator: Emulator, host: str, port: int, sockets: list[socket.socket]) -> None:
+        served.append(emulator)
+        for sock in sockets:  # the command opened its socket before building the emulator
+            sock.close()
+
+    monkeypatch.setattr(emulator_cli, "serve", serve)
     db = str(tmp_path / "emu.db")
-    result = CliRunner().invoke(app, ["emulator", "--db", db, "--clock", "manual", "--event-uuid-style", "uuid"])
+    args = ["emulator", "--db", db, "--port", "0", "--clock", "manual", "--event-uuid-style", "uuid"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert [emulator.config.event_uuid_style for emulator in served] == ["uuid"]
     assert EmulatorConfig().event_uuid_style == "post_id"  # X's examples: a Post event's event_uuid is its id

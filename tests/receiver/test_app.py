@@ -6,6 +6,7 @@ import json
 import socket
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -158,7 +159,7 @@ def test_body_over_the_limit_gets_413_and_the_connection_closed(base_url: str) -
 
 
 def test_chunked_body_over_the_limit_gets_413(base_url: str) -> None:
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         for _ in range(70):
             yield b"y" * 1024
 

@@ -65,7 +65,7 @@ from typing import Any
 
 import msgspec
 
-from xhooks.protocol._walk import aaa_items, aaa_user_id, activity_user_id, is_event_member
+from xhooks.protocol._walk import aaa_items, aaa_user_id, activity_data, activity_user_id, is_event_member
 from xhooks.protocol._walk import field as _get
 from xhooks.protocol._walk import text as _str
 
@@ -207,10 +207,10 @@ def parse_envelope(body: bytes) -> Envelope:
         doc = _decoder.decode(body)
     except (msgspec.DecodeError, UnicodeDecodeError):
         return Envelope(Shape.MALFORMED, (_raw_event(body, "malformed"),))
+    if (activity := activity_data(doc)) is not None:
+        return Envelope(Shape.ACTIVITY, (_activity_event(activity),))
     if isinstance(doc, dict):
         data = doc.get("data")
-        if isinstance(data, dict) and "event_type" in data:
-            return Envelope(Shape.ACTIVITY, (_activity_event(data),))
         if isinstance(data, dict) and (ident := _str(data.get("id"))) and "matching_rules" in doc:
             return Envelope(Shape.FILTERED_STREAM, (EventRef(f"fs:{ident}", "filtered_stream.post"),))
         events = _aaa_events(doc)
@@ -237,7 +237,7 @@ def event_body(body: bytes, index: int) -> bytes:
         doc = _decoder.decode(body)
     except (msgspec.DecodeError, UnicodeDecodeError):
         return body
-    items = aaa_items(doc) if isinstance(doc, dict) else []
+    items = aaa_items(doc) if isinstance(doc, dict) and activity_data(doc) is None else []
     if len(items) < 2 or not 0 <= index < len(items):
         return body
     name, item = items[index]

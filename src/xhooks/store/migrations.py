@@ -34,7 +34,7 @@ from xhooks.store._query import numbered
 from xhooks.store.registry import engine_for
 
 if TYPE_CHECKING:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
 __all__ = ["POSTGRES", "SQLITE", "Migration", "check", "prepare_postgres", "redact", "steps", "upgrade"]
 
