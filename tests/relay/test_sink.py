@@ -4,9 +4,11 @@ sending each user's messages in order."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sys
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from xhooks.errors import ConfigError
 from xhooks.relay import NOT_SENT, Failure, Message, open_sink, send_in_order
@@ -88,3 +90,13 @@ async def test_each_users_messages_go_in_order_users_side_by_side_and_a_failure_
     assert outcomes == [None, None, Failure("HTTP 400"), NOT_SENT, None]
     assert 4 not in sent
     assert sent.index(1) < sent.index(3)
+
+
+def test_a_plus_in_a_url_stays_a_plus_so_a_base64_secret_signs_as_itself() -> None:
+    """A Standard Webhooks secret is base64: read as a form, its `+` would become a space and every signature fail."""
+    secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+    sink = open_sink(f"https://h.example/in?secret={secret}&q=a+b%2Bc")
+    assert isinstance(sink, HttpSink) and sink._webhook is not None
+    at = dt.datetime.fromtimestamp(1_700_000_000, dt.UTC)
+    assert sink._webhook.sign("k", at, "{}") == Webhook(secret).sign("k", at, "{}")
+    assert sink.endpoint == "https://h.example/in?q=a+b%2Bc"

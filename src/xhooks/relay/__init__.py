@@ -3,7 +3,7 @@ RabbitMQ; one `Sink` contract, a sink chosen by URL (`open_sink`), at least once
 
 from xhooks.relay.message import Format, Message, build_message
 from xhooks.relay.relay import Relay, RelayCounts, parse_only
-from xhooks.relay.runner import RelayConfig, relays_for, run_relays
+from xhooks.relay.runner import RelayConfig, relays_for, run_relays, sinks_for
 from xhooks.relay.sink import NOT_SENT, SINKS, Failure, Sink, open_sink, send_in_order
 
 __all__ = [
@@ -22,4 +22,5 @@ __all__ = [
     "relays_for",
     "run_relays",
     "send_in_order",
+    "sinks_for",
 ]

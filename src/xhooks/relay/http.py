@@ -21,14 +21,14 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode, urlunsplit
+from urllib.parse import urlunsplit
 
 import httpx
 
 from xhooks.clock import Clock, SystemClock
 from xhooks.errors import ConfigError
 from xhooks.relay.message import SIGNATURE_HEADER, Format, Message
-from xhooks.relay.sink import Failure, Outcome, Sink, send_in_order
+from xhooks.relay.sink import Failure, Outcome, Sink, query_items, send_in_order
 
 if TYPE_CHECKING:
     from standardwebhooks.webhooks import Webhook
@@ -47,8 +47,8 @@ class HttpSink(Sink):
     def __init__(self, url: str, clock: Clock | None = None) -> None:
         super().__init__(url)
         ours = self.options | {"format"}
-        query = [(k, v) for k, v in parse_qsl(self.parts.query, keep_blank_values=True) if k not in ours]
-        self.endpoint = urlunsplit(self.parts._replace(query=urlencode(query), fragment=""))
+        query = "&".join(raw for name, _, raw in query_items(self.parts.query) if name not in ours)
+        self.endpoint = urlunsplit(self.parts._replace(query=query, fragment=""))
         self.clock = clock or SystemClock()
         try:
             self.timeout = float(self.query.get("timeout", 10.0))

@@ -13,10 +13,10 @@ from pathlib import Path
 from xhooks.dispatch.worker import RetryPolicy
 from xhooks.errors import ConfigError
 from xhooks.relay.relay import Relay
-from xhooks.relay.sink import open_sink
+from xhooks.relay.sink import Sink, open_sink
 from xhooks.store import Store, open_store
 
-__all__ = ["RelayConfig", "relays_for", "run_relays"]
+__all__ = ["RelayConfig", "relays_for", "run_relays", "sinks_for"]
 
 
 @dataclass
@@ -31,8 +31,8 @@ class RelayConfig:
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_attempts=10, base=1.0, max_delay=600.0))
 
 
-def relays_for(store: Store, config: RelayConfig) -> list[Relay]:
-    """One relay per URL of `config.to`, sharing `store`.
+def sinks_for(config: RelayConfig) -> list[Sink]:
+    """The sinks of `config.to`, built (not opened).
 
     Raises:
         ConfigError: no URL, two sinks of one name, or a URL no sink takes (see `open_sink`).
@@ -43,9 +43,14 @@ def relays_for(store: Store, config: RelayConfig) -> list[Relay]:
     names = [sink.name for sink in sinks]
     if len(set(names)) != len(names):
         raise ConfigError(f"two sinks named {sorted(n for n in names if names.count(n) > 1)[0]!r}; name them #NAME")
+    return sinks
+
+
+def relays_for(store: Store, config: RelayConfig) -> list[Relay]:
+    """One relay per URL of `config.to`, sharing `store` (raises as `sinks_for` does)."""
     return [
         Relay(store, sink, only=config.only, batch=config.batch, lease=config.lease, retry=config.retry)
-        for sink in sinks
+        for sink in sinks_for(config)
     ]
 
 

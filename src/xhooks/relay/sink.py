@@ -32,14 +32,14 @@ import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from typing import ClassVar
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 import msgspec
 
 from xhooks.errors import ConfigError
 from xhooks.relay.message import Format, Message
 
-__all__ = ["NOT_SENT", "SINKS", "Failure", "Outcome", "Sink", "open_sink", "send_in_order", "target"]
+__all__ = ["NOT_SENT", "SINKS", "Failure", "Outcome", "Sink", "open_sink", "query_items", "send_in_order", "target"]
 
 SINKS: dict[str, tuple[str, str, str]] = {
     "http": ("xhooks.relay.http:HttpSink", "httpx", "standardwebhooks"),
@@ -80,7 +80,7 @@ class Sink(ABC):
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        query = {name: value for name, value, _ in query_items(parts.query)}
         unknown = set(query) - self.options - {"format"}
         if unknown and not self.foreign_options:
             raise ConfigError(f"{type(self).__name__} has no option {sorted(unknown)[0]!r}; it reads {self._known()}")
@@ -125,8 +125,19 @@ def _redacted(parts: SplitResult) -> str:
     """The URL without its password, its secret option and its fragment: a sink's name when it is given none."""
     userinfo, at, host = parts.netloc.rpartition("@")
     netloc = f"{userinfo.partition(':')[0]}{at}{host}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _SECRET_OPTIONS])
+    query = "&".join(raw for name, _, raw in query_items(parts.query) if name not in _SECRET_OPTIONS)
     return urlunsplit(parts._replace(netloc=netloc, query=query, fragment=""))
+
+
+def query_items(query: str) -> list[tuple[str, str, str]]:
+    """`(name, value, as written)` for each `name=value` of a URL's query, percent-decoded. A `+` stays a `+`: a
+    sink URL is configuration, not a form, and a Standard Webhooks secret is base64, where `+` is common."""
+    items = []
+    for raw in query.split("&"):
+        if raw:
+            name, _, value = raw.partition("=")
+            items.append((unquote(name), unquote(value), raw))
+    return items
 
 
 def open_sink(url: str) -> Sink:
