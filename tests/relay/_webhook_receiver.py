@@ -1,10 +1,16 @@
 """A service that takes relayed events, run as its own process (`python -m tests.relay._webhook_receiver PORT SECRET`)
 so that it does not share the relay's interpreter: it verifies every POST with `standardwebhooks`, keeps the first
-copy of each `webhook-id`, answers a copy it already has 204 without keeping it again, and answers 503 while
-`POST /outage` has switched it off. `GET /arrived` lists what it kept, in arrival order, with its counters."""
+copy of each `webhook-id`, and answers a copy it already has 204 without keeping it again. `GET /arrived` lists what
+it kept, in arrival order, with its counters.
+
+Faults, switched by the tests: `POST /outage` `on` answers 503 to every event; `POST /refuse` `TYPE` answers 400 to
+events of that type (empty: none); `POST /hold` `N` lets the first N events through and then holds every request
+unanswered (`held` counts them) until `POST /hold` `off`.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 
@@ -21,6 +27,10 @@ class IdempotentReceiver:
         self.copies = 0
         self.refused = 0
         self.outage = False
+        self.refuse = ""
+        self.hold_after: int | None = None
+        self.held = 0
+        self._released = asyncio.Event()
         self._seen: set[str] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -32,22 +42,27 @@ class IdempotentReceiver:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        status, answer = self._answer(scope["method"], scope["path"], body, scope["headers"])
+        if self.hold_after is not None and len(self.arrived) >= self.hold_after and scope["path"] == "/x-events":
+            self.held += 1
+            await self._released.wait()
+        status, answer = self._answer(scope["path"], body, scope["headers"])
         await send(
             {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
         )
         await send({"type": "http.response.body", "body": answer})
 
-    def _answer(self, method: str, path: str, body: bytes, raw: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+    def _answer(self, path: str, body: bytes, raw: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
         if path == "/arrived":
-            report = {"arrived": self.arrived, "copies": self.copies, "refused": self.refused}
+            report = {"arrived": self.arrived, "copies": self.copies, "refused": self.refused, "held": self.held}
             return 200, json.dumps(report).encode()
-        if path == "/outage":
-            self.outage = body == b"on"
+        if path in ("/outage", "/refuse", "/hold"):
+            self._switch(path, body.decode())
             return 204, b""
         if self.outage:
             return 503, b""
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in raw}
+        if self.refuse and headers.get("xhooks-event-type") == self.refuse:
+            return 400, b'{"error":"refused by the test"}'
         try:
             self.webhook.verify(body, headers)
         except WebhookVerificationError:
@@ -61,6 +76,17 @@ class IdempotentReceiver:
             user = headers.get("xhooks-for-user-id")
             self.arrived.append((key, None if user is None else f"{headers['xhooks-app']}\n{user}"))
         return 204, b""
+
+    def _switch(self, path: str, value: str) -> None:
+        if path == "/outage":
+            self.outage = value == "on"
+        elif path == "/refuse":
+            self.refuse = value
+        elif value == "off":
+            self.hold_after = None
+            self._released.set()
+        else:
+            self.hold_after = int(value)
 
 
 if __name__ == "__main__":

@@ -13,17 +13,22 @@ import contextlib
 import json
 import random
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import msgspec
+import pytest
 
 from tests.faults._serve import signed, xhooks_serve
+from tests.support import ROOT, free_port, spawn
 from xhooks.relay import Relay
 
 USERS = [str(2244994945 + n) for n in range(40)]
+WEBHOOK_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+"""The Standard Webhooks secret the HTTP sink signs with and the test receiver verifies with."""
 
 
 def mixed(events: int, duplicates: float = 0.1, seed: int = 16) -> list[bytes]:
@@ -108,6 +113,23 @@ def check_arrived(want: Expected, arrived: list[tuple[str, str | None]], *, exac
     assert by_user == want.by_user
 
 
+def ordering_key(app: object, for_user_id: object) -> str | None:
+    """The user a sink's metadata names (app and `for_user_id`, as bytes or text), as `expected` groups them."""
+    return None if for_user_id is None else f"{text(app)}\n{text(for_user_id)}"
+
+
+def stream_arrivals(entries: object) -> list[tuple[str, str | None]]:
+    """(key, ordering key) of each Redis Streams entry `XRANGE` returned, in stream order."""
+    assert isinstance(entries, list)
+    return [
+        (text(fields[b"key"]), ordering_key(fields.get(b"app"), fields.get(b"for_user_id"))) for _, fields in entries
+    ]
+
+
+def text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 async def wait_until(condition: Callable[[], bool], timeout: float = 120.0) -> None:
     """Poll `condition` on the running loop, letting the relay run between checks; `timeout` is a hang guard."""
     loop = asyncio.get_running_loop()
@@ -127,3 +149,12 @@ async def running(relay: Relay) -> AsyncIterator[Relay]:
     finally:
         relay.stop()
         await asyncio.wait_for(task, 60)
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[str]:
+    """The idempotent receiver (`_webhook_receiver.py`) in a process of its own; yields its base URL."""
+    port = free_port()
+    args = [sys.executable, "-m", "tests.relay._webhook_receiver", str(port), WEBHOOK_SECRET]
+    with spawn(args, ready_url=f"http://127.0.0.1:{port}/arrived", cwd=ROOT):
+        yield f"http://127.0.0.1:{port}"

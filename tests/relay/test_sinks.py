@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aio_pika
@@ -20,8 +19,18 @@ import nats
 import pytest
 import redis.asyncio as redis
 
-from tests.relay.conftest import Expected, check_arrived, expected, intake, mixed, running, wait_until
-from tests.support import ROOT, free_port, spawn
+from tests.relay.conftest import (
+    WEBHOOK_SECRET,
+    Expected,
+    check_arrived,
+    expected,
+    intake,
+    mixed,
+    ordering_key,
+    running,
+    stream_arrivals,
+    wait_until,
+)
 from xhooks.relay import Relay, open_sink
 from xhooks.store import EventQuery
 from xhooks.store.sqlite import SQLiteStore
@@ -29,7 +38,6 @@ from xhooks.store.sqlite import SQLiteStore
 pytestmark = pytest.mark.timeout(900)  # 5,000 events through a busy machine: minutes, not the suite's 120 s
 
 EVENTS = 5000
-WEBHOOK_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +74,7 @@ async def test_redis_streams_gets_every_key_in_each_users_order(stored: tuple[Pa
     finally:
         await client.delete(stream)
         await client.aclose()
-    fields = [entry for _, entry in entries or [] if entry is not None]
-    arrived = [(_text(f[b"key"]), _user(f.get(b"app"), f.get(b"for_user_id"))) for f in fields]
+    arrived = stream_arrivals(entries)
     check_arrived(want, arrived, exactly_once=False)
     assert len(arrived) == EVENTS  # nothing failed, so nothing was sent twice
 
@@ -89,7 +96,7 @@ async def test_nats_jetstream_stores_each_key_exactly_once_in_each_users_order(s
             message = await js.get_msg(name, seq)
             headers = message.headers or {}
             arrived.append(
-                (headers["Nats-Msg-Id"], _user(headers.get("Xhooks-App"), headers.get("Xhooks-For-User-Id")))
+                (headers["Nats-Msg-Id"], ordering_key(headers.get("Xhooks-App"), headers.get("Xhooks-For-User-Id")))
             )
     finally:
         with contextlib.suppress(Exception):
@@ -114,22 +121,13 @@ async def test_rabbitmq_confirms_every_key_in_each_users_order(stored: tuple[Pat
         while (message := await queue.get(no_ack=True, fail=False)) is not None:
             headers = message.headers
             arrived.append(
-                (str(message.message_id), _user(headers.get("xhooks-app"), headers.get("xhooks-for-user-id")))
+                (str(message.message_id), ordering_key(headers.get("xhooks-app"), headers.get("xhooks-for-user-id")))
             )
             assert message.routing_key == f"x.{message.type}"
     finally:
         await connection.close()
     check_arrived(want, arrived, exactly_once=False)
     assert len(arrived) == EVENTS
-
-
-@pytest.fixture
-def webhook_receiver() -> Iterator[str]:
-    """The idempotent receiver (`_webhook_receiver.py`) in a process of its own; yields its base URL."""
-    port = free_port()
-    args = [sys.executable, "-m", "tests.relay._webhook_receiver", str(port), WEBHOOK_SECRET]
-    with spawn(args, ready_url=f"http://127.0.0.1:{port}/arrived", cwd=ROOT):
-        yield f"http://127.0.0.1:{port}"
 
 
 async def test_http_signed_per_standard_webhooks_reaches_an_idempotent_receiver_exactly_once(
@@ -141,12 +139,3 @@ async def test_http_signed_per_standard_webhooks_reaches_an_idempotent_receiver_
     report = httpx.get(f"{webhook_receiver}/arrived").json()
     assert (report["refused"], report["copies"]) == (0, 0)
     check_arrived(want, [(key, user) for key, user in report["arrived"]], exactly_once=True)
-
-
-def _user(app: object, for_user_id: object) -> str | None:
-    """The ordering key a sink's metadata names (app and user), as `expected` groups them."""
-    return None if for_user_id is None else f"{_text(app)}\n{_text(for_user_id)}"
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

@@ -178,10 +178,13 @@ class Relay:
                 if outcome is None:
                     delivered.append(item.event.id)
                     continue
-                self.counts.last_error = outcome.error
                 user = None if item.event.for_user_id is None else (item.event.app, item.event.for_user_id)
-                if outcome.unavailable or user in failed_users:
-                    unavailable = unavailable or outcome.unavailable
+                if user is not None and user in failed_users:  # it waits behind its user's first failure
+                    given_back.append(item.event.id)
+                    continue
+                self.counts.last_error = outcome.error
+                if outcome.unavailable:
+                    unavailable = True
                     given_back.append(item.event.id)
                 else:
                     await self._reject(item, outcome, now)
