@@ -32,6 +32,7 @@ PACKAGES = [
     "xhooks.protocol.events",
     "xhooks.receiver",
     "xhooks.receiver.adapters",
+    "xhooks.relay",
     "xhooks.store",
     "xhooks.watch",
 ]

@@ -9,6 +9,7 @@ from typing import Any
 
 import xhooks
 from tests.support import ROOT
+from xhooks.relay import SINKS
 from xhooks.store.registry import STORE_ENGINES
 
 REPOSITORY = "https://github.com/xhooks/xhooks"
@@ -41,9 +42,12 @@ def test_the_license_is_an_spdx_expression_with_its_file() -> None:
 def test_each_optional_adapter_and_engine_has_its_extra_and_the_tests_install_all() -> None:
     extras = _project()["optional-dependencies"]
     wanted = {"flask": "flask", "django": "django", "fastapi": "fastapi", "postgres": "asyncpg"}
+    wanted |= {"redis": "redis", "nats": "nats-py", "rabbitmq": "aio-pika", "standardwebhooks": "standardwebhooks"}
+    wanted |= {"cloudevents": "cloudevents"}
     for extra, requirement in wanted.items():
         assert [r for r in extras[extra] if re.match(rf"{requirement}\b", r)], extra
     assert set(STORE_ENGINES) - {"sqlite"} <= set(extras)  # a missing engine says `pip install 'xhooks[<engine>]'`
+    assert {extra for _, _, extra in SINKS.values()} <= set(extras)  # and so does a missing sink
     (self_reference,) = [r for r in extras["test"] if r.startswith("xhooks[")]
     assert set(self_reference.removeprefix("xhooks[").removesuffix("]").split(",")) == set(wanted)
 

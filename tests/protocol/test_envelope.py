@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from tests.support import EXAMPLES, documented_deliveries
 from xhooks.errors import InvalidCrcToken
 from xhooks.protocol import Shape, check_crc_token, parse_envelope
+from xhooks.protocol.envelope import event_body
 
 DELIVERED = documented_deliveries()
 
@@ -211,3 +212,25 @@ def test_every_body_the_crc_would_sign_is_quarantined(token: str) -> None:
     except InvalidCrcToken:
         return
     assert parse_envelope(token.encode()).shape.quarantined
+
+
+@pytest.mark.parametrize("path", DELIVERED, ids=lambda path: path.name)
+def test_each_event_alone_keeps_its_key_and_a_single_event_body_is_unchanged(path) -> None:  # type: ignore[no-untyped-def]
+    body = path.read_bytes()
+    events = parse_envelope(body).events
+    for event in events:
+        alone = event_body(body, event.index)
+        assert [(e.key, e.event_type, e.for_user_id) for e in parse_envelope(alone).events] == [
+            (event.key, event.event_type, event.for_user_id)
+        ]
+    if len(events) == 1:
+        assert event_body(body, 0) == body
+
+
+def test_an_event_alone_keeps_what_the_delivery_shares_and_only_its_own_item() -> None:
+    shared = {"for_user_id": "7", "users": {"7": {"id": "7"}}}
+    dms = [{"type": "message_create", "id": "1"}, {"type": "message_create", "id": "2"}]
+    body = json.dumps({**shared, "direct_message_events": dms, "favorite_events": [{"id": "f"}]}).encode()
+    assert json.loads(event_body(body, 1)) == {**shared, "direct_message_events": [dms[1]]}
+    assert json.loads(event_body(body, 2)) == {**shared, "favorite_events": [{"id": "f"}]}
+    assert event_body(b"not json", 0) == b"not json"

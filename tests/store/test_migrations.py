@@ -64,8 +64,9 @@ def test_redact_hides_only_the_password() -> None:
 
 def test_sqlite_upgrade_creates_then_has_nothing_to_do(tmp_path: Path) -> None:
     path = tmp_path / "x.db"
-    assert upgrade(path) == (None, 2)
-    assert upgrade(f"sqlite:///{path}") == (2, 2)
+    newest = SQLITE[-1].version
+    assert upgrade(path) == (None, newest)
+    assert upgrade(f"sqlite:///{path}") == (newest, newest)
     asyncio.run(_start_and_close(SQLiteStore(path)))
 
 
@@ -273,9 +274,9 @@ async def test_postgres_v1_database_upgrades_to_an_intake_that_quarantines() -> 
         await conn.execute(_postgres_schema.WRITE_VERSION, "1")
     finally:
         await conn.close()
-    with pytest.raises(SchemaMismatch, match="needs 3"):
+    with pytest.raises(SchemaMismatch, match=f"needs {POSTGRES[-1].version}"):
         await PostgresStore(url).start()
-    assert await asyncio.to_thread(upgrade, url) == (1, 3)
+    assert await asyncio.to_thread(upgrade, url) == (1, POSTGRES[-1].version)
     conn = await asyncpg.connect(url)
     try:
         functions = await conn.fetchval(
@@ -291,5 +292,20 @@ async def test_postgres_v1_database_upgrades_to_an_intake_that_quarantines() -> 
         body = b"dGhpcy1pcy1hLWNyYy10b2tlbi1mcm9tLXg"
         await store.record(Delivery.received("/webhook", body, 1.0))
         assert [event.status for event in await store.events(EventQuery())] == ["quarantined"]
+    finally:
+        await store.close()
+
+
+async def test_an_upgraded_database_relays_the_events_it_held_before(make_store: EngineFactory, tmp_path: Path) -> None:
+    """The relay tables come with an upgrade (SQLite 3, PostgreSQL 4), and a sink takes in what was stored earlier."""
+    old = await _schema_1_store(make_store, tmp_path, (MENTION, 10.0))
+    await asyncio.to_thread(upgrade, _target(old))
+    store = _reopen(old)
+    await store.start()
+    try:
+        await store.record(_delivery(CREATE, 30.0))
+        claimed = await store.relay_claim("bus", "relay", 10, 30.0, 40.0)
+        assert [item.event.event_type for item in claimed] == ["post.mention.create", "post.create"]
+        assert [item.body for item in claimed] == [MENTION, CREATE]
     finally:
         await store.close()

@@ -203,3 +203,32 @@ async def test_durability_sets_synchronous_commit(durability: str, setting: str)
             assert await conn.fetchval("SHOW synchronous_commit") == setting
     finally:
         await store.close()
+
+
+async def test_a_relay_never_passes_over_an_event_that_commits_after_a_newer_one(open_store: OpenStore) -> None:
+    """Ids are drawn before commit: an intake still open holds a lower id than one committed after it. The sink's
+    cursor waits for that writer instead of moving past its event for good."""
+    async with open_store() as store:
+        slow = await asyncpg.connect(store.url)
+        try:
+            transaction = slow.transaction()
+            await transaction.start()
+            delivery_id = await slow.fetchval(
+                "INSERT INTO deliveries (app, received_at, headers, body, secret_index, shape)"
+                " VALUES ('/webhook', 1.0, '[]', $1, 0, 'account_activity') RETURNING id",
+                _aaa("7", "1"),
+            )
+            older = await slow.fetchval(
+                "INSERT INTO events (app, key, event_type, for_user_id, delivery_id, idx, received_at, last_seen_at,"
+                " last_delivery_id) VALUES ('/webhook', 'aaa:7:tweet_create_events:1', 'tweet_create_events', '7',"
+                " $1, 0, 1.0, 1.0, $1) RETURNING id",
+                delivery_id,
+            )
+            await store.record(_delivery(_aaa("8", "2")))
+            for _ in range(2):
+                assert await store.relay_claim("bus", "r", 10, 30.0, 2000.0) == []
+            await transaction.commit()
+        finally:
+            await slow.close()
+        claimed = await store.relay_claim("bus", "r", 10, 30.0, 2000.0)
+    assert [item.event.id for item in claimed] == [older, older + 1]

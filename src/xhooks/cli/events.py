@@ -23,6 +23,10 @@ DbOption = Annotated[
     str | None, typer.Option(help="The store: a SQLite path, sqlite:///PATH or postgresql://… [default: xhooks.db]")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+SinkOption = Annotated[
+    str | None,
+    typer.Option(help="A relay sink's name (its #NAME, or its URL without password): its events, with its status."),
+]
 
 
 def _reader(db: str | None) -> SyncReader:
@@ -53,15 +57,19 @@ def list_command(
         str | None,
         typer.Option(help="Only events in this state", parser=_status, metavar=f"[{'|'.join(EVENT_STATUSES)}]"),
     ] = None,
+    sink: SinkOption = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first")] = 50,
     as_json: JsonOption = False,
 ) -> None:
-    """List stored events, newest first."""
-    query = EventQuery(event_type=event_type, for_user_id=user, status=status, limit=limit)
+    """List stored events, newest first (with --sink: the events a relay took for that sink, in its status)."""
+    query = EventQuery(event_type=event_type, for_user_id=user, status=status, limit=limit, sink=sink)
     with _reader(db) as store:
         events = store.events(query)
     if as_json:
         _print_json(events)
+        return
+    if not events and sink is not None and query == EventQuery(limit=limit, sink=sink):
+        typer.echo(f"No events for sink {sink!r} yet: is `xhooks relay --to …#{sink}` running? (names: see its log)")
         return
     if not events and query != EventQuery(limit=limit):
         typer.echo("No events match these filters.")
@@ -151,13 +159,21 @@ def redispatch_command(
     every: Annotated[
         bool, typer.Option("--all", help="Every event (handled ones too) if nothing else is chosen.")
     ] = False,
+    sink: Annotated[
+        str | None, typer.Option(help="Send them to this relay sink again instead of running the handlers.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Run chosen events through the handlers again (attempts reset): by id, type, time range, or dead letters."""
+    """Run chosen events through the handlers again (attempts reset): by id, type, time range, or dead letters.
+    With --sink, the chosen events of that sink are sent to it again (its dead letters, with --dead)."""
     status = DeliveryState.DEAD.value if dead else None
     base = EventQuery(event_type=event_type, since=_epoch(since), until=_epoch(until), status=status)
     if not (event_id or base != EventQuery() or every):
         raise ConfigError("choose events: --id, --type, --since/--until, --dead, or --all for every event")
+    base = msgspec.structs.replace(base, sink=sink)
     queries = [msgspec.structs.replace(base, event_id=one) for one in event_id] if event_id else [base]
     count = redispatch(str(Settings.load().get("db", db, "xhooks.db")), queries)
+    if sink is not None:
+        typer.echo(f"{count} event(s) due again for sink {sink!r}; a running `xhooks relay` will send them")
+        return
     typer.echo(f"{count} event(s) due again; a running worker (xhooks worker or serve --app) will handle them")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from xhooks import __version__
-from xhooks.cli import db, doctor, emulator, events, listen, manage, serve, watch, worker
+from xhooks.cli import db, doctor, emulator, events, listen, manage, relay, serve, watch, worker
 from xhooks.errors import XhooksError
 
 app = typer.Typer(
@@ -41,6 +41,7 @@ def _root(
 
 app.command("serve")(serve.serve_command)
 app.command("worker")(worker.worker_command)
+app.command("relay")(relay.relay_command)
 app.add_typer(events.app, name="events")
 app.add_typer(db.app, name="db")
 app.command("doctor")(doctor.doctor_command)

@@ -66,13 +66,13 @@ def worker_command(
     """Handle stored events with your handlers until Ctrl-C (in-flight handlers finish first)."""
     settings = Settings.load(config)
     worker = worker_config(settings, db, concurrency, lease, max_attempts, retry_base)
-    _require_database(worker.db)
+    require_database(worker.db)
     hooks = load_hooks(str(settings.get("app", app, "")))
     typer.echo(f"xhooks: worker handling events in {redact(str(worker.db))} with {settings.get('app', app)}", err=True)
     run_workers(worker, hooks)
 
 
-def _require_database(db: str | Path) -> None:
+def require_database(db: str | Path) -> None:
     """A worker handles what a receiver stored: a SQLite file that does not exist is a typo, not a new store (an
     empty one would never receive an event)."""
     engine, path = engine_for(str(db))

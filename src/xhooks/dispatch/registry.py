@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from xhooks.errors import ConfigError
 from xhooks.protocol.events import Event
 
-__all__ = ["Context", "Handler", "XHooks"]
+__all__ = ["Context", "Handler", "XHooks", "type_matches"]
 
 
 @dataclass(frozen=True)
@@ -137,9 +137,14 @@ class XHooks:
         return len(handlers)
 
 
+def type_matches(kind: str, event_type: str) -> bool:
+    """True when `event_type` is `kind` or a dotted subtype of it (`profile.update` matches `profile.update.bio`)."""
+    return event_type == kind or event_type.startswith(kind + ".")
+
+
 def _matches(kind: type[Event] | str | None, event: Event) -> bool:
     if kind is None:
         return True
     if isinstance(kind, str):
-        return event.event_type == kind or event.event_type.startswith(kind + ".")
+        return type_matches(kind, event.event_type)
     return isinstance(event, kind)

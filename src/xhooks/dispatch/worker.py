@@ -38,7 +38,7 @@ from xhooks.protocol.events import Event, decode_event
 from xhooks.protocol.lifecycle import DeliveryState, Move, advance
 from xhooks.store.base import ClaimedEvent, Store, failed_status
 
-__all__ = ["RetryPolicy", "Worker"]
+__all__ = ["RetryPolicy", "Worker", "default_worker_name"]
 
 log = logging.getLogger("xhooks.dispatch")
 
@@ -65,7 +65,8 @@ class RetryPolicy:
         return min(self.base * self.factor ** (attempt - 1), self.max_delay) * (1 + self.jitter * rng.random())
 
 
-def _default_name() -> str:
+def default_worker_name() -> str:
+    """A name unique to this process and object: host, pid and a random suffix."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
@@ -93,7 +94,7 @@ class Worker:
     clock: Clock = field(default_factory=SystemClock)
     poll_interval: float = 0.05
     grace: float = 10.0
-    name: str = field(default_factory=_default_name)
+    name: str = field(default_factory=default_worker_name)
     paths: dict[str, str] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
     metrics: Metrics | None = None

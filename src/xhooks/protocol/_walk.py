@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["aaa_items", "aaa_user_id", "activity_data", "activity_user_id", "field", "text"]
+__all__ = ["aaa_items", "aaa_user_id", "activity_data", "activity_user_id", "field", "is_event_member", "text"]
 
 
 def text(value: Any) -> str | None:
@@ -30,18 +30,23 @@ def field(obj: Any, *path: str) -> Any:
     return obj
 
 
+def _is_events_array(name: str, value: Any) -> bool:
+    return name.endswith("_events") and isinstance(value, list)
+
+
+def is_event_member(name: str, value: Any) -> bool:
+    """True when the member `name` of an Account Activity body holds events (an `*_events` array, `user_event`,
+    `replay_job_status`) rather than what they share (`for_user_id`, `users`, `apps` …)."""
+    return _is_events_array(name, value) or name in ("user_event", "replay_job_status")
+
+
 def aaa_items(doc: dict[str, Any]) -> list[tuple[str, Any]]:
     """Every Account Activity event in `doc` as `(name, item)`, in index order.
 
     First the items of each `*_events` array (named by the array), in body order; then the objects that are
     one event each: `user_event.revoke` and `replay_job_status`.
     """
-    items = [
-        (name, item)
-        for name, value in doc.items()
-        if name.endswith("_events") and isinstance(value, list)
-        for item in value
-    ]
+    items = [(name, item) for name, value in doc.items() if _is_events_array(name, value) for item in value]
     revoke = field(doc, "user_event", "revoke")
     if isinstance(revoke, dict):
         items.append(("user_event.revoke", revoke))

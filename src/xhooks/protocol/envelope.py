@@ -65,14 +65,15 @@ from typing import Any
 
 import msgspec
 
-from xhooks.protocol._walk import aaa_items, aaa_user_id, activity_data, activity_user_id
+from xhooks.protocol._walk import aaa_items, aaa_user_id, activity_data, activity_user_id, is_event_member
 from xhooks.protocol._walk import field as _get
 from xhooks.protocol._walk import text as _str
 
-__all__ = ["Envelope", "EventRef", "Shape", "parse_envelope"]
+__all__ = ["Envelope", "EventRef", "Shape", "event_body", "parse_envelope"]
 
 _decoder = msgspec.json.Decoder()
 _canonical = msgspec.json.Encoder(order="sorted")
+_encoder = msgspec.json.Encoder()
 
 
 class Shape(enum.Enum):
@@ -217,3 +218,34 @@ def parse_envelope(body: bytes) -> Envelope:
             return Envelope(Shape.ACCOUNT_ACTIVITY, tuple(events))
     shape = Shape.UNKNOWN if isinstance(doc, dict) else Shape.MALFORMED  # not an object: quarantined
     return Envelope(shape, (_raw_event(body, shape.value),))
+
+
+def event_body(body: bytes, index: int) -> bytes:
+    """The body X would have sent for the event at `index` of `body` alone: what a relay forwards as "the event".
+
+    An Account Activity delivery can hold several events; the one at `index` comes back in the same envelope with
+    only that item (`{"for_user_id": …, "direct_message_events": [item], "users": {…}}`: every member that is not an
+    event, such as `users` and `apps`, kept), so `parse_envelope` gives it the same key. A body holding one event
+    (every X Activity and Filtered Stream delivery, most AAA ones) comes back as the same bytes.
+
+    ```python
+    >>> event_body(b'{"for_user_id":"7","favorite_events":[{"id":"a"},{"id":"b"}]}', 1)
+    b'{"for_user_id":"7","favorite_events":[{"id":"b"}]}'
+    ```
+    """
+    try:
+        doc = _decoder.decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return body
+    items = aaa_items(doc) if isinstance(doc, dict) and activity_data(doc) is None else []
+    if len(items) < 2 or not 0 <= index < len(items):
+        return body
+    name, item = items[index]
+    single = {member: value for member, value in doc.items() if not is_event_member(member, value)}
+    if name == "user_event.revoke":
+        single["user_event"] = {"revoke": item}
+    elif name == "replay_job_status":
+        single[name] = item
+    else:
+        single[name] = [item]
+    return _encoder.encode(single)

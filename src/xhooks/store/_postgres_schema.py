@@ -206,3 +206,103 @@ LOCK_SPAN_KIND = "SELECT pg_advisory_xact_lock(hashtextextended('span ' || $1, 0
 NEWEST_SPAN = 'SELECT id, start, "end" FROM spans WHERE kind = $1 ORDER BY start DESC, id DESC LIMIT 1'
 GROW_SPAN = 'UPDATE spans SET start = least(start, $1), "end" = greatest("end", $2) WHERE id = $3'
 INSERT_SPAN = 'INSERT INTO spans (kind, start, "end") VALUES ($1, $2, $3)'
+
+# Migration 4: each relay sink's own status per event (`xhooks.relay`).
+#
+# Taking in new events. Event ids come from a sequence, drawn before commit, so concurrent intakes commit them out of
+# order: "every id above the cursor" would pass over an id still uncommitted below a committed one. A sink therefore
+# advances its cursor only to a horizon that is final. An intake draws an event id while its transaction holds a
+# ROW EXCLUSIVE lock on `events`, and keeps that lock until it ends. So at each claim the sink reads the sequence's
+# last value, then (in a later statement) which transactions hold that lock (`pg_locks`): once all of them have ended,
+# every id up to the value read is committed or never will be. If none holds it, the value is final at once;
+# otherwise the sink notes value and writers and takes the events in at a later claim, when the writers are gone.
+# See https://www.postgresql.org/docs/current/view-pg-locks.html and
+# https://www.postgresql.org/docs/current/explicit-locking.html (ROW EXCLUSIVE is what INSERT and UPDATE take).
+V4 = (
+    """CREATE TABLE relay_sinks (
+        sink text PRIMARY KEY, cursor bigint NOT NULL DEFAULT 0, horizon bigint, writers text[]
+    )""",
+    """CREATE TABLE relay_events (
+        sink text NOT NULL,
+        event_id bigint NOT NULL,
+        app text NOT NULL,
+        for_user_id text,
+        status text NOT NULL DEFAULT 'pending',
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at double precision,
+        lease_owner text,
+        lease_until double precision,
+        last_error text,
+        handled_at double precision,
+        PRIMARY KEY (sink, event_id)
+    )""",
+    "CREATE INDEX relay_events_due ON relay_events (sink, event_id) WHERE status IN ('pending', 'claimed', 'retry')",
+    "CREATE INDEX relay_events_waiting_user ON relay_events (sink, app, for_user_id, event_id)"
+    " WHERE status IN ('claimed', 'retry')",
+)
+ENSURE_SINK = "INSERT INTO relay_sinks (sink) VALUES ($1) ON CONFLICT (sink) DO NOTHING"
+_EVENT_WRITERS = """SELECT l.virtualtransaction FROM pg_locks l
+    WHERE l.locktype = 'relation' AND l.relation = 'events'::regclass AND l.mode = 'RowExclusiveLock'
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"""
+# The sink's row, locked for this claim (one claim of a sink at a time, across relays); whether the writers it noted
+# have all ended; and the sequence's last value now, read before `EVENT_WRITERS` runs in the next statement.
+LOCK_SINK = f"""
+    SELECT cursor, horizon, writers, writers IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM ({_EVENT_WRITERS}) AS w WHERE w.virtualtransaction = ANY (writers)) AS settled,
+        coalesce(pg_sequence_last_value('events_id_seq'::regclass), 0) AS last_id
+    FROM relay_sinks WHERE sink = $1 FOR UPDATE
+"""
+EVENT_WRITERS = f"SELECT coalesce(array_agg(w.virtualtransaction), '{{}}') FROM ({_EVENT_WRITERS}) AS w"
+NEW_EVENTS = """
+    SELECT id, app, for_user_id, event_type, status FROM events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3
+"""
+TAKE_IN = """
+    INSERT INTO relay_events (sink, event_id, app, for_user_id)
+    SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING
+"""
+SET_SINK = "UPDATE relay_sinks SET cursor = $2, horizon = $3, writers = $4 WHERE sink = $1"
+RELAY_CLAIM = """
+    WITH due AS (
+        SELECT r.event_id FROM relay_events r
+        WHERE r.sink = $1 AND r.status IN ('pending', 'claimed', 'retry')
+          AND (r.status = 'pending'
+               OR (r.status = 'retry' AND r.next_attempt_at <= $2)
+               OR (r.status = 'claimed' AND r.lease_until <= $2))
+          AND (r.for_user_id IS NULL OR NOT EXISTS (
+               SELECT 1 FROM relay_events o
+               WHERE o.sink = r.sink AND o.app = r.app AND o.for_user_id = r.for_user_id AND o.event_id < r.event_id
+                 AND o.status IN ('claimed', 'retry')
+                 AND ((o.status = 'claimed' AND o.lease_until > $2)
+                      OR (o.status = 'retry' AND o.next_attempt_at > $2))))
+        ORDER BY r.event_id LIMIT $3
+    ), claimed AS (
+        UPDATE relay_events r SET status = 'claimed', lease_owner = $4, lease_until = $2 + $5, attempts = r.attempts + 1
+        FROM due WHERE r.sink = $1 AND r.event_id = due.event_id
+        RETURNING r.*
+    )
+    SELECT {columns}, d.body, d.headers
+    FROM claimed r JOIN events e ON e.id = r.event_id JOIN deliveries d ON d.id = e.delivery_id
+    ORDER BY e.id
+"""
+RELAY_COMPLETE = """
+    UPDATE relay_events SET status = 'handled', handled_at = $1, lease_owner = NULL, lease_until = NULL,
+        last_error = NULL
+    WHERE sink = $2 AND status = 'claimed' AND lease_owner = $3 AND event_id = ANY ($4::bigint[])
+"""
+RELAY_FAIL = """
+    UPDATE relay_events SET status = $1, next_attempt_at = $2, last_error = $3, lease_owner = NULL, lease_until = NULL
+    WHERE sink = $4 AND event_id = $5 AND status = 'claimed' AND lease_owner = $6
+"""
+RELAY_RELEASE = f"""
+    WITH released AS (
+        UPDATE relay_events SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL
+        WHERE sink = $1 AND status = 'claimed' AND lease_owner = $2 AND event_id = ANY ($3::bigint[])
+        RETURNING event_id
+    )
+    SELECT pg_notify('{CHANNEL}', '') FROM (SELECT count(*) AS n FROM released) AS r WHERE r.n > 0
+"""
+RELAY_REDISPATCH = """
+    UPDATE relay_events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL,
+        lease_until = NULL
+    WHERE sink = ? AND status <> 'claimed'
+"""

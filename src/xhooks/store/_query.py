@@ -6,13 +6,30 @@ from typing import Any
 
 from xhooks.store.base import EventQuery
 
-__all__ = ["numbered", "where"]
+__all__ = ["RELAY_COLUMNS", "RELAY_VIEW", "numbered", "source", "where"]
 
 
 def numbered(statement: str) -> str:
     """`?` placeholders (the shared query builder's) as PostgreSQL's `$1, $2, …`."""
     parts = statement.split("?")
     return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], 1)) + parts[-1]
+
+
+RELAY_COLUMNS = (
+    "e.id, e.app, e.key, e.event_type, e.for_user_id, e.delivery_id, e.idx, e.received_at, r.status, r.attempts,"
+    " e.duplicates, e.last_seen_at, r.last_error"
+)
+"""A `StoredEvent` of one sink (`relay_events r` joined to `events e`): the sink's status, attempts and last error."""
+
+RELAY_VIEW = (
+    f"(SELECT {RELAY_COLUMNS} FROM relay_events r JOIN events e ON e.id = r.event_id WHERE r.sink = ?) AS events"
+)
+"""The events one sink took in, under the events table's column names, with the sink's status, attempts and error."""
+
+
+def source(query: EventQuery) -> tuple[str, list[Any]]:
+    """What `query` reads from (and its parameters): the events table, or with `query.sink` that sink's events."""
+    return ("events", []) if query.sink is None else (RELAY_VIEW, [query.sink])
 
 
 def where(query: EventQuery) -> tuple[str, list[Any]]:

@@ -1,9 +1,10 @@
 """The SQLite schema. Bodies are BLOBs of the exact bytes received; times are Unix seconds (REAL).
 
 Version 2 has the tables of version 1; it differs in how X Activity events are keyed (`store/_rekey.py`).
+Version 3 adds the relay sinks' tables (`RELAY_STATEMENTS`).
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # A duplicate sighting is recorded by the database itself, so intake can insert events with executemany.
 SIGHTING_TRIGGER = """CREATE TRIGGER IF NOT EXISTS events_sighting AFTER UPDATE OF duplicates ON events BEGIN
@@ -128,3 +129,66 @@ INSERT_CRC = "INSERT INTO crc_log (app, at, latency, status, outcome) VALUES (?,
 NEWEST_SPAN = 'SELECT id, start, "end" FROM spans WHERE kind = ? ORDER BY start DESC, id DESC LIMIT 1'
 GROW_SPAN = 'UPDATE spans SET start = min(start, ?), "end" = max("end", ?) WHERE id = ?'
 INSERT_SPAN = 'INSERT INTO spans (kind, start, "end") VALUES (?, ?, ?)'
+
+# Migration 3: each relay sink's own status per event (`xhooks.relay`). `relay_sinks.cursor` is the newest event id
+# the sink has taken in; SQLite has one writer, so ids are committed in order and every id up to max(id) is final.
+RELAY_STATEMENTS = (
+    "CREATE TABLE IF NOT EXISTS relay_sinks (sink TEXT PRIMARY KEY, cursor INTEGER NOT NULL DEFAULT 0)",
+    """CREATE TABLE IF NOT EXISTS relay_events (
+        sink TEXT NOT NULL,
+        event_id INTEGER NOT NULL,
+        app TEXT NOT NULL,
+        for_user_id TEXT,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL,
+        lease_owner TEXT,
+        lease_until REAL,
+        last_error TEXT,
+        handled_at REAL,
+        PRIMARY KEY (sink, event_id)
+    )""",
+    """CREATE INDEX IF NOT EXISTS relay_events_due ON relay_events (sink, event_id)
+        WHERE status IN ('pending', 'claimed', 'retry')""",
+    """CREATE INDEX IF NOT EXISTS relay_events_waiting_user ON relay_events (sink, app, for_user_id, event_id)
+        WHERE status IN ('claimed', 'retry')""",
+)
+ENSURE_SINK = "INSERT INTO relay_sinks (sink, cursor) VALUES (?, 0) ON CONFLICT (sink) DO NOTHING"
+SINK_CURSOR = "SELECT cursor FROM relay_sinks WHERE sink = ?"
+SET_SINK_CURSOR = "UPDATE relay_sinks SET cursor = ? WHERE sink = ?"
+NEW_EVENTS = "SELECT id, app, for_user_id, event_type, status FROM events WHERE id > ? ORDER BY id LIMIT ?"
+TAKE_IN = "INSERT INTO relay_events (sink, event_id, app, for_user_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+# Due rows of a sink, oldest first; a row waits while an older row of its app and user is leased to a live relay
+# or waits for its retry (an older due row is in the same claim, before it).
+RELAY_DUE = """
+    SELECT r.event_id FROM relay_events r
+    WHERE r.sink = :sink AND r.status IN ('pending', 'claimed', 'retry')
+      AND (r.status = 'pending'
+           OR (r.status = 'retry' AND r.next_attempt_at <= :now)
+           OR (r.status = 'claimed' AND r.lease_until <= :now))
+      AND (r.for_user_id IS NULL OR NOT EXISTS (
+           SELECT 1 FROM relay_events o
+           WHERE o.sink = r.sink AND o.app = r.app AND o.for_user_id = r.for_user_id AND o.event_id < r.event_id
+             AND o.status IN ('claimed', 'retry')
+             AND ((o.status = 'claimed' AND o.lease_until > :now)
+                  OR (o.status = 'retry' AND o.next_attempt_at > :now))))
+    ORDER BY r.event_id LIMIT :limit
+"""
+RELAY_COMPLETE = """
+    UPDATE relay_events SET status = 'handled', handled_at = ?, lease_owner = NULL, lease_until = NULL,
+        last_error = NULL
+    WHERE sink = ? AND status = 'claimed' AND lease_owner = ?
+"""
+RELAY_FAIL = """
+    UPDATE relay_events SET status = ?, next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
+    WHERE sink = ? AND event_id = ? AND status = 'claimed' AND lease_owner = ?
+"""
+RELAY_RELEASE = """
+    UPDATE relay_events SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL
+    WHERE sink = ? AND status = 'claimed' AND lease_owner = ?
+"""
+RELAY_REDISPATCH = """
+    UPDATE relay_events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL,
+        lease_until = NULL
+    WHERE sink = ? AND status <> 'claimed'
+"""

@@ -8,7 +8,7 @@ seen again for the same app becomes a duplicate sighting, never a second event.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar
 
@@ -21,6 +21,7 @@ from xhooks.store._wakeup import Wakeup
 
 __all__ = [
     "EVENT_STATUSES",
+    "TAKE_IN_BATCH",
     "CrcRecord",
     "Delivery",
     "EventQuery",
@@ -33,6 +34,7 @@ __all__ = [
     "StoredEvent",
     "arrival_status",
     "failed_status",
+    "relayable",
 ]
 
 
@@ -54,6 +56,16 @@ def arrival_status(shape: Shape) -> DeliveryState:
 def failed_status(retry_at: float | None) -> DeliveryState:
     """The state a failed attempt leaves its event in: `retry` when it is to run again at `retry_at`, else `dead`."""
     return advance(DeliveryState.CLAIMED, Move.GIVE_UP if retry_at is None else Move.FAIL)
+
+
+TAKE_IN_BATCH = 5000
+"""At most this many newly committed events a relay sink takes in per claim (`Store.relay_claim`)."""
+
+
+def relayable(event_type: str, status: str, wanted: Callable[[str], bool] | None) -> bool:
+    """True when a relay sink takes in an event: never a quarantined one (it cannot be an X event), and only one
+    whose type `wanted` accepts when the relay routes by type (`xhooks relay --only post.*`)."""
+    return status != DeliveryState.QUARANTINED.value and (wanted is None or wanted(event_type))
 
 
 class Delivery(msgspec.Struct, frozen=True):
@@ -125,6 +137,8 @@ class ClaimedEvent(msgspec.Struct, frozen=True):
     body: bytes
     attempt: int
     """1 for the first run of the handlers, 2 for the first retry, …"""
+    headers: Headers = msgspec.field(default_factory=list)
+    """The delivery's headers as received (relay claims only: a relay can forward X's signature with the body)."""
 
 
 class EventQuery(msgspec.Struct, frozen=True):
@@ -140,6 +154,9 @@ class EventQuery(msgspec.Struct, frozen=True):
     after_id: int | None = None
     event_id: int | None = None
     """Only the event with this id (`xhooks events redispatch --id`)."""
+    sink: str | None = None
+    """The events a relay took for this sink (`xhooks.relay`), with the sink's own status, attempts and last
+    error in place of the handlers' (`xhooks events list --sink NAME --status dead`)."""
 
 
 class Stats(msgspec.Struct, frozen=True):
@@ -256,8 +273,39 @@ class Store(ABC):
 
         Only the lifecycle's `redispatch` move is made: from `retry`, `handled` or `dead`. Pending events (already
         due), claimed ones (a worker holds them) and quarantined ones (never handed to handlers) are left as they
-        are and not counted.
+        are and not counted. With `query.sink`, it is that sink's status that is reset (its dead letters are sent
+        again).
         """
+
+    # -- relays: each sink's own status per event -------------------------------------------------------
+
+    @abstractmethod
+    async def relay_claim(
+        self, sink: str, worker: str, limit: int, lease: float, now: float, wanted: Callable[[str], bool] | None = None
+    ) -> Sequence[ClaimedEvent]:
+        """Lease up to `limit` due events of `sink` to `worker` until `now + lease`, oldest first, with headers.
+
+        First the sink takes in the events committed since its last claim (every event but quarantined ones, or
+        only those whose `event_type` `wanted` accepts; an event passed over is never taken in later), each
+        `pending` for this sink whatever its handlers' status. Due and per-user order are `claim`'s, within the
+        sink, with one difference: several events of one user can be leased in one call, a run of them in
+        arrival order, so a relay sends a user's events in order without a round trip per event. An event is
+        never leased while an older event of its app and user is leased elsewhere or waits for a retry.
+        """
+
+    @abstractmethod
+    async def relay_complete(self, sink: str, event_ids: Sequence[int], worker: str, now: float) -> int:
+        """Mark claimed events of `sink` handled (the sink confirmed them); return how many `worker` still held."""
+
+    @abstractmethod
+    async def relay_fail(
+        self, sink: str, event_id: int, worker: str, error: str, retry_at: float | None, now: float
+    ) -> bool:
+        """A failed send: `retry` at `retry_at`, or `dead` when it is None. False if `worker` lost the lease."""
+
+    @abstractmethod
+    async def relay_release(self, sink: str, event_ids: Sequence[int], worker: str) -> None:
+        """Give claimed events of `sink` back without counting an attempt (shutdown, sink unreachable)."""
 
     async def wait_for_events(self, timeout: float) -> bool:
         """Wait until events may be due, or at most `timeout` seconds; True when woken by the store.
@@ -297,7 +345,10 @@ class Store(ABC):
 
     @abstractmethod
     async def events(self, query: EventQuery) -> Sequence[StoredEvent]:
-        """Events matching `query`, newest first."""
+        """Events matching `query`, newest first.
+
+        With `query.sink`, only the events that sink took in, each with the sink's status, attempts and last error.
+        """
 
     @abstractmethod
     async def event(self, event_id: int) -> StoredEvent | None: ...

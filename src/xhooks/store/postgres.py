@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,8 +40,9 @@ import msgspec
 from xhooks.errors import StoreError
 from xhooks.store import _postgres_schema as sql
 from xhooks.store._postgres_errors import FOREIGN_ERRORS, mapped
-from xhooks.store._query import numbered, where
+from xhooks.store._query import RELAY_COLUMNS, numbered, source, where
 from xhooks.store.base import (
+    TAKE_IN_BATCH,
     ClaimedEvent,
     CrcRecord,
     Delivery,
@@ -54,6 +55,7 @@ from xhooks.store.base import (
     StoredEvent,
     arrival_status,
     failed_status,
+    relayable,
 )
 from xhooks.store.migrations import prepare_postgres, redact
 
@@ -61,6 +63,11 @@ __all__ = ["FOREIGN_ERRORS", "PostgresStore"]
 
 _headers_encoder = msgspec.json.Encoder()
 _headers_decoder = msgspec.json.Decoder(list[tuple[str, str]])
+_RELAY_CLAIM = sql.RELAY_CLAIM.format(columns=RELAY_COLUMNS)
+
+
+def _headers(raw: bytes) -> list[tuple[str, str]]:
+    return _headers_decoder.decode(raw)
 
 
 # -- intake batches ------------------------------------------------------------------------------------------
@@ -366,7 +373,12 @@ class PostgresStore(Store):
 
     async def redispatch(self, query: EventQuery, now: float) -> int:
         clause, params = where(query)
-        statement = numbered(f"{sql.REDISPATCH} {clause.replace('WHERE', 'AND', 1)}")
+        if query.sink is None:
+            statement = numbered(f"{sql.REDISPATCH} {clause.replace('WHERE', 'AND', 1)}")
+        else:
+            view, view_params = source(query)
+            statement = numbered(f"{sql.RELAY_REDISPATCH} AND event_id IN (SELECT id FROM {view} {clause})")
+            params = [query.sink, *view_params, *params]
         async with self._connection("could not redispatch") as conn, conn.transaction():
             count = int((await conn.execute(statement, *params)).rpartition(" ")[2])
             if count:
@@ -374,6 +386,65 @@ class PostgresStore(Store):
         if count:
             self._wakeup.wake()
         return count
+
+    # -- relays ----------------------------------------------------------------------------------------
+
+    async def relay_claim(
+        self, sink: str, worker: str, limit: int, lease: float, now: float, wanted: Callable[[str], bool] | None = None
+    ) -> Sequence[ClaimedEvent]:
+        async with self._connection("could not claim events for a relay") as conn:
+            await conn.execute(sql.ENSURE_SINK, sink)
+            async with conn.transaction():
+                await self._take_in(conn, sink, wanted)
+                rows = await conn.fetch(_RELAY_CLAIM, sink, now, limit, worker, lease)
+        return [
+            ClaimedEvent(StoredEvent(*tuple(row)[:-2]), bytes(row["body"]), row["attempts"], _headers(row["headers"]))
+            for row in rows
+        ]
+
+    @staticmethod
+    async def _take_in(conn: asyncpg.Connection, sink: str, wanted: Callable[[str], bool] | None) -> None:
+        """Give `sink` a `pending` row for each event up to its final horizon (see `_postgres_schema`, V4)."""
+        state = await conn.fetchrow(sql.LOCK_SINK, sink)
+        writers = list(await conn.fetchval(sql.EVENT_WRITERS))
+        cursor, last_id = int(state["cursor"]), int(state["last_id"])
+        note: tuple[int | None, list[str] | None]
+        if not writers:  # nobody is writing events: every id drawn so far is final
+            final, note = last_id, (None, None)
+        elif state["settled"]:  # the writers noted last time have ended: their horizon is final; note the present
+            final, note = int(state["horizon"]), (last_id, writers)
+        elif state["horizon"] is None:  # nothing noted yet: note the present
+            final, note = cursor, (last_id, writers)
+        else:  # the noted writers still run: keep waiting for them
+            final, note = cursor, (state["horizon"], state["writers"])
+        if final > cursor:
+            rows = await conn.fetch(sql.NEW_EVENTS, cursor, final, TAKE_IN_BATCH)
+            taken = [row for row in rows if relayable(row["event_type"], row["status"], wanted)]
+            if taken:
+                columns = [[row[name] for row in taken] for name in ("id", "app", "for_user_id")]
+                await conn.execute(sql.TAKE_IN, sink, *columns)
+            cursor = int(rows[-1]["id"]) if len(rows) == TAKE_IN_BATCH else final
+        await conn.execute(sql.SET_SINK, sink, cursor, *note)
+
+    async def relay_complete(self, sink: str, event_ids: Sequence[int], worker: str, now: float) -> int:
+        if not event_ids:
+            return 0
+        async with self._connection("could not complete relayed events") as conn:
+            done = await conn.execute(sql.RELAY_COMPLETE, now, sink, worker, list(event_ids))
+        return int(done.rpartition(" ")[2])
+
+    async def relay_fail(
+        self, sink: str, event_id: int, worker: str, error: str, retry_at: float | None, now: float
+    ) -> bool:
+        status = "dead" if retry_at is None else "retry"
+        async with self._connection("could not record a failed relay attempt") as conn:
+            done = await conn.execute(sql.RELAY_FAIL, status, retry_at, error, sink, event_id, worker)
+        return bool(done == "UPDATE 1")
+
+    async def relay_release(self, sink: str, event_ids: Sequence[int], worker: str) -> None:
+        if event_ids:
+            async with self._connection("could not release relayed events") as conn:
+                await conn.execute(sql.RELAY_RELEASE, sink, worker, list(event_ids))
 
     @contextlib.asynccontextmanager
     async def completing(self, event_id: int, worker: str, now: float) -> AsyncIterator[asyncpg.Connection]:
@@ -446,8 +517,9 @@ class PostgresStore(Store):
 
     async def events(self, query: EventQuery) -> Sequence[StoredEvent]:
         clause, params = where(query)
-        statement = numbered(f"SELECT {sql.EVENT_COLUMNS} FROM events {clause} ORDER BY id DESC LIMIT ?")
-        return [StoredEvent(*row) for row in await self._fetch(statement, *params, query.limit)]
+        table, table_params = source(query)
+        statement = numbered(f"SELECT {sql.EVENT_COLUMNS} FROM {table} {clause} ORDER BY id DESC LIMIT ?")
+        return [StoredEvent(*row) for row in await self._fetch(statement, *table_params, *params, query.limit)]
 
     async def event(self, event_id: int) -> StoredEvent | None:
         rows = await self._fetch(f"SELECT {sql.EVENT_COLUMNS} FROM events WHERE id = $1", event_id)

@@ -36,8 +36,9 @@ import msgspec
 from xhooks._threads import name_os_thread
 from xhooks.errors import SchemaMismatch, StoreError
 from xhooks.store import _sqlite_schema as sql
-from xhooks.store._query import where
+from xhooks.store._query import RELAY_COLUMNS, source, where
 from xhooks.store.base import (
+    TAKE_IN_BATCH,
     ClaimedEvent,
     CrcRecord,
     Delivery,
@@ -50,6 +51,7 @@ from xhooks.store.base import (
     StoredEvent,
     arrival_status,
     failed_status,
+    relayable,
 )
 
 __all__ = ["SQLiteStore"]
@@ -106,6 +108,17 @@ def _insert_deliveries(cur: sqlite3.Cursor, first_id: int, deliveries: list[Deli
         Intake(delivery_id, len(delivery.events) - duplicates.get(delivery_id, 0), duplicates.get(delivery_id, 0))
         for delivery_id, delivery in enumerate(deliveries, first_id)
     ]
+
+
+def _take_in(cur: sqlite3.Cursor, sink: str, wanted: Callable[[str], bool] | None) -> None:
+    """Give `sink` a `pending` row for each event committed since its cursor (up to `TAKE_IN_BATCH` at a time)."""
+    cur.execute(sql.ENSURE_SINK, (sink,))
+    (cursor,) = cur.execute(sql.SINK_CURSOR, (sink,)).fetchone()
+    rows = cur.execute(sql.NEW_EVENTS, (cursor, TAKE_IN_BATCH)).fetchall()
+    if not rows:
+        return
+    cur.executemany(sql.TAKE_IN, [(sink, *row[:3]) for row in rows if relayable(row[3], row[4], wanted)])
+    cur.execute(sql.SET_SINK_CURSOR, (rows[-1][0], sink))
 
 
 def _resolve(results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
@@ -167,7 +180,7 @@ class SQLiteStore(Store):
                 else None
             )
             if row is None:
-                for statement in sql.STATEMENTS:
+                for statement in (*sql.STATEMENTS, *sql.RELAY_STATEMENTS):
                     conn.execute(statement)
                 conn.execute(
                     "INSERT OR REPLACE INTO meta (name, value) VALUES ('schema_version', ?)", (str(sql.SCHEMA_VERSION),)
@@ -284,11 +297,65 @@ class SQLiteStore(Store):
 
     async def redispatch(self, query: EventQuery, now: float) -> int:
         clause, params = where(query)
+        if query.sink is not None:
+            view, view_params = source(query)
+            statement = f"{sql.RELAY_REDISPATCH} AND event_id IN (SELECT id FROM {view} {clause})"
+            arguments = [query.sink, *view_params, *params]
+            return await self._write(lambda cur: cur.execute(statement, arguments).rowcount)
         condition = clause.replace("WHERE", "AND", 1)
         count = await self._write(lambda cur: cur.execute(f"{sql.REDISPATCH} {condition}", params).rowcount)
         if count:
             self._wakeup.wake()
         return count
+
+    # -- relays ----------------------------------------------------------------------------------------
+
+    async def relay_claim(
+        self, sink: str, worker: str, limit: int, lease: float, now: float, wanted: Callable[[str], bool] | None = None
+    ) -> Sequence[ClaimedEvent]:
+        def apply(cur: sqlite3.Cursor) -> list[ClaimedEvent]:
+            _take_in(cur, sink, wanted)
+            ids = [row[0] for row in cur.execute(sql.RELAY_DUE, {"sink": sink, "now": now, "limit": limit})]
+            if not ids:
+                return []
+            marks = ",".join("?" * len(ids))
+            cur.execute(
+                "UPDATE relay_events SET status = 'claimed', lease_owner = ?, lease_until = ?, attempts = attempts + 1"
+                f" WHERE sink = ? AND event_id IN ({marks})",
+                (worker, now + lease, sink, *ids),
+            )
+            rows = cur.execute(
+                f"SELECT {RELAY_COLUMNS}, d.body, d.headers FROM relay_events r"
+                " JOIN events e ON e.id = r.event_id JOIN deliveries d ON d.id = e.delivery_id"
+                f" WHERE r.sink = ? AND r.event_id IN ({marks}) ORDER BY e.id",
+                (sink, *ids),
+            ).fetchall()
+            return [
+                ClaimedEvent(StoredEvent(*row[:-2]), bytes(row[-2]), row[9], _headers_decoder.decode(row[-1]))
+                for row in rows
+            ]
+
+        return await self._write(apply)
+
+    async def relay_complete(self, sink: str, event_ids: Sequence[int], worker: str, now: float) -> int:
+        if not event_ids:
+            return 0
+        marks = ",".join("?" * len(event_ids))
+        statement = f"{sql.RELAY_COMPLETE} AND event_id IN ({marks})"
+        return await self._write(lambda cur: cur.execute(statement, (now, sink, worker, *event_ids)).rowcount)
+
+    async def relay_fail(
+        self, sink: str, event_id: int, worker: str, error: str, retry_at: float | None, now: float
+    ) -> bool:
+        status = "dead" if retry_at is None else "retry"
+        arguments = (status, retry_at, error, sink, event_id, worker)
+        return await self._write(lambda cur: cur.execute(sql.RELAY_FAIL, arguments).rowcount == 1)
+
+    async def relay_release(self, sink: str, event_ids: Sequence[int], worker: str) -> None:
+        if event_ids:
+            marks = ",".join("?" * len(event_ids))
+            statement = f"{sql.RELAY_RELEASE} AND event_id IN ({marks})"
+            await self._write(lambda cur: cur.execute(statement, (sink, worker, *event_ids)))
 
     async def _write(self, apply: Callable[[sqlite3.Cursor], _T]) -> _T:
         future = self._submit(apply, wait=True)
@@ -353,8 +420,10 @@ class SQLiteStore(Store):
 
     async def events(self, query: EventQuery) -> Sequence[StoredEvent]:
         clause, params = where(query)
+        table, table_params = source(query)
         rows = await self._readers.fetch(
-            f"SELECT {_EVENT_COLUMNS} FROM events {clause} ORDER BY id DESC LIMIT ?", [*params, query.limit]
+            f"SELECT {_EVENT_COLUMNS} FROM {table} {clause} ORDER BY id DESC LIMIT ?",
+            [*table_params, *params, query.limit],
         )
         return [StoredEvent(*row) for row in rows]
 
