@@ -69,7 +69,8 @@ async def test_dead_letters_are_listed_per_sink_and_redispatched(store: Store) -
     (dead,) = await store.events(EventQuery(sink="bus", status="dead"))
     assert (dead.id, dead.attempts, dead.last_error) == (one, 1, "rejected: 400")
     assert await store.redispatch(EventQuery(sink="bus", status="dead"), NOW) == 1
-    assert [(e.id, e.status) for e in await store.events(EventQuery(sink="bus"))] == [(two, "handled"), (one, "pending")]
+    listed = await store.events(EventQuery(sink="bus"))
+    assert [(e.id, e.status) for e in listed] == [(two, "handled"), (one, "pending")]
     assert await _claim(store) == [one]
     assert [e.status for e in await store.events(EventQuery())] == ["pending", "pending"]  # handlers' status untouched
 

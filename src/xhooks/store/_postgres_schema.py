@@ -304,5 +304,5 @@ RELAY_RELEASE = f"""
 RELAY_REDISPATCH = """
     UPDATE relay_events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL,
         lease_until = NULL
-    WHERE sink = ? AND status <> 'claimed'
+    WHERE sink = ? AND status IN ('retry', 'handled', 'dead')
 """

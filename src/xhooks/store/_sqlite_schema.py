@@ -174,6 +174,11 @@ RELAY_DUE = """
                   OR (o.status = 'retry' AND o.next_attempt_at > :now))))
     ORDER BY r.event_id LIMIT :limit
 """
+RELAY_LEASE = """
+    UPDATE relay_events SET status = 'claimed', lease_owner = ?, lease_until = ?, attempts = attempts + 1
+    WHERE sink = ? AND event_id IN ({marks})
+"""
+"""Lease the events `RELAY_DUE` chose (`{marks}`: one `?` per event id)."""
 RELAY_COMPLETE = """
     UPDATE relay_events SET status = 'handled', handled_at = ?, lease_owner = NULL, lease_until = NULL,
         last_error = NULL
@@ -190,5 +195,5 @@ RELAY_RELEASE = """
 RELAY_REDISPATCH = """
     UPDATE relay_events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL,
         lease_until = NULL
-    WHERE sink = ? AND status <> 'claimed'
+    WHERE sink = ? AND status IN ('retry', 'handled', 'dead')
 """

@@ -319,11 +319,7 @@ class SQLiteStore(Store):
             if not ids:
                 return []
             marks = ",".join("?" * len(ids))
-            cur.execute(
-                "UPDATE relay_events SET status = 'claimed', lease_owner = ?, lease_until = ?, attempts = attempts + 1"
-                f" WHERE sink = ? AND event_id IN ({marks})",
-                (worker, now + lease, sink, *ids),
-            )
+            cur.execute(sql.RELAY_LEASE.format(marks=marks), (worker, now + lease, sink, *ids))
             rows = cur.execute(
                 f"SELECT {RELAY_COLUMNS}, d.body, d.headers FROM relay_events r"
                 " JOIN events e ON e.id = r.event_id JOIN deliveries d ON d.id = e.delivery_id"
