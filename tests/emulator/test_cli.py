@@ -12,19 +12,16 @@ from typer.testing import CliRunner
 
 from tests.emulator.conftest import Consumer
 from tests.support import free_port, serve_app, spawn, xhooks_cmd
-from xhooks.cli import emulator as emulator_cli
 from xhooks.cli.main import app
 from xhooks.emulator import Emulator
 
 
 @pytest.mark.parametrize(("flag", "remote"), [([], False), (["--remote-urls"], True)])
 def test_emulator_contacts_loopback_only_unless_told(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, flag: list[str], remote: bool
+    served: list[Emulator], tmp_path: Path, flag: list[str], remote: bool
 ) -> None:
     """The safe default: `xhooks emulator` sends CRCs and deliveries to 127.0.0.1/localhost only (issue 17)."""
-    served: list[Emulator] = []
-    monkeypatch.setattr(emulator_cli, "serve", lambda emulator, host, port: served.append(emulator))
-    result = CliRunner().invoke(app, ["emulator", "--db", str(tmp_path / "emu.db"), *flag])
+    result = CliRunner().invoke(app, ["emulator", "--db", str(tmp_path / "emu.db"), "--port", "0", *flag])
     assert result.exit_code == 0, result.output
     (emulator,) = served
     assert emulator.config.remote_urls is remote and emulator.crc.remote_urls is remote

@@ -97,7 +97,7 @@ async def _through_an_outage(db: Path, server: PrivateServer, url: str) -> Relay
             assert relay.counts.relayed == before == 200  # the outage stalls the relay; nothing is marked
             server.start()
             await wait_until(lambda: relay.counts.relayed >= EVENTS)
-        assert store.events(EventQuery(sink=gate.name, status="dead")) == []
+        assert await store.events(EventQuery(sink=gate.name, status="dead")) == []
         assert relay.counts.rejected == 0  # an outage costs no attempt
     finally:
         await store.close()
@@ -160,7 +160,7 @@ async def test_a_receiver_answering_503_pauses_the_relay_without_spending_attemp
             httpx.post(f"{webhook_receiver}/outage", content=b"off")
             await wait_until(lambda: relay.counts.relayed >= EVENTS, timeout=300)
         assert relay.counts.rejected == 0
-        assert {event.attempts for event in store.events(EventQuery(sink=gate.name, limit=EVENTS))} == {1}
+        assert {event.attempts for event in await store.events(EventQuery(sink=gate.name, limit=EVENTS))} == {1}
     finally:
         await store.close()
     report = httpx.get(f"{webhook_receiver}/arrived").json()

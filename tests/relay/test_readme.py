@@ -50,7 +50,7 @@ def store_with_events(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, s
         try:
             for at, body in enumerate(mixed(12, duplicates=0.0)):
                 await store.record(Delivery.received("/webhook", body, 1_700_000_000.0 + at))
-            return {event.key for event in store.events(EventQuery(limit=100))}
+            return {event.key for event in await store.events(EventQuery(limit=100))}
         finally:
             await store.close()
 

@@ -60,7 +60,7 @@ async def relaying(db: Path, url: str, events: int) -> AsyncIterator[Relay]:
         async with running(Relay(store, open_sink(url), batch=256)) as relay:
             await wait_until(lambda: relay.counts.relayed >= events, timeout=600)
             yield relay
-        assert store.events(EventQuery(sink=relay.sink.name, status="dead")) == []
+        assert await store.events(EventQuery(sink=relay.sink.name, status="dead")) == []
     finally:
         await store.close()
 

@@ -30,10 +30,10 @@ async def test_each_sink_has_its_own_status_apart_from_the_handlers(store: Store
     (event_id,) = await _claim(store, "a")
     assert await store.relay_complete("a", [event_id], "r", NOW) == 1
     assert await _claim(store, "b") == [event_id]  # another sink still has it to send
-    assert [e.status for e in store.events(EventQuery(sink="a"))] == ["handled"]
-    assert [e.status for e in store.events(EventQuery(sink="b"))] == ["claimed"]
-    assert [e.status for e in store.events(EventQuery())] == ["pending"]  # the handlers' own status is untouched
-    assert store.events(EventQuery(sink="c")) == []
+    assert [e.status for e in await store.events(EventQuery(sink="a"))] == ["handled"]
+    assert [e.status for e in await store.events(EventQuery(sink="b"))] == ["claimed"]
+    assert [e.status for e in await store.events(EventQuery())] == ["pending"]  # the handlers' own status is untouched
+    assert await store.events(EventQuery(sink="c")) == []
 
 
 async def test_one_users_events_are_leased_as_an_ordered_run_and_wait_behind_a_retry(store: Store) -> None:
@@ -46,7 +46,7 @@ async def test_one_users_events_are_leased_as_an_ordered_run_and_wait_behind_a_r
     assert await store.relay_complete("bus", [other], "r", NOW) == 1
     assert await _claim(store, now=NOW + 1) == []  # user 7 waits for its first event's retry
     assert await _claim(store, now=NOW + 60) == [first, second, third]
-    released = {e.id: e.attempts for e in store.events(EventQuery(sink="bus"))}
+    released = {e.id: e.attempts for e in await store.events(EventQuery(sink="bus"))}
     assert released == {first: 2, second: 1, third: 1, other: 1}  # a release is not an attempt
 
 
@@ -66,12 +66,12 @@ async def test_dead_letters_are_listed_per_sink_and_redispatched(store: Store) -
     one, two = await _claim(store)
     assert await store.relay_fail("bus", one, "r", "rejected: 400", None, NOW)
     assert await store.relay_complete("bus", [two], "r", NOW) == 1
-    (dead,) = store.events(EventQuery(sink="bus", status="dead"))
+    (dead,) = await store.events(EventQuery(sink="bus", status="dead"))
     assert (dead.id, dead.attempts, dead.last_error) == (one, 1, "rejected: 400")
     assert await store.redispatch(EventQuery(sink="bus", status="dead"), NOW) == 1
-    assert [(e.id, e.status) for e in store.events(EventQuery(sink="bus"))] == [(two, "handled"), (one, "pending")]
+    assert [(e.id, e.status) for e in await store.events(EventQuery(sink="bus"))] == [(two, "handled"), (one, "pending")]
     assert await _claim(store) == [one]
-    assert [e.status for e in store.events(EventQuery())] == ["pending", "pending"]  # handlers' status untouched
+    assert [e.status for e in await store.events(EventQuery())] == ["pending", "pending"]  # handlers' status untouched
 
 
 async def test_routing_and_quarantine_decide_what_a_sink_takes_in(store: Store) -> None:
@@ -82,6 +82,6 @@ async def test_routing_and_quarantine_decide_what_a_sink_takes_in(store: Store) 
     assert [item.event.event_type for item in claimed] == ["post.create"]
     await store.record(_delivery(_aaa("7", "2")))
     (later,) = await _claim(store, "posts")  # the earlier Post event of user 7 was passed over for good
-    event = store.event(later)
+    event = await store.event(later)
     assert event is not None and event.key.endswith(":2")
     assert len(await _claim(store, "everything")) == 3  # every event but the quarantined one

@@ -1,4 +1,5 @@
-"""The durable record of deliveries and events: one contract (`Store`), engines chosen by URL."""
+"""The durable record of deliveries and events: one contract (`Store`), engines chosen by URL, and `SyncReader`
+for the reads of synchronous code."""
 
 from xhooks.store.base import (
     EVENT_STATUSES,
@@ -6,7 +7,6 @@ from xhooks.store.base import (
     CrcRecord,
     Delivery,
     EventQuery,
-    EventStatus,
     Intake,
     Span,
     Stats,
@@ -14,6 +14,7 @@ from xhooks.store.base import (
     StoredDelivery,
     StoredEvent,
 )
+from xhooks.store.reader import SyncReader, open_reader
 from xhooks.store.registry import STORE_ENGINES, open_store
 
 __all__ = [
@@ -23,12 +24,13 @@ __all__ = [
     "CrcRecord",
     "Delivery",
     "EventQuery",
-    "EventStatus",
     "Intake",
     "Span",
     "Stats",
     "Store",
     "StoredDelivery",
     "StoredEvent",
+    "SyncReader",
+    "open_reader",
     "open_store",
 ]

@@ -147,7 +147,7 @@ async def _rekey_postgres(conn: asyncpg.Connection) -> None:
 async def _upgrade_postgres(url: str) -> tuple[int | None, int]:
     import asyncpg
 
-    from xhooks.store.postgres import FOREIGN_ERRORS
+    from xhooks.store._postgres_errors import FOREIGN_ERRORS
 
     try:
         conn = await asyncpg.connect(url)
