@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["interference", "plot", "ratios", "table", "verdicts"]
+__all__ = ["interference", "plot", "ratios", "relay_table", "table", "verdicts"]
 
 _COLUMNS = (  # title, width, format spec, key
     ("target", 16, "<", "name"),
@@ -47,6 +47,20 @@ def table(results: list[dict[str, Any]]) -> str:
         row = _row(result)
         lines.append("  ".join(f"{row[key]:{spec[0]}{width}{spec[1:]}}" for _, width, spec, key in _COLUMNS))
     return "\n".join(lines)
+
+
+def relay_table(results: list[dict[str, Any]]) -> str:
+    """Each relay run after an intake target: the sink, events relayed of those stored, events/s, CPU per event."""
+    header = f"{'intake':<16}  {'sink':<9}  {'relayed':>15}  {'events/s':>9}  {'CPU us/event':>12}"
+    lines = [header, "-" * len(header)]
+    for result in results:
+        for relay in result.get("relays", []):
+            count = f"{relay['relayed']}/{relay['events']}"
+            lines.append(
+                f"{result['name']:<16}  {relay['sink']:<9}  {count:>15}  {relay['relayed_per_s']:>9.0f}"
+                f"  {relay['cpu_us_per_event']:>12.0f}"
+            )
+    return "\n".join(lines) if len(lines) > 2 else ""
 
 
 def _by_name(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -30,6 +30,7 @@ from bench import report
 from bench.check import check_store
 from bench.load import LoadResult, read_requests, run_python, run_wrk, write_requests, wrk_available
 from bench.payloads import crc_query, deliveries, post_request
+from bench.relay import SINKS, bench_relays
 from bench.targets import ROOT, Target, core_busy_seconds, reference_targets, running, xhooks_target
 
 SECRET = "xhooks-bench-consumer-secret-not-a-real-one"
@@ -134,6 +135,8 @@ def bench_target(
         "peak_rss_mb": server.peak_hwm_kb / 1024,
         "store_check": check_store(target.db, posts, delivered) if target.db else None,
     }
+    if target.db and target.name in args.relay_after and not target.db.startswith("postgres"):
+        result["relays"] = bench_relays(target.db, args.relay_sinks, args.server_cpu)
     if target.db:
         _reset_db(target.db, recreate=False)
     if delivered.acked_file and not target.db:
@@ -297,12 +300,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--pool", type=int, default=0, help="signed deliveries in the request file")
     parser.add_argument("--targets", default="", help="comma-separated subset, e.g. xhooks-disk,ceiling")
+    parser.add_argument(
+        "--relay",
+        default=",".join(SINKS),
+        help=f"after xhooks-disk's intake, relay its store to these sinks (default {','.join(SINKS)}; '' for none)",
+    )
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--load-cpu", type=int, default=1)
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.rounds = min(args.duration, 3.0), 1
     args.pool = args.pool or (40_000 if args.quick else 150_000)
+    args.relay_sinks = tuple(name for name in args.relay.split(",") if name)
+    unknown = set(args.relay_sinks) - set(SINKS)
+    if unknown:
+        parser.error(f"--relay: no sink {sorted(unknown)[0]!r}; choose from {','.join(SINKS)}")
+    args.relay_after = ("xhooks-disk",) if args.relay_sinks else ()
     if (os.cpu_count() or 1) < 2:
         print("only one CPU: server and load generator share it; figures are not comparable", file=sys.stderr)
         args.server_cpu = args.load_cpu = None
@@ -346,6 +359,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         for name, values in report.ratios(results).items():
             print(f"{name}: " + ", ".join(f"{key} {value:.2f}" for key, value in values.items()))
+        relayed = report.relay_table(results)
+        if relayed:
+            print()
+            print(relayed)
     warnings = report.interference(results)
     if warnings:
         print("\nthis machine was not quiet; these figures are low and noisy:\n  " + "\n  ".join(warnings))

@@ -38,6 +38,7 @@ def test_a_sink_is_chosen_by_scheme_and_an_unknown_one_lists_the_schemes() -> No
         pytest.param("nats://127.0.0.1?subject=s", "nats", "nats", id="nats"),
         pytest.param("amqp://127.0.0.1/?exchange=x", "aio_pika", "rabbitmq", id="rabbitmq"),
         pytest.param(f"http://127.0.0.1/x?secret={SECRET}", "standardwebhooks", "standardwebhooks", id="http"),
+        pytest.param("redis://127.0.0.1/0?stream=s&format=cloudevents", "cloudevents", "cloudevents", id="cloudevents"),
     ],
 )
 def test_a_missing_extra_is_one_line_naming_the_install_command(

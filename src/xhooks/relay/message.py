@@ -29,7 +29,7 @@ from xhooks.errors import ConfigError
 from xhooks.protocol.envelope import event_body
 from xhooks.store.base import ClaimedEvent
 
-__all__ = ["SIGNATURE_HEADER", "Format", "Message", "build_message"]
+__all__ = ["SIGNATURE_HEADER", "Format", "Message", "build_message", "require_format"]
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
 """X's signature header on a webhook POST, forwarded unchanged with `format=x`."""
@@ -82,11 +82,7 @@ class Message(msgspec.Struct, frozen=True):
 
 
 def build_message(claimed: ClaimedEvent, format: Format = Format.RAW) -> Message:
-    """The message a sink sends for `claimed` in `format`.
-
-    Raises:
-        ConfigError: `format=cloudevents` without the `cloudevents` package installed.
-    """
+    """The message a sink sends for `claimed` in `format` (see `require_format` for what it raises)."""
     stored = claimed.event
     message = Message(
         key=stored.key,
@@ -105,12 +101,28 @@ def build_message(claimed: ClaimedEvent, format: Format = Format.RAW) -> Message
     return message
 
 
-def _cloudevent(message: Message) -> bytes:
+def require_format(format: Format) -> None:
+    """Check that `format` can be made here (a sink checks at construction, so a missing extra stops the relay before
+    it starts, instead of refusing every event).
+
+    Raises:
+        ConfigError: `format=cloudevents` without the `cloudevents` package installed.
+    """
+    if format is Format.CLOUDEVENTS:
+        _cloudevents()
+
+
+def _cloudevents() -> tuple[Any, Any]:
     try:
         from cloudevents.core.formats.json import JSONFormat
         from cloudevents.core.v1.event import CloudEvent
     except ModuleNotFoundError as exc:
         raise ConfigError("format=cloudevents needs an extra: pip install 'xhooks[cloudevents]'") from exc
+    return JSONFormat, CloudEvent
+
+
+def _cloudevent(message: Message) -> bytes:
+    json_format, cloud_event = _cloudevents()
     attributes: dict[str, Any] = {
         "id": message.key,
         "source": f"xhooks:{message.app}",
@@ -120,4 +132,5 @@ def _cloudevent(message: Message) -> bytes:
     }
     if message.for_user_id is not None:
         attributes["subject"] = message.for_user_id
-    return JSONFormat().write(CloudEvent(attributes, _decoder.decode(message.body)))
+    body: bytes = json_format().write(cloud_event(attributes, _decoder.decode(message.body)))
+    return body

@@ -37,7 +37,7 @@ from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 import msgspec
 
 from xhooks.errors import ConfigError
-from xhooks.relay.message import Format, Message
+from xhooks.relay.message import Format, Message, require_format
 
 __all__ = ["NOT_SENT", "SINKS", "Failure", "Outcome", "Sink", "open_sink", "query_items", "send_in_order", "target"]
 
@@ -88,6 +88,7 @@ class Sink(ABC):
             self.format = Format(query.pop("format", Format.RAW.value))
         except ValueError:
             raise ConfigError(f"format must be raw, x or cloudevents, not {query.get('format')!r}") from None
+        require_format(self.format)
         self.parts = parts
         self.query = query
         self.name = parts.fragment or _redacted(parts)
