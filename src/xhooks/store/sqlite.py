@@ -190,7 +190,7 @@ class SQLiteStore(Store):
                     f"{self.path} has schema version {row[0]}, this xhooks knows {sql.SCHEMA_VERSION};"
                     " run `xhooks db upgrade` or use the matching xhooks version"
                 )
-            for statement in sql.HEALTH_STATEMENTS:
+            for statement in (*sql.HEALTH_STATEMENTS, *sql.INDEX_STATEMENTS):
                 conn.execute(statement)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot prepare {self.path}: {exc}") from exc
