@@ -10,6 +10,7 @@ missing migrations, each in its own transaction, or a newer xhooks is needed for
 |---|---|
 | 1 | creates the schema |
 | 2 | re-keys X Activity events by subscription and splits the events the old key merged (`_rekey.py`) |
+| 3 (SQLite), 4 (PostgreSQL) | records each delivery's path (webhook or stream) and each event's paths and first times |
 
 ```python
 from xhooks.store.migrations import upgrade
@@ -46,11 +47,16 @@ class Migration(NamedTuple):
     """After the statements, re-key X Activity events from their raw bodies (`_rekey.py`)."""
 
 
-SQLITE: tuple[Migration, ...] = (Migration(1, _sqlite_schema.STATEMENTS), Migration(2, (), rekey=True))
+SQLITE: tuple[Migration, ...] = (
+    Migration(1, _sqlite_schema.STATEMENTS),
+    Migration(2, (), rekey=True),
+    Migration(3, _sqlite_schema.V3),
+)
 POSTGRES: tuple[Migration, ...] = (
     Migration(1, _postgres_schema.V1),
     Migration(2, (), rekey=True),
     Migration(3, _postgres_schema.V3),
+    Migration(4, _postgres_schema.V4),
 )
 
 # Two-key advisory locks live apart from the one-key locks intake takes per user.

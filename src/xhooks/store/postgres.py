@@ -36,7 +36,7 @@ import msgspec
 
 from xhooks.errors import StoreError
 from xhooks.store import _postgres_schema as sql
-from xhooks.store._query import numbered, where
+from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, numbered, where
 from xhooks.store.base import (
     POLL_INTERVAL,
     ClaimedEvent,
@@ -101,7 +101,7 @@ class _Batch:
         return len(self) > len(self.barriers)
 
     def arguments(self) -> list[Any]:
-        """The 23 arguments of `xhooks_intake`, events in the lock order the schema module describes."""
+        """The 26 arguments of `xhooks_intake`, events in the lock order the schema module describes."""
         deliveries = [delivery for delivery, _ in self.deliveries]
         users: list[tuple[int, str, str, str | None, int, str]] = []
         others: list[tuple[int, str, str, str | None, int, str]] = []
@@ -120,6 +120,7 @@ class _Batch:
             rounds.append(occurrences[scoped])
         rejections = sorted(self.rejections.items())
         heartbeat = repr(max(at for at, _ in self.heartbeats)) if self.heartbeats else None
+        times = [d.path_times() for d in deliveries]
         columns = [list(column) for column in zip(*events, strict=True)] if events else [[], [], [], [], [], []]
         return [
             [d.app for d in deliveries],
@@ -128,6 +129,9 @@ class _Batch:
             [d.body for d in deliveries],
             [d.secret_index for d in deliveries],
             [d.shape.value for d in deliveries],
+            [d.path.value for d in deliveries],
+            [webhook_at for webhook_at, _ in times],
+            [stream_at for _, stream_at in times],
             *columns[:5],
             rounds,
             columns[5],
@@ -505,13 +509,14 @@ class PostgresStore(Store):
 
     def delivery(self, delivery_id: int) -> StoredDelivery | None:
         rows = self._fetch(
-            "SELECT id, app, received_at, headers, body, secret_index, shape FROM deliveries WHERE id = $1",
+            "SELECT id, app, received_at, headers, body, secret_index, shape, path FROM deliveries WHERE id = $1",
             delivery_id,
         )
         if not rows:
             return None
         row = rows[0]
-        return StoredDelivery(row[0], row[1], row[2], _headers_decoder.decode(row[3]), bytes(row[4]), row[5], row[6])
+        headers = _headers_decoder.decode(row[3])
+        return StoredDelivery(row[0], row[1], row[2], headers, bytes(row[4]), row[5], row[6], row[7])
 
     def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
         rows = self._fetch(
@@ -546,6 +551,8 @@ class PostgresStore(Store):
                     "SELECT count(*) FROM deliveries WHERE shape IN ('unknown', 'malformed')"
                 )
                 rejections = await conn.fetch("SELECT app, reason, count FROM rejections")
+                by_path = await conn.fetchrow(COUNT_BY_PATH)
+                first_by_path = await conn.fetch("SELECT first_path, count(*) FROM events GROUP BY 1")
             return Stats(
                 int(deliveries),
                 int(events),
@@ -554,6 +561,8 @@ class PostgresStore(Store):
                 {row[0]: int(row[1]) for row in by_status},
                 int(unparsed),
                 {f"{row[0]}:{row[1]}": int(row[2]) for row in rejections},
+                {name: int(count) for name, count in zip(PATH_NAMES, by_path, strict=True)},
+                {row[0]: int(row[1]) for row in first_by_path},
             )
 
         return self._reader.run(read)

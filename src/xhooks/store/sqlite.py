@@ -31,7 +31,7 @@ import msgspec
 
 from xhooks.errors import SchemaMismatch, StoreError
 from xhooks.store import _sqlite_schema as sql
-from xhooks.store._query import where
+from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, where
 from xhooks.store.base import (
     ClaimedEvent,
     CrcRecord,
@@ -57,7 +57,7 @@ _headers_decoder = msgspec.json.Decoder(list[tuple[str, str]])
 
 _EVENT_COLUMNS = (
     "id, app, key, event_type, for_user_id, delivery_id, idx, received_at, status, attempts, duplicates,"
-    " last_seen_at, last_error"
+    " last_seen_at, last_error, first_path, webhook_at, stream_at"
 )
 
 
@@ -76,6 +76,7 @@ def _insert_deliveries(cur: sqlite3.Cursor, first_id: int, deliveries: list[Deli
     for delivery_id, delivery in enumerate(deliveries, first_id):
         at = delivery.received_at
         status = arrival_status(delivery.shape).value
+        path = delivery.path.value
         delivery_rows.append(
             (
                 delivery_id,
@@ -85,10 +86,13 @@ def _insert_deliveries(cur: sqlite3.Cursor, first_id: int, deliveries: list[Deli
                 delivery.body,
                 delivery.secret_index,
                 delivery.shape.value,
+                path,
             )
         )
+        webhook_at, stream_at = delivery.path_times()
         event_rows += [
             (delivery.app, e.key, e.event_type, e.for_user_id, delivery_id, e.index, at, at, delivery_id, status)
+            + (path, webhook_at, stream_at)
             for e in delivery.events
         ]
     cur.executemany(sql.INSERT_DELIVERY, delivery_rows)
@@ -157,7 +161,7 @@ class SQLiteStore(Store):
                 else None
             )
             if row is None:
-                for statement in sql.STATEMENTS:
+                for statement in sql.CREATE:
                     conn.execute(statement)
                 conn.execute(
                     "INSERT OR REPLACE INTO meta (name, value) VALUES ('schema_version', ?)", (str(sql.SCHEMA_VERSION),)
@@ -362,13 +366,14 @@ class SQLiteStore(Store):
 
     def delivery(self, delivery_id: int) -> StoredDelivery | None:
         rows = self._query(
-            "SELECT id, app, received_at, headers, body, secret_index, shape FROM deliveries WHERE id = ?",
+            "SELECT id, app, received_at, headers, body, secret_index, shape, path FROM deliveries WHERE id = ?",
             (delivery_id,),
         )
         if not rows:
             return None
         row = rows[0]
-        return StoredDelivery(row[0], row[1], row[2], _headers_decoder.decode(row[3]), bytes(row[4]), row[5], row[6])
+        headers = _headers_decoder.decode(row[3])
+        return StoredDelivery(row[0], row[1], row[2], headers, bytes(row[4]), row[5], row[6], row[7])
 
     def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
         rows = self._query(
@@ -405,8 +410,12 @@ class SQLiteStore(Store):
                 f"{app}:{reason}": count
                 for app, reason, count in conn.execute("SELECT app, reason, count FROM rejections")
             }
+            by_path = dict(zip(PATH_NAMES, conn.execute(COUNT_BY_PATH).fetchone(), strict=True))
+            first_by_path = dict(conn.execute("SELECT first_path, count(*) FROM events GROUP BY 1"))
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read {self.path}: {exc}") from exc
         finally:
             conn.close()
-        return Stats(deliveries, events, duplicates, by_type, by_status, unparsed, rejections)
+        return Stats(
+            deliveries, events, duplicates, by_type, by_status, unparsed, rejections, by_path, first_by_path
+        )
