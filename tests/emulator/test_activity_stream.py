@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.emulator.conftest import Consumer, Running
-from xhooks.emulator.activity_stream import CREDITS_DEPLETED, OPERATIONAL_DISCONNECT, TOO_MANY_CONNECTIONS
+from xhooks.emulator.activity_stream import CONNECTION_LIMIT, CREDITS_DEPLETED, OPERATIONAL_DISCONNECT
 
 STREAM = "/2/activity/stream"
 
@@ -95,7 +95,7 @@ def test_keep_alives_arrive_while_nothing_happens(running: Running) -> None:
 def test_a_third_connection_is_too_many_and_connections_can_be_killed(running: Running) -> None:
     ghosts = _control(running, "ghosts", {"count": 2})["data"]
     refused = running.http.get(STREAM, headers=running.bearer)
-    assert refused.status_code == 429 and refused.json() == TOO_MANY_CONNECTIONS
+    assert refused.status_code == 429 and refused.json() == CONNECTION_LIMIT
     listed = running.http.get("/2/connections", params={"status": "active"}, headers=running.bearer).json()
     assert sorted(item["id"] for item in listed["data"]) == sorted(ghost["id"] for ghost in ghosts)
     assert {item["endpoint_name"] for item in listed["data"]} == {"activity_stream"}

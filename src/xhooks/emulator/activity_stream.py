@@ -3,7 +3,7 @@
 Every X Activity event `routing.route_xaa` matches to a subscription of an app is published to that app's stream,
 whether or not the subscription names a `webhook_id` (the same bytes as the webhook POST, when there is one). An
 open connection writes each event as one line ending in `\\r\\n`, and a keep-alive `\\r\\n` after `keep_alive`
-seconds without one. The last `BACKFILL_MINUTES` of each app's events are kept (on the emulator's clock), so a
+seconds without one. The last `BACKFILL_LIMIT` minutes of each app's events are kept (on the emulator's clock), so a
 connection opened with `backfill_minutes=n` first gets the events of the past n minutes, oldest first and not
 deduplicated, then the live ones.
 
@@ -21,6 +21,7 @@ The control API makes the faults happen on purpose:
 | POST | `/_emulator/stream/credits` | `{"exhausted": bool}` | 402 for new connections while true |
 | POST | `/_emulator/stream/stall` | `{"stalled": bool}` | write nothing while true, not even keep-alives |
 | POST | `/_emulator/stream/ghosts` | `{"count": n}` | n connections whose client is gone (they count) |
+| POST | `/_emulator/stream/raw` | `{"line": str}` | publish one line as it is (a bad line, on purpose) |
 | GET | `/_emulator/stream/connections` | | every connection, open and closed |
 """
 
@@ -39,17 +40,21 @@ from xhooks.emulator.delivery import encode
 from xhooks.emulator.errors import ApiError, invalid_value, malformed
 from xhooks.emulator.state import iso
 from xhooks.emulator.web import Request, Response
+from xhooks.protocol.activity_stream import (
+    BACKFILL_LIMIT,
+    ENDPOINT_NAME,
+    KEEP_ALIVE_INTERVAL,
+    MAX_CONNECTIONS,
+    TOO_MANY_CONNECTIONS,
+)
 
 if TYPE_CHECKING:
     from xhooks.emulator.app import Emulator
 
 __all__ = [
-    "BACKFILL_MINUTES",
+    "CONNECTION_LIMIT",
     "CREDITS_DEPLETED",
-    "ENDPOINT_NAME",
-    "MAX_CONNECTIONS",
     "OPERATIONAL_DISCONNECT",
-    "TOO_MANY_CONNECTIONS",
     "ActivityStreams",
     "Connection",
     "connections",
@@ -60,17 +65,14 @@ __all__ = [
     "stream",
 ]
 
-ENDPOINT_NAME = "activity_stream"
-"""The activity stream's `endpoint_name` in `/2/connections` (not in X's published enum: docs/x-platform.md §13)."""
-MAX_CONNECTIONS = 2
-BACKFILL_MINUTES = 5
 LINE_END = b"\r\n"
-TOO_MANY_CONNECTIONS: dict[str, Any] = {
+CONNECTION_LIMIT: dict[str, Any] = {
     "title": "ConnectionException",
     "detail": "This stream is currently at the maximum allowed connection limit.",
-    "connection_issue": "TooManyConnections",
+    "connection_issue": TOO_MANY_CONNECTIONS,
     "type": "https://api.x.com/2/problems/streaming-connection",
 }
+"""X's answer (HTTP 429) to a connection past `MAX_CONNECTIONS`."""
 OPERATIONAL_DISCONNECT: dict[str, Any] = {
     "errors": [
         {
@@ -115,8 +117,8 @@ class ActivityStreams:
     """The stream of every app: its open connections, its recent events, and the fault switches."""
 
     clock: Clock
-    keep_alive: float = 20.0
-    """Seconds (wall time) without a line before a keep-alive is written; X's streams say 20."""
+    keep_alive: float = KEEP_ALIVE_INTERVAL
+    """Seconds (wall time) without a line before a keep-alive is written."""
     buffer_size: int = 10_000
     """Lines a connection may hold unwritten before X drops it as too slow."""
     credits_exhausted: bool = False
@@ -134,7 +136,7 @@ class ActivityStreams:
         now = self.clock.now()
         recent = self._recent.setdefault(app_id, collections.deque())
         recent.append((now, body))
-        while recent and recent[0][0] < now - BACKFILL_MINUTES * 60:
+        while recent and recent[0][0] < now - BACKFILL_LIMIT * 60:
             recent.popleft()
         for conn in self.open(app_id):
             if conn.ghost:
@@ -158,7 +160,7 @@ class ActivityStreams:
         if self.credits_exhausted and not ghost:
             raise ApiError(402, dict(CREDITS_DEPLETED))
         if len(self.open(app_id)) >= MAX_CONNECTIONS:
-            raise ApiError(429, dict(TOO_MANY_CONNECTIONS))
+            raise ApiError(429, dict(CONNECTION_LIMIT))
         conn = Connection(str(uuid.uuid4()), app_id, self.clock.now(), asyncio.Queue(), ghost=ghost)
         self.connections[conn.id] = conn
         return conn
@@ -216,8 +218,8 @@ def _backfill_minutes(req: Request) -> int:
     raw = req.arg("backfill_minutes")
     if raw is None:
         return 0
-    if not raw.isdigit() or not 0 <= int(raw) <= BACKFILL_MINUTES:
-        raise invalid_value("backfill_minutes", raw, f"is not a valid integer between 0 and {BACKFILL_MINUTES}")
+    if not raw.isdigit() or not 0 <= int(raw) <= BACKFILL_LIMIT:
+        raise invalid_value("backfill_minutes", raw, f"is not a valid integer between 0 and {BACKFILL_LIMIT}")
     return int(raw)
 
 
@@ -314,6 +316,12 @@ async def control(emu: Emulator, req: Request, route: tuple[str, str]) -> Respon
     if route == ("POST", "/stream/stall"):
         streams.stall(_flag(body, "stalled"))
         return Response({"stalled": streams.stalled})
+    if route == ("POST", "/stream/raw"):
+        line = body.get("line")
+        if not isinstance(line, str) or "\n" in line:
+            raise malformed("`line` must be a string without a newline")
+        streams.publish(emu.state.apps()[0].id, line.encode())
+        return Response({"published": True})
     if route == ("POST", "/stream/ghosts"):
         count = body.get("count")
         if not isinstance(count, int) or count < 1:
