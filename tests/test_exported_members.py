@@ -33,6 +33,7 @@ PACKAGES = [
     "xhooks.receiver",
     "xhooks.receiver.adapters",
     "xhooks.store",
+    "xhooks.stream",
     "xhooks.watch",
 ]
 

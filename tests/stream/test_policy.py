@@ -13,7 +13,7 @@ def test_an_illegal_move_raises_and_leaves_the_state() -> None:
     with pytest.raises(IllegalTransition, match="credits_exhausted stream consumer cannot take 'connect'"):
         state = move(state, "connect")
     assert state is StreamState.CREDITS_EXHAUSTED
-    assert move(state, "resume") is StreamState.CONNECTING
+    assert move(state, "resume") is StreamState.BACKING_OFF
 
 
 def test_every_state_can_stop_and_stopped_is_final() -> None:

@@ -15,13 +15,11 @@ needs another recovery (a webhook replay) or an alert.
 The consumer's life; moves are data (`TRANSITIONS`), and an illegal move raises and leaves the state as it was:
 
 ```
-idle ──connect──▶ connecting ──connected──▶ streaming
-                    │  ▲  ▲                    │
-         refused    │  │  └──connect── backing_off ◀──dropped──┘
-                    ▼  │                   ▲
-              backing_off ──┘   store_down ─┴─ (stop reading, wait for the store)
-connecting / streaming ──credits──▶ credits_exhausted ──resume──▶ connecting
-connecting / streaming ──unauthorized──▶ unauthorized ──resume──▶ connecting
+idle ──connect──▶ connecting ──connected──▶ streaming ──dropped──▶ backing_off ──connect──▶ connecting
+connecting ──refused──▶ backing_off
+connecting, streaming ──store_down──▶ store_down ──connect──▶ connecting     (reading stops until the store writes)
+connecting ──credits──▶ credits_exhausted ──resume──▶ backing_off
+connecting ──unauthorized──▶ unauthorized ──resume──▶ backing_off
 any state ──stop──▶ stopped
 ```
 """
@@ -74,8 +72,8 @@ TRANSITIONS: dict[StreamState, dict[str, StreamState]] = {
     _S: {"dropped": _B, "store_down": _D, "stop": _T},
     _B: {"connect": _C, "stop": _T},
     _D: {"connect": _C, "stop": _T},
-    _X: {"resume": _C, "stop": _T},
-    _U: {"resume": _C, "stop": _T},
+    _X: {"resume": _B, "stop": _T},
+    _U: {"resume": _B, "stop": _T},
     _T: {},
 }
 
