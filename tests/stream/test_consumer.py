@@ -188,7 +188,10 @@ async def test_an_operational_disconnect_notice_is_not_an_event(emulator: Runnin
         pytest.param('"a string"', "quarantined", "malformed", id="string"),
         pytest.param('{"hello": "world"}', "pending", "unknown", id="unknown-object"),
         pytest.param(
-            '{"data":{"event_uuid":"7","event_type":"brand.new.type","filter":{}}}', "pending", "activity", id="new-type"
+            '{"data":{"event_uuid":"7","event_type":"brand.new.type","filter":{}}}',
+            "pending",
+            "activity",
+            id="new-type",
         ),
     ],
 )
