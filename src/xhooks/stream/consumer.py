@@ -108,8 +108,9 @@ class StreamConsumer:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if not bearer_token:
-            raise ConfigError("the X Activity stream needs the app's Bearer token: pass --bearer-token or set "
-                              "XHOOKS_BEARER_TOKEN")
+            raise ConfigError(
+                "the X Activity stream needs the app's Bearer token: pass --bearer-token or set XHOOKS_BEARER_TOKEN"
+            )
         if not 0 <= backfill_minutes <= BACKFILL_LIMIT:
             raise ConfigError(f"backfill_minutes must be between 0 and {BACKFILL_LIMIT} (X's limit)")
         if keep_alive <= 0 or silence_factor < 1 or max_in_flight < 1:
@@ -258,8 +259,11 @@ class StreamConsumer:
         if cause in (Cause.CREDITS_EXHAUSTED, Cause.UNAUTHORIZED):
             self._wake.clear()  # from here on, `resume()` ends the pause
         if cause is Cause.CREDITS_EXHAUSTED:
-            await self._fire("stream_credits_exhausted", f"the app's credits are exhausted ({detail}); the stream "
-                             "stops until they are bought and the consumer is resumed; the webhook path goes on")
+            await self._fire(
+                "stream_credits_exhausted",
+                f"the app's credits are exhausted ({detail}); the stream "
+                "stops until they are bought and the consumer is resumed; the webhook path goes on",
+            )
             return await self._set(move(self.state, "credits"))
         if cause is Cause.UNAUTHORIZED:
             await self._fire("stream_unauthorized", f"X refused the Bearer token ({detail}); check --bearer-token")
@@ -359,8 +363,11 @@ class StreamConsumer:
 
     async def _lost(self, start: float, end: float) -> None:
         if self.recover is not None and await self.recover(start, end):
-            logger.warning("stream events from %s to %s are older than its backfill: a replay will recover them",
-                           _iso(start), _iso(end))
+            logger.warning(
+                "stream events from %s to %s are older than its backfill: a replay will recover them",
+                _iso(start),
+                _iso(end),
+            )
             return
         await self._fire(
             "stream_gap",
@@ -394,4 +401,3 @@ class StreamConsumer:
     async def _resolve(self, name: str, message: str) -> None:
         if self.alerts is not None:
             await self.alerts.resolve(name, message)
-
