@@ -184,7 +184,8 @@ async def _client(run: _Run, port: int) -> None:
         if status == 200:
             run.acked.append(index)
         if close:
-            conn.transport.close()
+            if conn.transport is not None:
+                conn.transport.close()
             conn = None
     if conn is not None and conn.transport is not None:
         conn.transport.close()

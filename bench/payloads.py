@@ -197,7 +197,8 @@ def _xaa_like_create(rng: random.Random, n: int) -> dict[str, object]:
 
 
 def _xaa_follow(rng: random.Random, n: int) -> dict[str, object]:
-    payload = {"source": {"data": _v2_user(rng, 6_000_000 + n)}, "target": {"data": _v2_user(rng, 42)}}
+    source, target = _v2_user(rng, 6_000_000 + n), _v2_user(rng, 42)
+    payload: dict[str, object] = {"source": {"data": source}, "target": {"data": target}}
     return _xaa("follow.follow", rng, n, payload)
 
 

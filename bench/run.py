@@ -371,7 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     kind = "-soak" if soaked else ""
     out = RESULTS / f"{stamp}{kind}.json"
     out.write_text(json.dumps(record, indent=2) + "\n")
-    title = f"xhooks bench {stamp}, {record['machine']['cpu_model']}, {engine}, {args.connections} connections"
+    machine: Any = record["machine"]
+    title = f"xhooks bench {stamp}, {machine['cpu_model']}, {engine}, {args.connections} connections"
     report.plot(results, soaked, out.with_suffix(".png"), title)
     shutil.copyfile(out, RESULTS / f"latest{kind}.json")
     shutil.copyfile(out.with_suffix(".png"), RESULTS / f"latest{kind}.png")

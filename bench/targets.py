@@ -120,7 +120,8 @@ def _children(pid: int) -> list[int]:
 
 
 def _tree(pid: int) -> list[int]:
-    pids, queue = [], [pid]
+    pids: list[int] = []
+    queue = [pid]
     while queue and len(pids) < 256:
         current = queue.pop()
         pids.append(current)

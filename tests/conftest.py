@@ -7,8 +7,9 @@ import pytest
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist with `--dist loadgroup`, every PostgreSQL test runs on one worker, one after another:
-    the outage tests stop the server, and no other test of the run may be using it then."""
+    """Under pytest-xdist with `--dist loadgroup`, every PostgreSQL test runs on one worker, one after another, so
+    the scale tests that load the shared server heavily never overlap. (No test stops the shared server: the
+    outage test runs a server of its own, `tests.postgres_support.PrivateServer`.)"""
     if not config.pluginmanager.hasplugin("xdist"):
         return
     for item in items:

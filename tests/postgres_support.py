@@ -14,8 +14,8 @@ import os
 import secrets
 import shutil
 import subprocess
+import tempfile
 import threading
-import time
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -105,30 +105,67 @@ def fresh_schema_url(label: str) -> str:
     return url_of(name, search_path=schema)
 
 
-# -- stopping and starting the server (outage tests) ---------------------------------------------------------
+# -- a server of the test's own (outage tests) -----------------------------------------------------------------
 
 
-def _cluster() -> list[str]:
-    version = sorted(Path("/etc/postgresql").iterdir())[-1].name
-    return ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
+def _binaries() -> Path | None:
+    """The directory of Debian's newest PostgreSQL server binaries (`initdb`, `pg_ctl`), if any."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
 
 
-def server_available_for_outage() -> bool:
-    """True when this process may stop and start the local cluster (the outage tests need to)."""
-    return shutil.which("pg_ctlcluster") is not None and Path("/etc/postgresql").is_dir()
+def private_server_available() -> bool:
+    """True when a test can run a PostgreSQL server of its own (as root, through the `postgres` user)."""
+    if _binaries() is None:
+        return False
+    return os.geteuid() != 0 or shutil.which("runuser") is not None
 
 
-def stop_server() -> None:
-    subprocess.run([*_cluster(), "stop", "-m", "fast"], check=True, capture_output=True, timeout=60)
+class PrivateServer:
+    """A PostgreSQL server of the test's own: a fresh cluster in a temporary directory, on a free port of
+    127.0.0.1, that the test may stop and start at will. The shared server on 5432 is never touched.
 
+    ```python
+    with PrivateServer() as server:
+        server.stop()   # an outage
+        server.start()  # and back
+    ```
+    """
 
-def start_server() -> None:
-    """Start the cluster if it is down and wait until it accepts connections."""
-    subprocess.run([*_cluster(), "start"], check=False, capture_output=True, timeout=60)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):
-            _run(_admin("SELECT 1"))
-            return
-        time.sleep(0.2)
-    raise RuntimeError("PostgreSQL did not come back within 30 s")
+    def __init__(self) -> None:
+        from tests.support import free_port
+
+        binaries = _binaries()
+        assert binaries is not None, "no PostgreSQL server binaries (Debian's postgresql package)"
+        self.binaries = binaries
+        self.port = free_port()
+        self.data = Path(tempfile.mkdtemp(prefix="xhooks-pg-"))
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, tool: str, *args: str) -> None:
+        command = [str(self.binaries / tool), *args]
+        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def __enter__(self) -> PrivateServer:
+        if os.geteuid() == 0:
+            shutil.chown(self.data, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.data / "db"), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(subprocess.SubprocessError):
+            self.stop()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data / "db"), "-o", options, "-l", str(self.data / "log"), "-w", "-t", "60",
+                  "start")
+
+    def stop(self) -> None:
+        """Stop the server at once (`-m fast`: open connections are cut, as in a crash of the database host)."""
+        self._run("pg_ctl", "-D", str(self.data / "db"), "-m", "fast", "-w", "-t", "60", "stop")

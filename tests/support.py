@@ -10,12 +10,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import uvicorn
+
+from xhooks.store import SyncReader, open_reader
+
+_T = TypeVar("_T")
 
 ROOT = Path(__file__).resolve().parents[1]
 X_API = Path(__file__).resolve().parent / "fixtures" / "x-api"  # X's published examples and OpenAPI subset
@@ -86,6 +91,19 @@ def wait_ready(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | 
         except httpx.TransportError:
             time.sleep(0.02)
     raise RuntimeError(f"{url} did not come up in {timeout}s")
+
+
+def read_store(db: str | Path, read: Callable[[SyncReader], _T]) -> _T:
+    """One synchronous read of the store at `db` (opened, read, closed), also from inside a running event loop,
+    where a `SyncReader` cannot run: it runs on a thread of its own and blocks the caller, as a sync read would.
+    For test conditions that are polled synchronously."""
+
+    def once() -> _T:
+        with open_reader(db) as reader:
+            return read(reader)
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(once).result()
 
 
 def xhooks_cmd(*args: str) -> list[str]:

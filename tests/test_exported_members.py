@@ -85,9 +85,16 @@ def test_type_checkers_and_the_runtime_see_the_same_top_level_names() -> None:
         assert getattr(xhooks, name) is getattr(importlib.import_module(module), name), name
 
 
+def test_xhooks_serve_is_the_function_the_command_calls() -> None:
+    from xhooks.cli import serve as command
+
+    assert xhooks.serve is vars(command)["serve"]
+    assert xhooks.ProcessConfig is vars(command)["ProcessConfig"]
+
+
 def test_an_unknown_top_level_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="XHook"):
-        xhooks.XHook  # noqa: B018
+        xhooks.XHook  # type: ignore[attr-defined]  # noqa: B018
 
 
 def test_import_xhooks_loads_nothing_heavy_and_needs_no_extra() -> None:

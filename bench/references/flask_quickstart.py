@@ -40,7 +40,7 @@ def webhook():  # type: ignore[no-untyped-def]
         return "Missing crc_token", 400
 
     elif request.method == "POST":
-        if not verify_signature(
+        if not verify_signature(  # type: ignore[no-untyped-call]
             request.get_data(), request.headers.get("x-twitter-webhooks-signature", ""), CONSUMER_SECRET
         ):
             return "", 403

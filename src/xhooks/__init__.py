@@ -89,7 +89,8 @@ if typing.TYPE_CHECKING:
         Unmute,
         UserAction,
     )
-    from xhooks.receiver import AppConfig, Receiver, ServeConfig, serve
+    from xhooks.receiver import AppConfig, Receiver, ServeConfig
+    from xhooks.serving import ProcessConfig, serve
     from xhooks.store import Store, open_store
 
 # Where each name of `__all__` lives; a name not listed here is an event model of `xhooks.protocol.events`.
@@ -106,7 +107,8 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "XhooksError",
     ),
     "xhooks.protocol": ("crc_response", "parse_envelope", "signature", "verify"),
-    "xhooks.receiver": ("AppConfig", "Receiver", "ServeConfig", "serve"),
+    "xhooks.receiver": ("AppConfig", "Receiver", "ServeConfig"),
+    "xhooks.serving": ("ProcessConfig", "serve"),
     "xhooks.store": ("Store", "open_store"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
@@ -155,6 +157,7 @@ __all__ = [
     "PostQuoteCreate",
     "PostReplyCreate",
     "PostRepostCreate",
+    "ProcessConfig",
     "ProfileUpdate",
     "Receiver",
     "ReplayJobStatus",

@@ -25,8 +25,7 @@ import pytest
 
 from tests.cli.test_listen import Lines
 from tests.support import ROOT, free_port, wait_ready, xhooks_cmd
-from xhooks.store import EventQuery
-from xhooks.store.sqlite import SQLiteStore
+from xhooks.store import EventQuery, open_reader
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -139,7 +138,11 @@ def _handled(db: Path, count: int) -> list[str]:
     """Wait (at most 30 s) until `count` events of `db` are handled; their statuses."""
     deadline = time.monotonic() + 30
     while True:
-        statuses = [event.status for event in SQLiteStore(db).events(EventQuery())] if db.exists() else []
+        if db.exists():
+            with open_reader(db) as store:
+                statuses = [event.status for event in store.events(EventQuery())]
+        else:
+            statuses = []
         if statuses.count("handled") >= count or time.monotonic() > deadline:
             return statuses
         time.sleep(0.05)

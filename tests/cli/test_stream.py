@@ -131,9 +131,17 @@ def test_sigkilled_consumer_restarts_with_backfill_nothing_lost_nothing_doubled(
 
 def _wait_stored(db: Path, count: int) -> None:
     deadline = time.monotonic() + 60  # a hang guard, not a timing
-    while (stored := SQLiteStore(db).stats().events) != count:
+    while (stored := asyncio.run(_stored(db))) != count:
         assert time.monotonic() < deadline, f"stored {stored} of {count}"
         time.sleep(0.05)
+
+
+async def _stored(db: Path) -> int:
+    reader = SQLiteStore(db)  # reads need no start
+    try:
+        return (await reader.stats()).events
+    finally:
+        await reader.close()
 
 
 async def _handle_all(db: Path) -> list[str]:
@@ -151,7 +159,7 @@ async def _handle_all(db: Path) -> list[str]:
     try:
         while await worker.run_once():
             pass
-        assert {event.status for event in store.events(EventQuery(limit=1000))} == {"handled"}
+        assert {event.status for event in await store.events(EventQuery(limit=1000))} == {"handled"}
     finally:
         await store.close()
     return seen

@@ -15,15 +15,14 @@ from typing import Any
 
 import pytest
 
-from tests.support import run_server, serve_app
+from tests.support import read_store, run_server, serve_app
 from xhooks.client import Credentials, XClient
 from xhooks.dashboard import DashboardConfig
 from xhooks.dashboard.emulator_view import EmulatorView
-from xhooks.dashboard.serve import ServeWithDashboard, build_servers
 from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.receiver import AppConfig
+from xhooks.serving import ProcessConfig, build_servers
 from xhooks.store.base import EventQuery, StoredEvent
-from xhooks.store.sqlite import SQLiteStore
 
 CONSUMER_SECRET = "dashboard-consumer-secret-0123456789abcdef"
 CHROMIUM = "/usr/bin/chromium"
@@ -69,7 +68,7 @@ class Stack:
         return hook.id
 
     def events(self, **query: Any) -> list[StoredEvent]:
-        return list(SQLiteStore(self.db).events(EventQuery(**query)))
+        return list(read_store(self.db, lambda store: store.events(EventQuery(**query))))
 
 
 def _emulator() -> Emulator:
@@ -92,8 +91,8 @@ def dashboard_config(stack_emulator_url: str, bearer: str, **overrides: Any) -> 
 @contextlib.contextmanager
 def receiver_with_dashboard(db: Path, dashboard: DashboardConfig) -> Iterator[str]:
     """`xhooks serve`'s server (receiver + dashboard, as the command builds it) on 127.0.0.1; yields its URL."""
-    config = ServeWithDashboard(apps=[AppConfig((CONSUMER_SECRET,))], db=str(db), port=0, dashboard=dashboard)
-    main, own = build_servers(config, dashboard)
+    config = ProcessConfig(apps=[AppConfig((CONSUMER_SECRET,))], db=str(db), port=0, dashboard=dashboard)
+    main, own = build_servers(config)
     assert own is None
     with run_server(main) as url:
         yield url

@@ -23,7 +23,7 @@ from tests.dashboard.conftest import (
     dashboard_config,
     receiver_with_dashboard,
 )
-from tests.support import ROOT, serve_app
+from tests.support import ROOT, read_store, serve_app
 from xhooks.emulator.control import trigger_remote
 from xhooks.store.sqlite import SQLiteStore
 
@@ -59,7 +59,7 @@ def _traffic(stack: Stack) -> None:
     deadline = time.monotonic() + 15
     while len(stack.events()) < len(TRIGGERS) and time.monotonic() < deadline:
         time.sleep(0.05)
-    first = SQLiteStore(stack.db).delivery(stack.events()[-1].delivery_id)
+    first = read_store(stack.db, lambda store: store.delivery(stack.events()[-1].delivery_id))
     assert first is not None
     headers = {"x-twitter-webhooks-signature": dict(first.headers)["x-twitter-webhooks-signature"]}
     httpx.post(stack.webhook_url, content=first.body, headers=headers)  # X delivers it twice

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tests.dashboard.conftest import Stack, running_stack
+from tests.support import read_store
 from xhooks.emulator.control import trigger_remote
 from xhooks.store.sqlite import SQLiteStore
 
@@ -50,7 +51,7 @@ def test_triggered_event_appears_in_the_live_tail_without_reload_and_shows_its_r
     page.wait_for_selector("#raw-body")
     raw = page.locator("#raw-body").inner_text()
     (event,) = stack.events()
-    delivery = SQLiteStore(stack.db).delivery(event.delivery_id)
+    delivery = read_store(stack.db, lambda store: store.delivery(event.delivery_id))
     assert delivery is not None
     assert raw == delivery.body.decode()
     assert '"follow_events"' in raw
@@ -99,7 +100,7 @@ def test_dead_letter_is_redispatched_from_the_page(stack: Stack, page: Any) -> N
     row.locator("button", has_text="Re-dispatch").click()
     assert "1 event re-dispatched" in page.locator(".flash.ok").inner_text()
     assert "No dead letters" in page.locator("table.grid").inner_text()
-    event = SQLiteStore(stack.db).event(event_id)
+    event = read_store(stack.db, lambda store: store.event(event_id))
     assert event is not None and (event.status, event.attempts) == ("pending", 0)
 
 

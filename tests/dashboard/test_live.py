@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,22 +65,18 @@ def test_stream_without_an_id_sends_only_what_arrives_next(stack: Stack) -> None
     assert event["id"] == max(e.id for e in stack.events())
 
 
-def test_catching_up_is_bounded_and_says_what_it_left_out(tmp_path: Path) -> None:
+async def test_catching_up_is_bounded_and_says_what_it_left_out(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "x.db")
-
-    async def fill() -> None:
-        await store.start()
-        try:
-            for n in range(1010):
-                body = json.dumps({"for_user_id": "7", "direct_message_events": [{"id": str(n)}]}).encode()
-                await store.record(Delivery.received("/webhook", body, float(n)))
-        finally:
-            await store.close()
-
-    asyncio.run(fill())
-    newest = max(event.id for event in store.events(EventQuery(limit=1)))
-    recent, gap = events_after(store, newest - 5)
-    assert [event.id for event in recent] == list(range(newest - 4, newest + 1)) and not gap
-    everything, gap = events_after(store, 0)
-    assert gap and len(everything) == 1000 and everything[-1].id == newest
-    assert [event.id for event in everything] == sorted(event.id for event in everything)
+    await store.start()
+    try:
+        for n in range(1010):
+            body = json.dumps({"for_user_id": "7", "direct_message_events": [{"id": str(n)}]}).encode()
+            await store.record(Delivery.received("/webhook", body, float(n)))
+        newest = max(event.id for event in await store.events(EventQuery(limit=1)))
+        recent, gap = await events_after(store, newest - 5)
+        assert [event.id for event in recent] == list(range(newest - 4, newest + 1)) and not gap
+        everything, gap = await events_after(store, 0)
+        assert gap and len(everything) == 1000 and everything[-1].id == newest
+        assert [event.id for event in everything] == sorted(event.id for event in everything)
+    finally:
+        await store.close()

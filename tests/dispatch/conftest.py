@@ -42,22 +42,23 @@ async def record(store: Store, body: bytes, at: float = 1000.0, app: str = "/web
     await store.record(Delivery.received(app, body, at))
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    """Poll `condition` on the running loop, yielding to the worker between checks; `timeout` is a hang guard."""
+async def wait_for_statuses(store: Store, condition: Callable[[list[str]], bool], timeout: float = 60.0) -> None:
+    """Poll the events' statuses (newest first) until `condition` holds, bounded in time, yielding to the worker
+    between checks."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not condition():
+    while not condition(await statuses(store)):
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.005)
 
 
-def statuses(store: Store) -> list[str]:
-    return [event.status for event in store.events(EventQuery(limit=1000))]
+async def statuses(store: Store) -> list[str]:
+    return [event.status for event in await store.events(EventQuery(limit=1000))]
 
 
-def only_event(store: Store) -> StoredEvent:
-    (event,) = store.events(EventQuery())
+async def only_event(store: Store) -> StoredEvent:
+    (event,) = await store.events(EventQuery())
     return event
 
 

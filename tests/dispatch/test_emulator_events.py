@@ -17,10 +17,7 @@ from xhooks.emulator import EmulatorConfig
 from xhooks.emulator.events import AAA_TYPES, STREAM_TYPES, XAA_TYPES
 from xhooks.protocol.activity import ALIASES, DELIVERED_ONLY, EVENT_TYPES
 from xhooks.protocol.events import UnknownEvent, decode_event, model_for
-from xhooks.store import EventQuery
-from xhooks.store.sqlite import SQLiteStore
-
-pytestmark = pytest.mark.timeout(120)
+from xhooks.store import EventQuery, open_reader
 
 HANDLERS = """
 import os
@@ -75,18 +72,19 @@ def test_every_triggerable_event_is_handled_as_its_model(running: Running, tmp_p
         for event_type in (*[t for t in AAA_TYPES if t != "aaa.revoke"], "aaa.revoke", *XAA_TYPES, *STREAM_TYPES):
             assert running.trigger(event_type)["routed"], event_type
         running.settle()
-        store = SQLiteStore(db)
-        deadline = time.monotonic() + 30
-        while {event.status for event in store.events(EventQuery(limit=1000))} - {"handled", "dead"}:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-    events = store.events(EventQuery(limit=1000))
+        with open_reader(db) as store:
+            deadline = time.monotonic() + 30
+            while {event.status for event in store.events(EventQuery(limit=1000))} - {"handled", "dead"}:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+    with open_reader(db) as store:
+        events = store.events(EventQuery(limit=1000))
+        deliveries = [store.delivery(event.delivery_id) for event in events]
     assert [(event.event_type, event.last_error) for event in events if event.status != "handled"] == []
     stored_types = {event.event_type for event in events}
     assert set(XAA_TYPES) <= stored_types
     assert {"filtered_stream.post", "user_event.revoke", "follow_events.unfollow"} <= stored_types
-    for event in events:
-        delivery = store.delivery(event.delivery_id)
+    for event, delivery in zip(events, deliveries, strict=True):
         assert delivery is not None
         typed = decode_event(delivery.body, event.index, event.event_type)
         assert not isinstance(typed, UnknownEvent)

@@ -13,10 +13,8 @@ from tests.emulator.conftest import Running, start
 from tests.support import ROOT, free_port, spawn, xhooks_cmd
 from xhooks.emulator import EmulatorConfig
 from xhooks.protocol.events import DirectMessage, decode_event
-from xhooks.store import EventQuery
-from xhooks.store.sqlite import SQLiteStore
+from xhooks.store import EventQuery, open_reader
 
-pytestmark = pytest.mark.timeout(120)
 EXAMPLES = ROOT / "examples"
 
 
@@ -27,14 +25,14 @@ def running() -> Iterator[Running]:
 
 def _dms(db: Path) -> list[tuple[str, DirectMessage]]:
     """(status, DM) for every stored DM event, oldest first."""
-    store = SQLiteStore(db)
     found = []
-    for event in reversed(store.events(EventQuery(event_type="direct_message_events"))):
-        delivery = store.delivery(event.delivery_id)
-        assert delivery is not None
-        decoded = decode_event(delivery.body, event.index, event.event_type)
-        assert isinstance(decoded, DirectMessage)
-        found.append((event.status, decoded))
+    with open_reader(db) as store:
+        for event in reversed(store.events(EventQuery(event_type="direct_message_events"))):
+            delivery = store.delivery(event.delivery_id)
+            assert delivery is not None
+            decoded = decode_event(delivery.body, event.index, event.event_type)
+            assert isinstance(decoded, DirectMessage)
+            found.append((event.status, decoded))
     return found
 
 

@@ -28,7 +28,7 @@ def _prepare(db: Path) -> dict[str, int]:
             await record(store, dm_body("2", "b"), at=200.0)
             await record(store, dm_body("3", "c"), at=300.0)
             await record(store, b'{"data":{"event_uuid":"9","event_type":"post.create","payload":{}}}', at=400.0)
-            ids = {event.key.split(":")[-1]: event.id for event in store.events(EventQuery())}
+            ids = {event.key.split(":")[-1]: event.id for event in await store.events(EventQuery())}
             for claimed in await store.claim("w", 10, 60.0, 500.0):
                 if claimed.event.id == ids["c"]:
                     await store.complete(claimed.event.id, "w", 500.0)
@@ -46,7 +46,7 @@ def _statuses(db: Path) -> dict[int, str]:
         store = SQLiteStore(db)
         await store.start()
         try:
-            return {event.id: event.status for event in store.events(EventQuery())}
+            return {event.id: event.status for event in await store.events(EventQuery())}
         finally:
             await store.close()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.dispatch.conftest import dm_body, record, running, wait_until
+from tests.dispatch.conftest import dm_body, record, running, wait_for_statuses
 from tests.postgres_support import fresh_schema_url
 from tests.support import xhooks_cmd
 from xhooks.dispatch import Context, RetryPolicy, Worker, XHooks
@@ -49,11 +49,6 @@ async def _effects(url: str) -> list[tuple[int, int, str]]:
         await conn.close()
 
 
-
-def _handled(store: Store, count: int) -> bool:
-    return len(store.events(EventQuery(status="handled", limit=1000))) == count
-
-
 @pytest.mark.postgres
 async def test_transactional_handler_writes_commit_with_the_handled_mark_once_per_event(
     pg: tuple[Store, str],
@@ -73,8 +68,8 @@ async def test_transactional_handler_writes_commit_with_the_handled_mark_once_pe
     for n in range(20):
         await record(store, dm_body(str(n % 4), f"dm-{n}"))
     async with running(Worker(store, hooks, name="w", concurrency=4)):
-        await wait_until(lambda: _handled(store, 20))
-    ids = sorted(event.id for event in store.events(EventQuery(limit=100)))
+        await wait_for_statuses(store, lambda found: found.count("handled") == 20)
+    ids = sorted(event.id for event in await store.events(EventQuery(limit=100)))
     assert await _effects(url) == [(event_id, 1, "w") for event_id in ids]
     assert len(seen) == 20 and all(connection is not None for connection in seen)
 
@@ -95,8 +90,8 @@ async def test_transactional_handler_error_rolls_back_its_writes_and_the_event_i
     await record(store, dm_body("7", "dm-1"))
     worker = Worker(store, hooks, name="w", retry=RetryPolicy(max_attempts=5, base=0.0))
     async with running(worker):
-        await wait_until(lambda: _handled(store, 1))
-    (event,) = store.events(EventQuery())
+        await wait_for_statuses(store, lambda found: found.count("handled") == 1)
+    (event,) = await store.events(EventQuery())
     assert await _effects(url) == [(event.id, 3, "w")]
     assert event.attempts == 3
 
@@ -120,7 +115,7 @@ async def test_transactional_writes_roll_back_when_the_lease_was_lost_meanwhile(
         async with store.completing(taken.event.id, "other", time.time() + 60) as conn:
             await conn.execute(EFFECT, taken.event.id, taken.attempt, "other")
         release.set()
-        await wait_until(lambda: _handled(store, 1))
+        await wait_for_statuses(store, lambda found: found.count("handled") == 1)
     assert await _effects(url) == [(taken.event.id, 2, "other")]
 
 
@@ -144,8 +139,10 @@ def test_xhooks_worker_on_sqlite_with_a_transactional_handler_exits_with_one_lin
         "from xhooks.dispatch import XHooks\n\nhooks = XHooks()\n\n\n"
         "@hooks.on('post.create', transactional=True)\nasync def h(event, ctx):\n    pass\n"
     )
+    db = tmp_path / "events.db"
+    subprocess.run(xhooks_cmd("db", "upgrade", "--db", str(db)), check=True, capture_output=True)
     done = subprocess.run(
-        xhooks_cmd("worker", "--app", "handlers:hooks", "--db", str(tmp_path / "events.db")),
+        xhooks_cmd("worker", "--app", "handlers:hooks", "--db", str(db)),
         cwd=tmp_path,
         capture_output=True,
         text=True,

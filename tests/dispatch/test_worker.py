@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.dispatch.conftest import dm_body, only_event, record, running, statuses, wait_until
-from xhooks.clock import SteppingClock
+from tests.dispatch.conftest import dm_body, only_event, record, running, statuses, wait_for_statuses
+from xhooks.clock import ManualClock, SteppingClock
 from xhooks.dispatch import Context, RetryPolicy, Worker, XHooks
 from xhooks.protocol.events import DirectMessage, Event, UnknownEvent
 from xhooks.store import EventQuery, Store
@@ -32,8 +32,8 @@ async def test_failing_handler_retries_with_growing_delays_then_dead_then_redisp
     policy = RetryPolicy(max_attempts=4, base=1.0, factor=2.0, jitter=0.5)
     worker = Worker(store, hooks, clock=clock, retry=policy, poll_interval=0.25, rng=random.Random(1))
     async with running(worker):
-        await wait_until(lambda: only_event(store).status == "dead")
-        dead = only_event(store)
+        await wait_for_statuses(store, lambda found: found == ["dead"])
+        dead = await only_event(store)
         assert [attempt for _, attempt in calls] == [1, 2, 3, 4]
         gaps = [later - earlier for (earlier, _), (later, _) in zip(calls, calls[1:], strict=False)]
         assert all(gap >= policy.base * policy.factor**n for n, gap in enumerate(gaps))
@@ -44,9 +44,9 @@ async def test_failing_handler_retries_with_growing_delays_then_dead_then_redisp
 
         broken = False
         assert await store.redispatch(EventQuery(status="dead"), clock.now()) == 1
-        await wait_until(lambda: only_event(store).status == "handled")
+        await wait_for_statuses(store, lambda found: found == ["handled"])
     assert len(calls) == 5 and calls[-1][1] == 1
-    assert only_event(store).last_error is None
+    assert (await only_event(store)).last_error is None
 
 
 async def test_duplicate_deliveries_call_the_handler_once(store: Store) -> None:
@@ -58,7 +58,7 @@ async def test_duplicate_deliveries_call_the_handler_once(store: Store) -> None:
     worker = Worker(store, hooks)
     assert await worker.run_once() == 1
     assert await worker.run_once() == 0
-    assert len(seen) == 1 and statuses(store) == ["handled"]
+    assert len(seen) == 1 and await statuses(store) == ["handled"]
 
 
 async def test_handler_gets_the_typed_event_and_its_context(store: Store) -> None:
@@ -74,7 +74,7 @@ async def test_handler_gets_the_typed_event_and_its_context(store: Store) -> Non
     ((event, ctx, thread),) = got
     assert isinstance(event, DirectMessage) and event.text == "hello"
     assert (ctx.for_user_id, ctx.app, ctx.path, ctx.attempt, ctx.received_at) == ("7", "shop", "/hooks/shop", 1, 1234.5)
-    assert ctx.delivery_id == only_event(store).delivery_id and ctx.event_id == only_event(store).id
+    assert ctx.delivery_id == (await only_event(store)).delivery_id and ctx.event_id == (await only_event(store)).id
     assert thread != threading.main_thread().name
 
 
@@ -100,7 +100,7 @@ async def test_unknown_shape_reaches_the_catch_all(store: Store) -> None:
     await record(store, b'{"brand_new_product":{"x":[1,2]}}')
     await Worker(store, hooks).run_once()
     assert isinstance(got[0], UnknownEvent) and got[0].raw == {"brand_new_product": {"x": [1, 2]}}
-    assert statuses(store) == ["handled"]
+    assert await statuses(store) == ["handled"]
 
 
 async def test_own_echoed_actions_are_skipped_when_asked(store: Store) -> None:
@@ -113,7 +113,7 @@ async def test_own_echoed_actions_are_skipped_when_asked(store: Store) -> None:
     while await worker.run_once():
         pass
     assert answered == ["42"]
-    assert statuses(store) == ["handled", "handled"]
+    assert await statuses(store) == ["handled", "handled"]
 
 
 async def test_per_user_order_holds_with_interleaved_users_and_a_slow_handler(store: Store) -> None:
@@ -141,7 +141,7 @@ async def test_per_user_order_holds_with_interleaved_users_and_a_slow_handler(st
         for user in ("slow", "fast", "other"):
             await record(store, dm_body(user, f"{user}-{n}"), at=1000.0 + n)
     async with running(Worker(store, hooks, concurrency=4, poll_interval=0.01)):
-        await wait_until(lambda: statuses(store).count("handled") == 15)
+        await wait_for_statuses(store, lambda found: found.count("handled") == 15)
     for user in ("slow", "fast", "other"):
         assert [dm for who, dm, _ in log if who == user] == [f"{user}-{n}" for n in range(5)]
     assert max(len(users) for users in overlaps) >= 2  # different users did run side by side
@@ -158,12 +158,12 @@ async def test_stop_lets_in_flight_handlers_finish(store: Store) -> None:
     await record(store, dm_body("7", "1"))
     worker = Worker(store, hooks, grace=5.0)
     task = asyncio.create_task(worker.run())
-    await wait_until(lambda: statuses(store) == ["claimed"])
+    await wait_for_statuses(store, lambda found: found == ["claimed"])
     worker.stop()
     await asyncio.sleep(0.02)
     release.set()
     await asyncio.wait_for(task, 60)
-    assert statuses(store) == ["handled"]
+    assert await statuses(store) == ["handled"]
 
 
 async def test_stop_releases_handlers_that_outlive_the_grace(store: Store) -> None:
@@ -172,10 +172,10 @@ async def test_stop_releases_handlers_that_outlive_the_grace(store: Store) -> No
     await record(store, dm_body("7", "1"))
     worker = Worker(store, hooks, grace=0.05)
     task = asyncio.create_task(worker.run())
-    await wait_until(lambda: statuses(store) == ["claimed"])
+    await wait_for_statuses(store, lambda found: found == ["claimed"])
     worker.stop()
     await asyncio.wait_for(task, 60)
-    event = only_event(store)
+    event = await only_event(store)
     assert (event.status, event.attempts) == ("pending", 0)
 
 
@@ -194,7 +194,7 @@ async def test_expired_lease_is_taken_by_another_worker(store: Store) -> None:
     assert await second.run_once() == 0
     clock.advance(31.0)
     assert await second.run_once() == 1
-    assert handled_by == ["second"] and only_event(store).attempts == 2
+    assert handled_by == ["second"] and (await only_event(store)).attempts == 2
 
 
 @pytest.mark.parametrize(
@@ -216,3 +216,24 @@ def test_retry_delays_grow_and_stop_at_max_attempts() -> None:
     policy = RetryPolicy(max_attempts=5, base=2.0, factor=3.0, max_delay=30.0, jitter=0.0)
     rng = random.Random(0)
     assert [policy.delay(n, rng) for n in range(1, 6)] == [2.0, 6.0, 18.0, 30.0, None]
+
+
+async def test_an_idle_worker_is_woken_by_a_record_in_the_same_process(store: Store) -> None:
+    """No polling between the receiver and the worker of one process: the commit itself wakes the worker (issue 13).
+    Its clock never moves and its poll interval is an hour, so only the store's wake-up can bring the event."""
+    idle = asyncio.Event()
+    wait_for_events = store.wait_for_events
+
+    async def observed(timeout: float) -> bool:
+        idle.set()
+        return await wait_for_events(timeout)
+
+    store.wait_for_events = observed  # type: ignore[method-assign]
+    handled = asyncio.Event()
+    hooks = XHooks()
+    hooks.on_any(lambda event, ctx: handled.set())
+    async with running(Worker(store, hooks, clock=ManualClock(), poll_interval=3600.0)):
+        await asyncio.wait_for(idle.wait(), 10)  # claimed nothing, now blocked on the store
+        await record(store, dm_body("7", "1"))
+        await asyncio.wait_for(handled.wait(), 10)
+    assert await statuses(store) == ["handled"]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.dispatch.conftest import dm_body, record
+from tests.dispatch.conftest import dm_body, record, wait_for_statuses
 from tests.support import free_port, spawn, xhooks_cmd
 from xhooks.protocol import signature
-from xhooks.store import EventQuery
+from xhooks.store import EventQuery, open_reader
 from xhooks.store.sqlite import SQLiteStore
 
 HANDLERS = """
@@ -55,7 +56,7 @@ async def test_sigkill_mid_handling_then_restart_handles_every_event(tmp_path: P
     try:
         for n in range(60):
             await record(store, dm_body(f"user-{n % 6}", f"dm-{n}"), at=1000.0 + n)
-        keys = {event.key for event in store.events(EventQuery(limit=100))}
+        keys = {event.key for event in await store.events(EventQuery(limit=100))}
         assert len(keys) == 60
         args = xhooks_cmd("worker", "--app", "handlers:hooks", "--db", str(db), "--lease", "1", "--concurrency", "4")
         env = {"HANDLED_LOG": str(log)}
@@ -63,10 +64,10 @@ async def test_sigkill_mid_handling_then_restart_handles_every_event(tmp_path: P
             _wait_for(lambda: len(_lines(log)) >= 15)
             first.send_signal(signal.SIGKILL)
             first.wait(60)
-        interrupted = {event.status for event in store.events(EventQuery(limit=100))}
+        interrupted = {event.status for event in await store.events(EventQuery(limit=100))}
         assert interrupted & {"pending", "claimed"}, "the kill came too late to test anything"
         with spawn(args, env=env, cwd=tmp_path):
-            _wait_for(lambda: {e.status for e in store.events(EventQuery(limit=100))} == {"handled"})
+            await wait_for_statuses(store, lambda found: set(found) == {"handled"}, timeout=30.0)
         handled = _lines(log)
         assert set(handled) == keys  # none lost
         assert len(handled) - len(keys) <= 4  # re-run at most the events in flight at the kill (concurrency 4)
@@ -87,13 +88,15 @@ async def test_worker_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
             _wait_for(lambda: len(_lines(log)) == 1)
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(60) == 0
-        assert [event.status for event in store.events(EventQuery())] == ["handled"]
+        assert [event.status for event in await store.events(EventQuery())] == ["handled"]
     finally:
         await store.close()
 
 
 def test_worker_with_a_bad_app_says_what_to_do(tmp_path: Path) -> None:
-    with spawn(xhooks_cmd("worker", "--app", "nowhere:hooks", "--db", str(tmp_path / "x.db")), cwd=tmp_path) as proc:
+    db = tmp_path / "x.db"
+    subprocess.run(xhooks_cmd("db", "upgrade", "--db", str(db)), check=True, capture_output=True)
+    with spawn(xhooks_cmd("worker", "--app", "nowhere:hooks", "--db", str(db)), cwd=tmp_path) as proc:
         assert proc.wait(20) == 2
         assert proc.stdout is not None
         assert "cannot import 'nowhere'" in proc.stdout.read().decode()
@@ -122,4 +125,5 @@ def test_serve_with_app_handles_events_and_finishes_them_on_sigterm(tmp_path: Pa
         _wait_for(lambda: len(_lines(log)) == 1)  # the handler has started; it takes half a second
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
-    assert [event.status for event in SQLiteStore(db).events(EventQuery())] == ["handled"]
+    with open_reader(db) as store:
+        assert [event.status for event in store.events(EventQuery())] == ["handled"]

@@ -6,6 +6,7 @@ Both run under uvicorn on 127.0.0.1 (tests/support.serve_app); they meet only ov
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,8 @@ class Consumer:
     """Check the signature over `json.dumps(json.loads(body))`, the classic consumer bug, instead of the raw body."""
     headers: list[dict[str, str]] = field(default_factory=list)
     """The headers of every POST, in arrival order."""
+    crc_headers: list[dict[str, str]] = field(default_factory=list)
+    """The headers of every CRC GET, in arrival order."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,6 +51,7 @@ class Consumer:
         status, answer = 200, b""
         if scope["method"] == "GET":
             self.crc_queries.append(scope["query_string"])
+            self.crc_headers.append(headers)
             signed = headers.get("x-twitter-webhooks-signature") if self.verify_crc else None
             try:
                 token = crc_token_from_query(scope["query_string"], signed, [self.secret])
@@ -125,7 +129,7 @@ class Running:
 
 def start(config: EmulatorConfig | None = None) -> Iterator[Running]:
     emulator = Emulator(config or EmulatorConfig(allow_local_urls=True, remote_urls=False, seed=1), ManualClock())
-    with serve_app(emulator) as url, httpx.Client(base_url=url, timeout=10) as http:
+    with serve_app(emulator) as url, httpx.Client(base_url=url, timeout=60) as http:  # a hang guard
         creds = emulator.credentials()
         yield Running(emulator, url, http, creds["apps"][0], creds["users"][0], creds["users"][1])
 
@@ -140,3 +144,20 @@ def consumer_of(running: Running) -> Iterator[tuple[Consumer, str]]:
     consumer = Consumer(running.app["consumer_secret"])
     with serve_app(consumer) as url:
         yield consumer, url + "/webhook"
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[Emulator]:
+    """`xhooks emulator` run in-process without serving: the emulators it would serve, in order. The command
+    opens its listening socket before it builds the emulator (a port in use fails first); this closes it."""
+    from xhooks.cli import emulator as emulator_cli
+
+    emulators: list[Emulator] = []
+
+    def serve(emulator: Emulator, host: str, port: int, sockets: list[socket.socket]) -> None:
+        emulators.append(emulator)
+        for sock in sockets:
+            sock.close()
+
+    monkeypatch.setattr(emulator_cli, "serve", serve)
+    return emulators

@@ -26,7 +26,8 @@ def _oauth1(running: Running, user: dict[str, Any], method: str, path: str, body
         user["access_token"],
         user["access_token_secret"],
     )
-    _, headers, _ = signer.sign(running.url + path, method, body, {"content-type": "application/json"})
+    # oauthlib types `body` as text and `method` as a literal; a JSON body takes no part in the signature.
+    _, headers, _ = signer.sign(running.url + path, method, body, {"content-type": "application/json"})  # type: ignore[arg-type]
     return {"authorization": headers["Authorization"], "content-type": "application/json"}
 
 

@@ -7,9 +7,24 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
+from typer.testing import CliRunner
 
 from tests.emulator.conftest import Consumer
 from tests.support import free_port, serve_app, spawn, xhooks_cmd
+from xhooks.cli.main import app
+from xhooks.emulator import Emulator
+
+
+@pytest.mark.parametrize(("flag", "remote"), [([], False), (["--remote-urls"], True)])
+def test_emulator_contacts_loopback_only_unless_told(
+    served: list[Emulator], tmp_path: Path, flag: list[str], remote: bool
+) -> None:
+    """The safe default: `xhooks emulator` sends CRCs and deliveries to 127.0.0.1/localhost only (issue 17)."""
+    result = CliRunner().invoke(app, ["emulator", "--db", str(tmp_path / "emu.db"), "--port", "0", *flag])
+    assert result.exit_code == 0, result.output
+    (emulator,) = served
+    assert emulator.config.remote_urls is remote and emulator.crc.remote_urls is remote
 
 
 def test_emulator_command_fixes_credentials_and_trigger_routes_an_event(tmp_path: Path) -> None:

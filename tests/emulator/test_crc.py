@@ -60,6 +60,8 @@ def test_crc_request_carries_token_nonce_and_a_signature_over_the_raw_query(runn
     (query,) = consumer.crc_queries  # registered: the consumer verified the signature over this raw query
     fields = parse_qs(query.decode())
     assert fields["tenant"] == ["7"] and len(fields["crc_token"][0]) == 43 and fields["nonce"][0]
+    (headers,) = consumer.crc_headers  # X's GET carries its signature, not an HTTP client's defaults
+    assert set(headers) == {"host", "x-twitter-webhooks-signature"}
 
 
 @pytest.mark.parametrize(("crc_status", "reason_part"), [(301, "Redirect"), (500, "Non-200")])

@@ -20,8 +20,6 @@ from xhooks.emulator import EmulatorConfig
 from xhooks.emulator.events import AAA_TYPES, STREAM_TYPES, XAA_TYPES
 from xhooks.emulator.subscriptions import SUBSCRIBABLE
 
-pytestmark = pytest.mark.timeout(120)
-
 
 @contextlib.contextmanager
 def receiver(secret: str, db: Path, port: int) -> Iterator[str]:

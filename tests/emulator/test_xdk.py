@@ -100,7 +100,7 @@ def test_sdk_looks_up_users(running: Running) -> None:
     assert (me.data.id, me.data.username, me.data.location) == (dev["id"], "xhooks_dev", "Boulder, CO")
     assert me.data.description == "Building with the X API and xhooks" and me.data.url.startswith("https://t.co/")
     oauth2 = xdk.Client(base_url=running.url, access_token=dev["oauth2_access_token"])
-    assert oauth2.users.get_me().data.model_dump(exclude_none=True) == {  # type: ignore[attr-defined]
+    assert oauth2.users.get_me().data.model_dump(exclude_none=True) == {
         "id": dev["id"],
         "name": dev["name"],
         "username": dev["username"],

@@ -71,7 +71,7 @@ def _health(client: httpx.Client, url: str) -> int:
 def test_disk_full_answers_503_then_recovers_without_restart(tmpfs: Path) -> None:
     db = tmpfs / "full.db"
     acked: list[bytes] = []
-    with xhooks_serve(db) as (_, url), httpx.Client(timeout=10) as client:
+    with xhooks_serve(db) as (_, url), httpx.Client(timeout=60) as client:
         assert [_post(client, url, _body(n), acked) for n in range(20)] == [200] * 20
         with _filled(tmpfs):
             during = _post_until(client, url, 503, 1_000, acked, _BIG)
@@ -100,7 +100,7 @@ def _remount_read_only(mount_point: Path) -> None:
 def test_read_only_store_answers_503_then_recovers_without_restart(tmpfs: Path) -> None:
     db = tmpfs / "ro.db"
     acked: list[bytes] = []
-    with xhooks_serve(db) as (_, url), httpx.Client(timeout=10) as client:
+    with xhooks_serve(db) as (_, url), httpx.Client(timeout=60) as client:
         assert [_post(client, url, _body(n), acked) for n in range(20)] == [200] * 20
         with _filled(tmpfs):  # a failed commit makes the store let go of its file
             assert _post_until(client, url, 503, 1_000, acked, _BIG)[-1] == 503

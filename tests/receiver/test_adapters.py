@@ -15,7 +15,7 @@ import pytest
 from tests.receiver.conftest import SECRET
 from xhooks.protocol import crc_response, signature
 from xhooks.receiver import AppConfig, Receiver
-from xhooks.store import EventQuery
+from xhooks.store import EventQuery, open_reader
 from xhooks.store.sqlite import SQLiteStore
 
 TOKEN = "dGhpcy1pcy1hLWNyYy10b2tlbi1mcm9tLXg"
@@ -151,7 +151,8 @@ def test_bad_crc_token_gets_400_and_nothing_signed(send: Send, query: dict[str, 
 
 def test_signed_post_is_stored_before_200(send: Send, db_path: Path) -> None:
     assert _post(send, BODY)[0] == 200
-    (event,) = SQLiteStore(db_path).events(EventQuery())
+    with open_reader(db_path) as store:
+        (event,) = store.events(EventQuery())
     assert event.key == "aaa:1:tweet_create_events:10"
 
 
@@ -167,7 +168,8 @@ def test_unsigned_or_badly_signed_post_is_refused(
     send: Send, db_path: Path, secret: str | None, headers: dict[str, str], status: int
 ) -> None:
     assert _post(send, BODY, secret, **headers)[0] == status
-    assert SQLiteStore(db_path).stats().events == 0
+    with open_reader(db_path) as store:
+        assert store.stats().events == 0
 
 
 def test_signature_over_reserialised_json_is_rejected(send: Send, db_path: Path) -> None:
@@ -175,21 +177,23 @@ def test_signature_over_reserialised_json_is_rejected(send: Send, db_path: Path)
     reserialised = json.dumps(json.loads(sent), separators=(",", ":")).encode()
     status, _ = send("POST", "/webhook", {}, {"x-twitter-webhooks-signature": signature(reserialised, SECRET)}, sent)
     assert status == 403
-    assert SQLiteStore(db_path).stats().deliveries == 0
+    with open_reader(db_path) as store:
+        assert store.stats().deliveries == 0
 
 
 def test_escaped_and_non_ascii_body_is_stored_byte_for_byte(send: Send, db_path: Path) -> None:
     body = '{"for_user_id":"1","tweet_create_events":[{"id_str":"5","text":"caf\\u00e9 ☕ é"}]}'.encode()
     assert _post(send, body)[0] == 200
-    store = SQLiteStore(db_path)
-    (event,) = store.events(EventQuery())
-    delivery = store.delivery(event.delivery_id)
+    with open_reader(db_path) as store:
+        (event,) = store.events(EventQuery())
+        delivery = store.delivery(event.delivery_id)
     assert delivery is not None and delivery.body == body
 
 
 def test_body_over_the_limit_gets_413(send: Send, db_path: Path) -> None:
     assert _post(send, b"x" * (MAX_BODY + 1))[0] == 413
-    assert SQLiteStore(db_path).stats().deliveries == 0
+    with open_reader(db_path) as store:
+        assert store.stats().deliveries == 0
 
 
 @pytest.mark.parametrize(
@@ -201,13 +205,15 @@ def test_body_over_the_limit_gets_413(send: Send, db_path: Path) -> None:
 )
 def test_signed_but_unparseable_body_is_kept_as_unparsed(send: Send, db_path: Path, body: bytes) -> None:
     assert _post(send, body)[0] == 200
-    stats = SQLiteStore(db_path).stats()
+    with open_reader(db_path) as store:
+        stats = store.stats()
     assert (stats.deliveries, stats.unparsed) == (1, 1)
 
 
 def test_duplicate_delivery_is_acknowledged_and_counted_once(send: Send, db_path: Path) -> None:
     assert [_post(send, BODY)[0] for _ in range(3)] == [200, 200, 200]
-    stats = SQLiteStore(db_path).stats()
+    with open_reader(db_path) as store:
+        stats = store.stats()
     assert (stats.deliveries, stats.events, stats.duplicates) == (3, 1, 2)
 
 
@@ -238,7 +244,8 @@ def test_wrong_method_or_path(send: Send, method: str, path: str, status: int) -
 
 def test_receiver_lifespan_runs_inside_the_framework(send: Send, db_path: Path) -> None:
     assert _post(send, BODY)[0] == 200
-    assert len(SQLiteStore(db_path).spans("up", 0.0)) == 1  # the heartbeat the watcher reads, beaten at startup
+    with open_reader(db_path) as store:
+        assert len(store.spans("up", 0.0)) == 1  # the heartbeat the watcher reads, beaten at startup
 
 
 def test_reads_no_more_than_the_limit() -> None:

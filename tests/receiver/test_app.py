@@ -6,6 +6,7 @@ import json
 import socket
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,7 +17,7 @@ from tests.receiver.conftest import SECRET
 from xhooks.errors import ConfigError
 from xhooks.protocol import crc_request, crc_response, signature
 from xhooks.receiver import AppConfig, Receiver
-from xhooks.store import EventQuery
+from xhooks.store import EventQuery, SyncReader, open_reader
 from xhooks.store.sqlite import SQLiteStore
 
 TOKEN = "dGhpcy1pcy1hLWNyYy10b2tlbi1mcm9tLXg"
@@ -29,8 +30,8 @@ def _post(url: str, body: bytes, secret: str | None = SECRET, path: str = "/webh
     return httpx.post(url + path, content=body, headers={"content-type": "application/json", **headers})
 
 
-def _store(db_path: Path) -> SQLiteStore:
-    return SQLiteStore(db_path)
+def _store(db_path: Path) -> SyncReader:
+    return open_reader(db_path)
 
 
 def test_crc_answers_with_the_response_token(base_url: str) -> None:
@@ -97,7 +98,8 @@ def test_crc_get_signature_is_checked_whenever_it_is_sent(
 def test_signed_post_is_stored_before_200(base_url: str, db_path: Path) -> None:
     response = _post(base_url, BODY)
     assert response.status_code == 200
-    (event,) = _store(db_path).events(EventQuery())
+    with _store(db_path) as store:
+        (event,) = store.events(EventQuery())
     assert (event.event_type, event.for_user_id, event.status) == ("tweet_create_events", "1", "pending")
 
 
@@ -116,7 +118,8 @@ def test_unsigned_or_badly_signed_post_is_refused_and_counted(
     response = _post(base_url, BODY, secret, **headers)
     assert response.status_code == status
     assert httpx.get(base_url + "/healthz").status_code == 200  # flushes the counted rejection
-    stats = _store(db_path).stats()
+    with _store(db_path) as store:
+        stats = store.stats()
     assert (stats.deliveries, stats.events) == (0, 0)
     assert sum(stats.rejections.values()) == 1
 
@@ -136,9 +139,9 @@ def test_escaped_and_non_ascii_body_is_stored_byte_for_byte(base_url: str, db_pa
         b'"message_create":{"message_data":{"text":"caf\\u00e9 \\ud83d\\ude00 \xe2\x9c\x93 \\"q\\""}}}]}'
     )
     assert _post(base_url, body).status_code == 200
-    store = _store(db_path)
-    (event,) = store.events(EventQuery())
-    delivery = store.delivery(event.delivery_id)
+    with _store(db_path) as store:
+        (event,) = store.events(EventQuery())
+        delivery = store.delivery(event.delivery_id)
     assert delivery is not None and delivery.body == body
 
 
@@ -158,7 +161,7 @@ def test_body_over_the_limit_gets_413_and_the_connection_closed(base_url: str) -
 
 
 def test_chunked_body_over_the_limit_gets_413(base_url: str) -> None:
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         for _ in range(70):
             yield b"y" * 1024
 
@@ -178,19 +181,20 @@ def test_signed_but_unparseable_body_is_kept_as_unparsed(
     base_url: str, db_path: Path, body: bytes, status: str
 ) -> None:
     assert _post(base_url, body).status_code == 200
-    store = _store(db_path)
-    stats = store.stats()
+    with _store(db_path) as store:
+        stats = store.stats()
+        (event,) = store.events(EventQuery())
+        delivery = store.delivery(event.delivery_id)
     assert (stats.deliveries, stats.unparsed) == (1, 1)
-    (event,) = store.events(EventQuery())
     assert event.status == status  # a JSON object of no known shape may be a new X product; anything else is not X
-    delivery = store.delivery(event.delivery_id)
     assert delivery is not None and delivery.body == body
 
 
 def test_duplicate_delivery_is_acknowledged_and_counted_once(base_url: str, db_path: Path) -> None:
     for _ in range(3):
         assert _post(base_url, BODY).status_code == 200
-    stats = _store(db_path).stats()
+    with _store(db_path) as store:
+        stats = store.stats()
     assert (stats.deliveries, stats.events, stats.duplicates) == (3, 1, 2)
 
 
@@ -208,7 +212,8 @@ def test_store_that_cannot_commit_gets_503_then_recovers(base_url: str, db_path:
         blocker.close()
     assert _post(base_url, other).status_code == 200
     assert httpx.get(base_url + "/healthz").json() == {"store": "writable"}
-    keys = [event.key for event in _store(db_path).events(EventQuery())]
+    with _store(db_path) as store:
+        keys = [event.key for event in store.events(EventQuery())]
     assert sorted(keys) == ["aaa:1:tweet_create_events:10", "aaa:1:tweet_create_events:11"]
 
 
@@ -228,7 +233,8 @@ def test_wrong_method_or_path(base_url: str, method: str, path: str, status: int
 def test_each_app_verifies_with_its_own_secrets(base_url: str, db_path: Path) -> None:
     assert _post(base_url, BODY, "second-app-secret", path="/second").status_code == 200
     assert _post(base_url, BODY, SECRET, path="/second").status_code == 403
-    (event,) = _store(db_path).events(EventQuery())
+    with _store(db_path) as store:
+        (event,) = store.events(EventQuery())
     assert event.app == "/second"
 
 
@@ -276,9 +282,10 @@ def test_crc_flood_is_answered_but_logged_at_a_bounded_rate(base_url: str, db_pa
     seconds = time.monotonic() - started
     assert answers == [200] * 300
     deadline = time.monotonic() + 60  # a hang guard
-    while not (logged := _store(db_path).crcs(0.0, limit=1000)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(1.2)  # the last window's records
-    logged = _store(db_path).crcs(0.0, limit=1000)
+    with _store(db_path) as store:
+        while not (logged := store.crcs(0.0, limit=1000)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.2)  # the last window's records
+        logged = store.crcs(0.0, limit=1000)
     windows = int(seconds) + 2
     assert 1 <= len(logged) <= CRC_LOG_PER_SECOND * windows < 300

@@ -10,7 +10,7 @@ import contextlib
 import signal
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -72,7 +72,7 @@ def worker(name: str, db: str, logs: Path, lease: float) -> Process:
 
 
 @contextlib.contextmanager
-def running(processes: list[Process]) -> Iterator[list[Process]]:
+def running(processes: Sequence[Process]) -> Iterator[Sequence[Process]]:
     """Start every process; stop (or reap) every one of them on the way out, whatever happened."""
     try:
         for process in processes:

@@ -2,8 +2,8 @@
 503 (so X retries), no receiver ever answers 200 for a delivery that is not stored, and all of them take
 deliveries again once it is back, without being restarted.
 
-This test stops and starts the local cluster; it starts it again even when it fails. Under pytest-xdist it runs
-on the worker that runs every PostgreSQL test, one after another (`tests/conftest.py`), so none is cut off.
+The server it stops is its own (`PrivateServer`: a fresh cluster on a free port), never the shared one on 5432
+that other tests, and other test runs on this machine, use at the same time.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.postgres_support import database, server_available_for_outage, start_server, stop_server
+from tests.postgres_support import PrivateServer, private_server_available
 from tests.scale._cluster import Receiver, Sender, running
 from xhooks.protocol import parse_envelope
 from xhooks.store import EventQuery
@@ -27,8 +27,7 @@ from xhooks.store.postgres import PostgresStore
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.slow,
-    pytest.mark.timeout(90),
-    pytest.mark.skipif(not server_available_for_outage(), reason="needs pg_ctlcluster to stop the local server"),
+    pytest.mark.skipif(not private_server_available(), reason="needs Debian's PostgreSQL server binaries (initdb)"),
 ]
 
 LOADERS = 6
@@ -74,7 +73,8 @@ async def _until(condition: object, timeout: float) -> None:
 
 
 async def test_receivers_answer_503_while_the_database_is_down_and_resume_without_restart(tmp_path: Path) -> None:
-    with database() as url:
+    with PrivateServer() as server:
+        url = server.url
         await asyncio.to_thread(upgrade, url)
         receivers = [Receiver(f"receiver{n}", url, tmp_path) for n in range(3)]
         idle_worker = PostgresStore(url)
@@ -90,12 +90,12 @@ async def test_receivers_answer_503_while_the_database_is_down_and_resume_withou
                 try:
                     await _until(lambda: sum(a[3] == 200 for a in phases.answers) >= 150, 20)
                     phases.now = "stopping"
-                    await asyncio.to_thread(stop_server)
+                    await asyncio.to_thread(server.stop)
                     phases.now = "down"
                     await _until(lambda: sum(a[0] == "down" and a[1] == "down" for a in phases.answers) >= 60, 10)
                     phases.now = "starting"
                 finally:
-                    await asyncio.to_thread(start_server)
+                    await asyncio.to_thread(server.start)
                 phases.now = "back"
 
                 def every_receiver_took_one() -> bool:
@@ -106,10 +106,10 @@ async def test_receivers_answer_503_while_the_database_is_down_and_resume_withou
                 relistened = await idle_worker.wait_for_events(0.0)  # reconnects; notifications may have been missed
                 woken = await idle_worker.wait_for_events(10.0)  # a commit by a receiver, heard on the new LISTEN
                 stop.set()
-                await asyncio.wait_for(loading, 10)
+                await asyncio.wait_for(loading, 60)
             alive = [r.alive() for r in receivers]
             still_same = [r.proc.pid for r in receivers if r.proc] == pids
-        stored = {event.key for event in idle_worker.events(EventQuery(limit=100_000))}
+        stored = {event.key for event in await idle_worker.events(EventQuery(limit=100_000))}
         await idle_worker.close()
 
     while_down = Counter(

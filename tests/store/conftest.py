@@ -30,6 +30,16 @@ def _postgres(tmp_path: Path) -> Store:
 ENGINES = [pytest.param(_sqlite, id="sqlite"), pytest.param(_postgres, id="postgres", marks=pytest.mark.postgres)]
 
 
+def same_database(store: Store) -> Store:
+    """Another, unstarted store of the same engine on the same database (another process, as far as it knows)."""
+    if isinstance(store, SQLiteStore):
+        return SQLiteStore(store.path)
+    from xhooks.store.postgres import PostgresStore
+
+    assert isinstance(store, PostgresStore)
+    return PostgresStore(store.url)
+
+
 @pytest.fixture(params=ENGINES)
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> EngineFactory:
     factory: EngineFactory = request.param

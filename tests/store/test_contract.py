@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.store.conftest import same_database
 from xhooks.protocol import parse_envelope
-from xhooks.store import Delivery, DeliveryPath, EventQuery, Store
+from xhooks.store import CrcRecord, Delivery, DeliveryPath, EventQuery, Span, Store
 
 
 def _delivery(body: bytes, app: str = "/webhook", at: float = 1000.0) -> Delivery:
@@ -32,23 +33,23 @@ async def test_record_returns_new_and_duplicate_counts(store: Store) -> None:
 async def test_duplicate_never_becomes_a_second_event(store: Store) -> None:
     for at in (1.0, 2.0, 3.0):
         await store.record(_delivery(_xaa("-42"), at=at))
-    events = store.events(EventQuery())
+    events = await store.events(EventQuery())
     assert len(events) == 1
     assert events[0].duplicates == 2
     assert events[0].last_seen_at == 3.0
-    assert [delivery for delivery, _ in store.sightings(events[0].id)] == [1, 2, 3]
+    assert [delivery for delivery, _ in await store.sightings(events[0].id)] == [1, 2, 3]
 
 
 async def test_same_key_for_two_apps_is_two_events(store: Store) -> None:
     await store.record(_delivery(_xaa("5"), app="/a"))
     await store.record(_delivery(_xaa("5"), app="/b"))
-    assert sorted(event.app for event in store.events(EventQuery())) == ["/a", "/b"]
+    assert sorted(event.app for event in await store.events(EventQuery())) == ["/a", "/b"]
 
 
 async def test_raw_bytes_and_headers_are_kept_exactly(store: Store) -> None:
     body = b'{"data":{"event_uuid":"9","event_type":"dm.received","payload":{"text":"caf\\u00e9 \xe2\x9c\x93"}}}'
     intake = await store.record(_delivery(body))
-    delivery = store.delivery(intake.delivery_id)
+    delivery = await store.delivery(intake.delivery_id)
     assert delivery is not None
     assert delivery.body == body
     assert delivery.headers == [("content-type", "application/json")]
@@ -57,7 +58,7 @@ async def test_raw_bytes_and_headers_are_kept_exactly(store: Store) -> None:
 async def test_unparsed_body_is_kept_and_counted(store: Store) -> None:
     await store.record(_delivery(b"not json at all"))
     await store.record(_delivery(b'{"something":"else"}'))
-    stats = store.stats()
+    stats = await store.stats()
     assert stats.unparsed == 2
     assert stats.by_type == {"malformed": 1, "unknown": 1}
 
@@ -75,23 +76,23 @@ async def test_a_body_that_is_not_a_json_object_is_kept_quarantined(store: Store
     await store.record(_delivery(body))
     await store.record(_delivery(body, at=1001.0))
     await store.record(_delivery(_xaa("1")))
-    (event,) = store.events(EventQuery(status="quarantined"))
+    (event,) = await store.events(EventQuery(status="quarantined"))
     assert (event.event_type, event.duplicates) == ("malformed", 1)
-    assert store.stats().by_status == {"quarantined": 1, "pending": 1}
+    assert (await store.stats()).by_status == {"quarantined": 1, "pending": 1}
     claimed = await store.claim("w", limit=10, lease=30, now=2000.0)
     assert [item.event.key for item in claimed] == [parse_envelope(_xaa("1")).events[0].key]
     assert await store.redispatch(EventQuery(), now=2001.0) == 0  # the claimed one stays claimed, too
     assert await store.redispatch(EventQuery(status="quarantined"), now=2001.0) == 0
     retaken = await store.claim("w2", limit=10, lease=30, now=5000.0)  # the lease expired: only xaa:1 is due
     assert [item.event.key for item in retaken] == [parse_envelope(_xaa("1")).events[0].key]
-    assert store.event(event.id) == event
+    assert await store.event(event.id) == event
 
 
 async def test_rejections_are_counted_not_stored(store: Store) -> None:
     await store.record_rejection("/webhook", "SignatureMismatch", 5.0)
     await store.record_rejection("/webhook", "SignatureMismatch", 6.0)
     assert await store.check_writable(7.0)  # also flushes the queued rejections
-    stats = store.stats()
+    stats = await store.stats()
     assert stats.rejections == {"/webhook:SignatureMismatch": 2}
     assert stats.events == 0
 
@@ -99,10 +100,11 @@ async def test_rejections_are_counted_not_stored(store: Store) -> None:
 async def test_events_query_filters(store: Store) -> None:
     await store.record(_delivery(_aaa("7", "1"), at=10.0))
     await store.record(_delivery(_xaa("2", user="8"), at=20.0))
-    assert [e.for_user_id for e in store.events(EventQuery(for_user_id="8"))] == ["8"]
-    assert [e.event_type for e in store.events(EventQuery(event_type="tweet_create_events"))] == ["tweet_create_events"]
-    assert [e.received_at for e in store.events(EventQuery(since=15.0))] == [20.0]
-    assert len(store.events(EventQuery(limit=1))) == 1
+    assert [e.for_user_id for e in await store.events(EventQuery(for_user_id="8"))] == ["8"]
+    by_type = await store.events(EventQuery(event_type="tweet_create_events"))
+    assert [e.event_type for e in by_type] == ["tweet_create_events"]
+    assert [e.received_at for e in await store.events(EventQuery(since=15.0))] == [20.0]
+    assert len(await store.events(EventQuery(limit=1))) == 1
 
 
 async def test_claim_keeps_per_user_order(store: Store) -> None:
@@ -125,7 +127,7 @@ async def test_expired_lease_is_retaken_and_old_worker_loses_it(store: Store) ->
     assert again.event.id == first.event.id and again.attempt == 2
     assert not await store.complete(first.event.id, "dead-worker", now=107.0)
     assert await store.complete(again.event.id, "w2", now=107.0)
-    assert store.events(EventQuery())[0].status == "handled"
+    assert (await store.events(EventQuery()))[0].status == "handled"
 
 
 async def test_fail_retries_then_dead_letters_then_redispatch(store: Store) -> None:
@@ -136,7 +138,7 @@ async def test_fail_retries_then_dead_letters_then_redispatch(store: Store) -> N
     (retry,) = await store.claim("w", limit=1, lease=30, now=10.0)
     assert retry.attempt == 2
     assert await store.fail(retry.event.id, "w", "boom again", retry_at=None, now=11.0)
-    (dead,) = store.events(EventQuery(status="dead"))
+    (dead,) = await store.events(EventQuery(status="dead"))
     assert dead.last_error == "boom again"
     assert await store.redispatch(EventQuery(status="dead"), now=12.0) == 1
     (fresh,) = await store.claim("w", limit=1, lease=30, now=12.0)
@@ -157,6 +159,27 @@ async def test_writes_before_start_are_a_usage_error(make_store, tmp_path) -> No
         await engine.record(_delivery(_xaa("1")))
 
 
+async def test_reads_need_no_start_and_see_what_another_store_committed(store: Store) -> None:
+    """A tool reads the database a receiver writes: a store that was never started answers every read."""
+    intake = await store.record(_delivery(_aaa("7", "1")))
+    await store.record_crc(CrcRecord("/webhook", 5.0, 0.001, 200, "answered"))
+    await store.mark("up", 1.0, 2.0, max_gap=0.0)  # also comes after the CRC record's commit
+    reader = same_database(store)
+    try:
+        (event,) = await reader.events(EventQuery())
+        assert await reader.event(event.id) == event
+        delivery = await reader.delivery(intake.delivery_id)
+        assert delivery is not None and delivery.body == _aaa("7", "1")
+        assert await reader.sightings(event.id) == [(intake.delivery_id, 1000.0)]
+        assert ((await reader.stats()).deliveries, (await reader.stats()).events) == (1, 1)
+        assert await reader.spans("up", since=0.0) == [Span("up", 1.0, 2.0)]
+        assert [crc.outcome for crc in await reader.crcs(since=0.0)] == ["answered"]
+        with pytest.raises(RuntimeError):
+            await reader.record(_delivery(_xaa("1")))  # reading is not starting: writes still need start()
+    finally:
+        await reader.close()
+
+
 async def test_each_event_records_the_paths_that_carried_it_and_when(store: Store) -> None:
     """An event seen on the webhook and on the X Activity stream is one event; each path's first time is kept, and
     the path that brought it first (issue 14)."""
@@ -168,21 +191,21 @@ async def test_each_event_records_the_paths_that_carried_it_and_when(store: Stor
     await store.record(Delivery.received("/webhook", webhook_only, 50.0))
     paths = {
         event.key.rsplit(":", 1)[1]: (event.first_path, event.webhook_at, event.stream_at, event.duplicates)
-        for event in store.events(EventQuery())
+        for event in await store.events(EventQuery())
     }
     assert paths == {
         "1": ("stream", 25.0, 20.0, 2),
         "2": ("stream", None, 40.0, 0),
         "3": ("webhook", 50.0, None, 0),
     }
-    delivery = store.delivery(intake.delivery_id)
+    delivery = await store.delivery(intake.delivery_id)
     assert delivery is not None and (delivery.path, delivery.body) == ("stream", stream_only)
-    stats = store.stats()
+    stats = await store.stats()
     assert (stats.by_path, stats.first_by_path) == ({"webhook": 2, "stream": 2}, {"stream": 2, "webhook": 1})
 
 
 async def test_a_path_keeps_its_earliest_time_whatever_the_commit_order(store: Store) -> None:
     await store.record(Delivery.received("/webhook", _xaa("1"), 30.0))
     await store.record(Delivery.received("/webhook", _xaa("1"), 10.0))  # a late commit of an earlier POST
-    (event,) = store.events(EventQuery())
+    (event,) = await store.events(EventQuery())
     assert (event.webhook_at, event.stream_at) == (10.0, None)

@@ -209,8 +209,8 @@ def _reopen(store: Store) -> Store:
     return SQLiteStore(store.path) if isinstance(store, SQLiteStore) else PostgresStore(_target(store))
 
 
-def _by_type(store: Store) -> dict[str, StoredEvent]:
-    return {event.event_type: event for event in store.events(EventQuery())}
+async def _by_type(store: Store) -> dict[str, StoredEvent]:
+    return {event.event_type: event for event in await store.events(EventQuery())}
 
 
 async def test_upgrade_rekeys_old_activity_events_so_retries_match_and_other_subscriptions_are_new(
@@ -227,7 +227,7 @@ async def test_upgrade_rekeys_old_activity_events_so_retries_match_and_other_sub
         other = await store.record(_delivery(CREATE, 30.0))
         assert (retry.new_events, retry.duplicates) == (0, 1)
         assert (other.new_events, other.duplicates) == (1, 0)
-        events = _by_type(store)
+        events = await _by_type(store)
         assert events["post.mention.create"].key == parse_envelope(MENTION).events[0].key
         assert (events["post.mention.create"].duplicates, events["post.create"].duplicates) == (1, 0)
     finally:
@@ -244,18 +244,18 @@ async def test_upgrade_splits_events_the_old_key_merged(make_store: EngineFactor
     store = _reopen(old)
     await store.start()
     try:
-        events = _by_type(store)
+        events = await _by_type(store)
         mention, create = events["post.mention.create"], events["post.create"]
         assert (mention.duplicates, mention.last_seen_at, mention.status) == (1, 12.0, "pending")
         assert (create.duplicates, create.last_seen_at, create.status) == (2, 14.0, "pending")
         assert (create.received_at, create.for_user_id, create.index) == (11.0, "B", 0)
         assert create.key == parse_envelope(CREATE).events[0].key
-        assert [at for _, at in store.sightings(mention.id)] == [10.0, 12.0]
-        assert [at for _, at in store.sightings(create.id)] == [11.0, 13.0, 14.0]
+        assert [at for _, at in await store.sightings(mention.id)] == [10.0, 12.0]
+        assert [at for _, at in await store.sightings(create.id)] == [11.0, 13.0, 14.0]
         again = await store.record(_delivery(CREATE, 15.0))
         assert (again.new_events, again.duplicates) == (0, 1)
-        assert _by_type(store)["post.create"].duplicates == 3
-        stats = store.stats()
+        assert (await _by_type(store))["post.create"].duplicates == 3
+        stats = await store.stats()
         assert (stats.deliveries, stats.events, stats.duplicates) == (6, 2, 4)
     finally:
         await store.close()
@@ -299,7 +299,7 @@ async def test_postgres_v1_database_upgrades_to_an_intake_that_quarantines() -> 
     try:
         body = b"dGhpcy1pcy1hLWNyYy10b2tlbi1mcm9tLXg"
         await store.record(Delivery.received("/webhook", body, 1.0))
-        assert [event.status for event in store.events(EventQuery())] == ["quarantined"]
+        assert [event.status for event in await store.events(EventQuery())] == ["quarantined"]
     finally:
         await store.close()
 
@@ -311,12 +311,12 @@ async def _upgraded_paths(store: Store, at: float) -> None:
     """After the path migration: the old event came by webhook at its own time; a stream sighting adds its time."""
     await store.start()
     try:
-        (old,) = store.events(EventQuery())
+        (old,) = await store.events(EventQuery())
         assert (old.first_path, old.webhook_at, old.stream_at) == ("webhook", at, None)
         await store.record(Delivery.received("/webhook", MENTION, at + 5, path=DeliveryPath.STREAM))
-        (seen,) = store.events(EventQuery())
+        (seen,) = await store.events(EventQuery())
         assert (seen.first_path, seen.webhook_at, seen.stream_at, seen.duplicates) == ("webhook", at, at + 5, 1)
-        assert store.stats().by_path == {"webhook": 1, "stream": 1}
+        assert (await store.stats()).by_path == {"webhook": 1, "stream": 1}
     finally:
         await store.close()
 

@@ -17,7 +17,8 @@ from tests.postgres_support import fresh_schema_url
 from tests.support import free_port
 from xhooks.errors import StoreError
 from xhooks.store import Delivery, EventQuery
-from xhooks.store.postgres import FOREIGN_ERRORS, PostgresStore, _mapped
+from xhooks.store._postgres_errors import mapped
+from xhooks.store.postgres import FOREIGN_ERRORS, PostgresStore
 
 pytestmark = pytest.mark.postgres
 
@@ -54,7 +55,7 @@ async def test_same_events_at_two_receivers_are_stored_once(open_store: OpenStor
     bodies = [_aaa(str(user), *(f"{user}{n}" for n in range(3))) for user in range(40)]
     async with open_store() as first, open_store() as second:
         intakes = await asyncio.gather(*(store.record(_delivery(body)) for body in bodies for store in (first, second)))
-        stats = first.stats()
+        stats = await first.stats()
     assert stats.deliveries == 80
     assert stats.events == 120
     assert stats.duplicates == 120
@@ -66,10 +67,10 @@ async def test_an_event_twice_in_one_batch_is_one_event_and_a_sighting(open_stor
     body = _aaa("7", "1", "1")  # the same Post twice in one body, and the body twice in one batch
     async with open_store() as store:
         first, second = await asyncio.gather(store.record(_delivery(body)), store.record(_delivery(body)))
-        (event,) = store.events(EventQuery())
+        (event,) = await store.events(EventQuery())
         assert (first.new_events, first.duplicates, second.new_events, second.duplicates) == (1, 1, 0, 2)
         assert event.duplicates == 3
-        assert len(store.sightings(event.id)) == 4
+        assert len(await store.sightings(event.id)) == 4
 
 
 async def test_workers_side_by_side_keep_each_users_order_and_handle_each_event_once(open_store: OpenStore) -> None:
@@ -78,7 +79,9 @@ async def test_workers_side_by_side_keep_each_users_order_and_handle_each_event_
         await asyncio.gather(
             *(receiver.record(_delivery(_aaa(user, f"{user}-{n}"), at=float(n))) for n in range(15) for user in users)
         )
-        expected = {user: [e.id for e in reversed(receiver.events(EventQuery(for_user_id=user)))] for user in users}
+        expected = {}
+        for user in users:
+            expected[user] = [e.id for e in reversed(await receiver.events(EventQuery(for_user_id=user)))]
         async with receiver._connection("test") as conn:
             await conn.execute("CREATE TABLE effects (seq bigserial, event_id bigint UNIQUE, for_user_id text)")
 
@@ -86,7 +89,7 @@ async def test_workers_side_by_side_keep_each_users_order_and_handle_each_event_
         async with open_store() as store:
             while True:  # until nothing is left to claim (the test's timeout is the hang guard)
                 claimed = await store.claim(name, limit=4, lease=30, now=1.0)
-                if not claimed and not store.events(EventQuery(status="pending", limit=1)):
+                if not claimed and not await store.events(EventQuery(status="pending", limit=1)):
                     return
                 for item in claimed:
                     async with store.completing(item.event.id, name, now=2.0) as conn:
@@ -102,7 +105,7 @@ async def test_workers_side_by_side_keep_each_users_order_and_handle_each_event_
     await asyncio.gather(*(work(f"w{n}") for n in range(4)))
     async with open_store() as store, store._connection("test") as conn:
         rows = await conn.fetch("SELECT event_id, for_user_id FROM effects ORDER BY seq")
-        assert store.stats().by_status == {"handled": 90}
+        assert (await store.stats()).by_status == {"handled": 90}
     handled = {user: [row["event_id"] for row in rows if row["for_user_id"] == user] for user in users}
     assert handled == expected
 
@@ -138,7 +141,7 @@ async def test_transactional_writes_roll_back_when_the_lease_was_lost(open_store
             await conn.execute("INSERT INTO effects VALUES ($1, 'fast')", again.event.id)
         async with store._connection("test") as conn:
             assert [tuple(row) for row in await conn.fetch("SELECT * FROM effects")] == [(again.event.id, "fast")]
-        assert store.events(EventQuery())[0].status == "handled"
+        assert (await store.events(EventQuery()))[0].status == "handled"
 
 
 async def test_a_failing_transactional_handler_leaves_no_effect_and_the_event_claimed(open_store: OpenStore) -> None:
@@ -153,7 +156,7 @@ async def test_a_failing_transactional_handler_leaves_no_effect_and_the_event_cl
                 _ = 1 / 0
         async with store._connection("test") as conn:
             assert await conn.fetchval("SELECT count(*) FROM effects") == 0
-        assert store.events(EventQuery())[0].status == "claimed"
+        assert (await store.events(EventQuery()))[0].status == "claimed"
         assert await store.fail(claimed.event.id, "w", "ZeroDivisionError", retry_at=None, now=3.0)
 
 
@@ -185,7 +188,7 @@ async def test_the_password_never_appears_in_messages() -> None:
 )
 def test_foreign_errors_become_store_errors_keeping_the_cause(foreign: BaseException) -> None:
     assert isinstance(foreign, FOREIGN_ERRORS)
-    with pytest.raises(StoreError) as caught, _mapped("could not commit"):
+    with pytest.raises(StoreError) as caught, mapped("could not commit"):
         raise foreign
     assert caught.value.__cause__ is foreign
     assert str(caught.value).startswith("could not commit")

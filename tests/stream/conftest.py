@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +70,16 @@ def control(running: Running, path: str, body: dict[str, Any]) -> None:
     assert response.status_code in (200, 201), response.text
 
 
-def events(store: Store) -> list[StoredEvent]:
-    return sorted(store.events(EventQuery(limit=1000)), key=lambda event: event.id)
+async def events(store: Store) -> list[StoredEvent]:
+    return sorted(await store.events(EventQuery(limit=1000)), key=lambda event: event.id)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
+    """Poll `check` on the running loop (yielding to the consumer and workers between checks); a hang guard of
+    60 s, never a timing."""
+    async with asyncio.timeout(60):
+        while not await check():
+            await asyncio.sleep(0.005)
 
 
 def consumer_for(running: Running, store: Store, **options: Any) -> StreamConsumer:

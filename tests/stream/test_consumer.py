@@ -7,12 +7,13 @@ import asyncio
 import contextlib
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import pytest
 import uvicorn
 
 from tests.dispatch.conftest import running as working
-from tests.dispatch.conftest import wait_until
 from tests.emulator.conftest import Running
 from tests.stream.conftest import (
     Recorded,
@@ -21,6 +22,7 @@ from tests.stream.conftest import (
     consuming,
     control,
     events,
+    eventually,
     subscribe,
     until,
 )
@@ -31,7 +33,21 @@ from xhooks.store import Store
 from xhooks.store.sqlite import SQLiteStore
 from xhooks.stream import StreamState
 
+T = TypeVar("T")
 call = asyncio.to_thread  # the emulator runs in a thread; the consumer on this loop must never be blocked
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+def async_eq(read: Callable[[], Awaitable[T]], holds: Callable[[T], bool]) -> Callable[[], Awaitable[bool]]:
+    """A check for `eventually`: `holds(await read())`."""
+
+    async def check() -> bool:
+        return holds(await read())
+
+    return check
 
 
 async def test_a_stream_only_subscription_is_stored_and_handled(emulator: Running, store: Store) -> None:
@@ -42,10 +58,10 @@ async def test_a_stream_only_subscription_is_stored_and_handled(emulator: Runnin
         await until(consumer, lambda c: c.state is StreamState.STREAMING)
         uuids = [(await call(emulator.trigger, "profile.update.bio"))["routed"][0]["event_uuid"] for _ in range(3)]
         await recorded.wait(3)
-    stored = events(store)
+    stored = await events(store)
     assert [event.key.rsplit(":", 1)[1] for event in stored] == uuids
     assert {(event.first_path, event.webhook_at, event.status) for event in stored} == {("stream", None, "pending")}
-    delivery = store.delivery(stored[0].delivery_id)
+    delivery = await store.delivery(stored[0].delivery_id)
     assert delivery is not None and delivery.path == "stream" and delivery.body == recorded.lines[0][0].body
     handled: list[str] = []
     hooks = XHooks()
@@ -55,7 +71,7 @@ async def test_a_stream_only_subscription_is_stored_and_handled(emulator: Runnin
         handled.append(event.event_type)
 
     async with working(Worker(store, hooks)):
-        await wait_until(lambda: [e.status for e in events(store)] == ["handled"] * 3)
+        await eventually(async_eq(lambda: events(store), lambda es: [e.status for e in es] == ["handled"] * 3))
     assert handled == ["profile.update.bio"] * 3
 
 
@@ -67,7 +83,7 @@ async def test_an_event_on_the_webhook_and_the_stream_is_one_event_handled_once(
     server = uvicorn.Server(uvicorn.Config(receiver, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
     serving = asyncio.create_task(server.serve())
     try:
-        await wait_until(lambda: server.started)
+        await eventually(lambda: _true(server.started))
         port = server.servers[0].sockets[0].getsockname()[1]
         webhook = await call(emulator.register, f"http://127.0.0.1:{port}/webhook")
         await call(subscribe, emulator, "profile.update.bio", webhook["id"])
@@ -84,17 +100,17 @@ async def test_an_event_on_the_webhook_and_the_stream_is_one_event_handled_once(
             await call(emulator.trigger, "profile.update.bio")
             await recorded.wait(1)
             await call(emulator.settle)
-            await wait_until(lambda: events(store)[0].webhook_at is not None)
+            await eventually(async_eq(lambda: events(store), lambda es: es[0].webhook_at is not None))
             async with working(Worker(store, hooks)):
-                await wait_until(lambda: events(store)[0].status == "handled")
+                await eventually(async_eq(lambda: events(store), lambda es: es[0].status == "handled"))
     finally:
         server.should_exit = True
         await serving
-    (event,) = events(store)
+    (event,) = await events(store)
     assert event.duplicates == 1 and event.webhook_at is not None and event.stream_at is not None
     assert event.first_path in ("webhook", "stream")  # whichever committed first
     assert handled == ["profile.update.bio"]
-    stats = store.stats()
+    stats = await store.stats()
     assert (stats.deliveries, stats.events, stats.by_path) == (2, 1, {"webhook": 1, "stream": 1})
 
 
@@ -115,7 +131,7 @@ async def test_credits_exhausted_stops_the_stream_alerts_and_resumes_when_asked(
         await until(consumer, lambda c: c.state is StreamState.STREAMING and c.connections == connections + 1)
         await recorded.wait(1)  # the event of the pause came back by backfill
     assert "stream_credits_exhausted" not in sink.active
-    assert len(events(store)) == 1
+    assert len(await events(store)) == 1
 
 
 async def test_too_many_connections_alerts_and_backs_off_without_reclaiming(emulator: Running, store: Store) -> None:
@@ -149,7 +165,7 @@ async def test_a_silent_connection_is_dropped_and_the_gap_backfilled(emulator: R
         await until(consumer, lambda c: c.connections >= 2)  # silence noticed, a new connection asked backfill
         await call(control, emulator, "stall", {"stalled": False})
         await recorded.wait(1)
-    (event,) = events(store)
+    (event,) = await events(store)
     assert event.key.endswith(uuid)
 
 
@@ -165,7 +181,7 @@ async def test_a_buffer_full_drop_loses_nothing(emulator: Running, store: Store)
         await call(control, emulator, "stall", {"stalled": False})
         await recorded.wait(2)
         assert consumer.connections == 2
-    assert len(events(store)) == 2
+    assert len(await events(store)) == 2
 
 
 async def test_an_operational_disconnect_notice_is_not_an_event(emulator: Running, store: Store) -> None:
@@ -177,7 +193,7 @@ async def test_an_operational_disconnect_notice_is_not_an_event(emulator: Runnin
         await until(consumer, lambda c: c.connections == 2 and c.state is StreamState.STREAMING)
         await call(emulator.trigger, "profile.update.bio")
         await recorded.wait(1)
-    assert [event.event_type for event in events(store)] == ["profile.update.bio"]
+    assert [event.event_type for event in await events(store)] == ["profile.update.bio"]
 
 
 @pytest.mark.parametrize(
@@ -206,8 +222,8 @@ async def test_a_bad_line_is_stored_and_the_stream_goes_on(
         await call(emulator.trigger, "profile.update.bio")
         await recorded.wait(2)
         assert consumer.connections == 1
-    bad, good = events(store)
-    delivery = store.delivery(bad.delivery_id)
+    bad, good = await events(store)
+    delivery = await store.delivery(bad.delivery_id)
     assert delivery is not None and (bad.status, delivery.shape, delivery.body) == (status, shape, line.encode())
     assert good.event_type == "profile.update.bio"
 
@@ -219,14 +235,14 @@ async def test_a_restart_resumes_from_the_stored_span_with_backfill(emulator: Ru
         await until(consumer, lambda c: c.state is StreamState.STREAMING)
         await call(emulator.trigger, "profile.update.bio")
         await first.wait(1)
-    spans = store.spans("stream:/webhook", 0.0)
+    spans = await store.spans("stream:/webhook", 0.0)
     assert spans and spans[-1].end >= first.lines[0][0].received_at
     await call(emulator.trigger, "profile.update.bio")  # while no consumer runs
     again = Recorded()
     async with consuming(consumer_for(emulator, store, on_record=again)):
         await again.wait(2)  # both came back by backfill: the first is a duplicate, the second is new
     assert [intake.new_events for _, intake in again.lines] == [0, 1]
-    assert len(events(store)) == 2
+    assert len(await events(store)) == 2
 
 
 async def test_a_gap_longer_than_the_backfill_goes_to_recovery_or_alerts(emulator: Running, store: Store) -> None:
@@ -278,5 +294,5 @@ async def test_a_store_that_cannot_commit_stops_the_reading_and_backfill_refills
             other.execute("ROLLBACK")
         await until(consumer, lambda c: c.connections == 2 and c.state is StreamState.STREAMING)
         await recorded.wait(1)
-    (event,) = events(store)
+    (event,) = await events(store)
     assert event.key.endswith(uuid) and "stream_down" not in sink.active

@@ -16,12 +16,12 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
-from tests.support import free_port, serve_app
+from tests.support import free_port, read_store, serve_app
 from xhooks._asgi import read_body
 from xhooks._types import Receive, Scope, Send
 from xhooks.client import AsyncXClient, Credentials
@@ -29,12 +29,14 @@ from xhooks.clock import ManualClock
 from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.metrics import Metrics
 from xhooks.receiver import AppConfig, Receiver
-from xhooks.store import EventQuery, StoredEvent
+from xhooks.store import EventQuery, StoredEvent, SyncReader
 from xhooks.store.sqlite import SQLiteStore
 from xhooks.watch import Watcher
 
 HEARTBEAT_GAP = 300.0
 """Beats further apart than this (on X's clock) are downtime; `World.advance` moves a fifth of it at a time."""
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -123,7 +125,7 @@ class World:
 
     async def _beat(self) -> None:
         now = self.clock.now()
-        await until(lambda: bool(self.store().spans("up", since=now)), f"the receiver's heartbeat at {now}")
+        await until(lambda: bool(self.read(lambda store: store.spans("up", since=now))), f"the heartbeat at {now}")
 
     def register(self) -> str:
         """Register the receiver's URL and subscribe the dev user (Account Activity); return the webhook id."""
@@ -151,11 +153,11 @@ class World:
         return bool(next(hook["valid"] for hook in hooks if hook["id"] == webhook_id))
 
     def stored(self, event_type: str | None = None) -> list[StoredEvent]:
-        return list(self.store().events(EventQuery(event_type=event_type, limit=1000)))
+        return list(self.read(lambda store: store.events(EventQuery(event_type=event_type, limit=1000))))
 
-    def store(self) -> SQLiteStore:
-        """The receiver's database, for reading."""
-        return SQLiteStore(self.db)
+    def read(self, read: Callable[[SyncReader], _T]) -> _T:
+        """One read of the receiver's database (synchronous, for conditions)."""
+        return read_store(self.db, read)
 
     @contextlib.asynccontextmanager
     async def watcher_store(self) -> AsyncIterator[SQLiteStore]:

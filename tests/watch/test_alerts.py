@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import free_port
+from tests.support import free_port, read_store
 from tests.watch.conftest import Sink
 from xhooks.client import AsyncXClient, Credentials
 from xhooks.clock import SteppingClock
@@ -38,7 +38,7 @@ async def test_an_alert_is_sent_once_while_firing_and_once_resolved(sink: tuple[
     assert alerts.active == {}
     snapshot = alerts.snapshot()
     assert snapshot["active"] == [] and [h["state"] for h in snapshot["history"]] == ["resolved", "firing"]
-    (span,) = SQLiteStore(tmp_path / "alerts.db").spans("alert:webhook_invalid:7", since=0.0)
+    (span,) = read_store(tmp_path / "alerts.db", lambda store: store.spans("alert:webhook_invalid:7", since=0.0))
     assert (span.start, span.end) == (1_767_225_600.0, 1_767_226_200.0)
 
 

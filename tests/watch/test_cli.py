@@ -15,7 +15,7 @@ from xhooks.clock import Clock, ManualClock, SystemClock
 from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.protocol import parse_envelope
 from xhooks.receiver import AppConfig, Receiver
-from xhooks.store import EventQuery
+from xhooks.store import EventQuery, open_reader
 from xhooks.store.sqlite import SQLiteStore
 
 
@@ -23,7 +23,7 @@ from xhooks.store.sqlite import SQLiteStore
 def emulator(clock: Clock, **config: object) -> Iterator[tuple[Emulator, httpx.Client]]:
     settings = {"allow_local_urls": True, "remote_urls": False, "seed": 5, **config}
     emu = Emulator(EmulatorConfig(**settings), clock)  # type: ignore[arg-type]
-    with serve_app(emu) as url, httpx.Client(base_url=url, timeout=10) as http:
+    with serve_app(emu) as url, httpx.Client(base_url=url, timeout=60) as http:  # a hang guard
         yield emu, http
 
 
@@ -96,7 +96,8 @@ def test_recover_replays_a_window_and_waits_for_its_status(tmp_path: Path) -> No
             done = subprocess.run(args, capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stdout + done.stderr
     assert ": complete (1 replay job, last " in done.stdout
-    assert missed <= {event.key for event in SQLiteStore(db).events(EventQuery(limit=100))}
+    with open_reader(db) as store:
+        assert missed <= {event.key for event in store.events(EventQuery(limit=100))}
 
 
 def test_serve_runs_the_watcher_when_a_bearer_token_is_configured(tmp_path: Path) -> None:

@@ -46,6 +46,9 @@ def emulator_command(
     allow_local_urls: Annotated[
         bool, typer.Option(help="Let http and ports through for 127.0.0.1/localhost URLs.")
     ] = False,
+    remote_urls: Annotated[
+        bool, typer.Option(help="Send CRCs and deliveries to hosts other than 127.0.0.1/localhost too.")
+    ] = False,
     max_webhooks: Annotated[int, typer.Option(help="Webhooks per app (X: 1 self-serve, 5+ enterprise).")] = 1,
     crc_timeout: Annotated[float, typer.Option(help="Seconds a CRC may take.")] = 3.0,
     crc_cadence: Annotated[
@@ -82,6 +85,7 @@ def emulator_command(
         db=db,
         max_webhooks=max_webhooks,
         allow_local_urls=allow_local_urls,
+        remote_urls=remote_urls,
         crc_timeout=crc_timeout,
         crc_cadence=crc_cadence,
         retries=retries,

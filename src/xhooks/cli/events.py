@@ -14,7 +14,8 @@ from rich.table import Table
 from xhooks.config import Settings
 from xhooks.dispatch import redispatch
 from xhooks.errors import ConfigError
-from xhooks.store import EventQuery, EventStatus, Store, open_store
+from xhooks.protocol.lifecycle import DeliveryState
+from xhooks.store import EVENT_STATUSES, EventQuery, SyncReader, open_reader
 
 app = typer.Typer(help="Read what the receiver stored.", no_args_is_help=True)
 
@@ -24,8 +25,8 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def _store(db: str | None) -> Store:
-    return open_store(str(Settings.load().get("db", db, "xhooks.db")))
+def _reader(db: str | None) -> SyncReader:
+    return open_reader(str(Settings.load().get("db", db, "xhooks.db")))
 
 
 def _time(epoch: float) -> str:
@@ -36,18 +37,29 @@ def _print_json(value: object) -> None:
     sys.stdout.write(msgspec.json.encode(value).decode() + "\n")
 
 
+def _status(value: str) -> str:
+    """`value` if it is a stored status (`EVENT_STATUSES`, the lifecycle's states)."""
+    if value not in EVENT_STATUSES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(map(repr, EVENT_STATUSES))}.")
+    return value
+
+
 @app.command("list")
 def list_command(
     db: DbOption = None,
     event_type: Annotated[str | None, typer.Option("--type", help="Only this event type, e.g. post.create")] = None,
     user: Annotated[str | None, typer.Option(help="Only events for this for_user_id")] = None,
-    status: Annotated[EventStatus | None, typer.Option(help="Only events in this state")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only events in this state", parser=_status, metavar=f"[{'|'.join(EVENT_STATUSES)}]"),
+    ] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first")] = 50,
     as_json: JsonOption = False,
 ) -> None:
     """List stored events, newest first."""
-    query = EventQuery(event_type=event_type, for_user_id=user, status=status.value if status else None, limit=limit)
-    events = _store(db).events(query)
+    query = EventQuery(event_type=event_type, for_user_id=user, status=status, limit=limit)
+    with _reader(db) as store:
+        events = store.events(query)
     if as_json:
         _print_json(events)
         return
@@ -74,12 +86,12 @@ def list_command(
 @app.command("show")
 def show_command(event_id: int, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show one event with its delivery: raw body, headers and every sighting."""
-    store = _store(db)
-    event = store.event(event_id)
-    if event is None:
-        raise ConfigError(f"no event {event_id}; list them with `xhooks events list`")
-    delivery = store.delivery(event.delivery_id)
-    sightings = store.sightings(event_id)
+    with _reader(db) as store:
+        event = store.event(event_id)
+        if event is None:
+            raise ConfigError(f"no event {event_id}; list them with `xhooks events list`")
+        delivery = store.delivery(event.delivery_id)
+        sightings = store.sightings(event_id)
     if as_json:
         body = delivery.body.decode("utf-8", "replace") if delivery else None
         headers = delivery.headers if delivery else []
@@ -100,7 +112,8 @@ def show_command(event_id: int, db: DbOption = None, as_json: JsonOption = False
 @app.command("stats")
 def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Counts: deliveries, events, duplicates, by type, status and path (webhook, stream), unparsed, rejections."""
-    stats = _store(db).stats()
+    with _reader(db) as store:
+        stats = store.stats()
     if as_json:
         _print_json(stats)
         return
@@ -147,7 +160,7 @@ def redispatch_command(
     db: DbOption = None,
 ) -> None:
     """Run chosen events through the handlers again (attempts reset): by id, type, time range, or dead letters."""
-    status = EventStatus.DEAD.value if dead else None
+    status = DeliveryState.DEAD.value if dead else None
     base = EventQuery(event_type=event_type, since=_epoch(since), until=_epoch(until), status=status)
     if not (event_id or base != EventQuery() or every):
         raise ConfigError("choose events: --id, --type, --since/--until, --dead, or --all for every event")

@@ -110,11 +110,11 @@ class _Running:
         self.thread.join(15)
 
 
-def _new_events(store: Store, seen: StoredEvent | None) -> list[StoredEvent]:
+async def _new_events(store: Store, seen: StoredEvent | None) -> list[StoredEvent]:
     """Events stored after `seen`, oldest first (at most 500 per poll)."""
     if seen is None:
-        return sorted(store.events(EventQuery(limit=500)), key=lambda e: e.id)
-    recent = store.events(EventQuery(since=seen.received_at, limit=500))
+        return sorted(await store.events(EventQuery(limit=500)), key=lambda e: e.id)
+    recent = await store.events(EventQuery(since=seen.received_at, limit=500))
     return sorted((e for e in recent if e.id > seen.id), key=lambda e: e.id)
 
 
@@ -147,7 +147,10 @@ async def listen(config: ListenConfig, stop: asyncio.Event, out: Callable[[str],
                                                                webhook_id=hook.id)
                     made.append(sub.subscription_id)
                 out(f"listening on {config.url} as webhook {hook.id}; Ctrl-C to stop")
-                await _print_events(reader, config, stop, out)
+                try:
+                    await _print_events(reader, config, stop, out)
+                finally:
+                    await reader.close()
             finally:
                 for subscription_id in made:
                     await x.delete_activity_subscription(subscription_id)
@@ -157,12 +160,12 @@ async def listen(config: ListenConfig, stop: asyncio.Event, out: Callable[[str],
 
 
 async def _print_events(store: Store, config: ListenConfig, stop: asyncio.Event, out: Callable[[str], None]) -> None:
-    seen = next(iter(store.events(EventQuery(limit=1))), None)
+    seen = next(iter(await store.events(EventQuery(limit=1))), None)
     printed_deliveries: set[int] = set()
     while not stop.is_set():
-        for event in _new_events(store, seen):
+        for event in await _new_events(store, seen):
             seen = event
-            delivery = store.delivery(event.delivery_id)
+            delivery = await store.delivery(event.delivery_id)
             body = delivery.body if delivery else b""
             if not config.raw:
                 out(summarize(event, body))

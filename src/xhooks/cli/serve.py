@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,14 +22,13 @@ from xhooks.cli.worker import (
 from xhooks.client import DEFAULT_BASE_URL, Credentials
 from xhooks.config import Settings
 from xhooks.dashboard import DEFAULT_PREFIX, DashboardConfig
-from xhooks.dashboard.serve import ServeWithDashboard, open_sockets, serve
-from xhooks.dispatch import load_hooks, workers_in_background
+from xhooks.dispatch import WorkerConfig, XHooks, load_hooks
 from xhooks.errors import ConfigError
-from xhooks.metrics import Metrics
-from xhooks.receiver import AppConfig, ServeConfig
+from xhooks.receiver import AppConfig
 from xhooks.receiver.config import DEFAULT_MAX_BODY, DEFAULT_PATH
+from xhooks.serving import ProcessConfig, open_sockets, serve
 from xhooks.store.migrations import redact
-from xhooks.watch import WatchConfig, watcher_in_background
+from xhooks.watch import WatchConfig
 
 logger = logging.getLogger("xhooks.serve")
 
@@ -127,29 +125,40 @@ def serve_command(
     """Answer X's CRC and store every signed delivery before acknowledging it; with --app, also run your handlers."""
     settings = Settings.load(config)
     level = configure_logging(str(settings.get("log_level", log_level, "info")))
-    serve_config = ServeWithDashboard(
-        apps=_apps(settings, consumer_secret, path),
-        db=str(settings.get("db", db, "xhooks.db")),
-        host=str(settings.get("host", host, "127.0.0.1")),
+    apps = _apps(settings, consumer_secret, path)
+    db_url = str(settings.get("db", db, "xhooks.db"))
+    credentials = Credentials.load(settings)
+    api = str(settings.get("api_base", api_base, DEFAULT_BASE_URL))
+    hooks, worker, worker_line = _worker(settings, db_url, app, concurrency, lease, max_attempts, retry_base)
+    watcher, watcher_line = _watcher(settings, credentials, watch, alert_url)
+    host_name = str(settings.get("host", host, "127.0.0.1"))
+    serve_config = ProcessConfig(
+        apps=apps,
+        db=db_url,
+        host=host_name,
         port=int(settings.get("port", port, 8080)),
         durability=str(settings.get("durability", durability, "disk")),
         max_body=int(settings.get("max_body", max_body, DEFAULT_MAX_BODY)),
         request_timeout=float(settings.get("request_timeout", request_timeout, 10.0)),
         log_level=level,
         access_log=_flag(settings.get("access_log", access_log, False)),
-        metrics=Metrics(),
+        dashboard=(
+            _dashboard(settings, apps, host_name, credentials, api, dashboard_port, dashboard_host)
+            if _flag(settings.get("dashboard", dashboard, True))
+            else None
+        ),
+        hooks=hooks,
+        worker=worker,
+        watch=watcher,
+        credentials=credentials,
+        api_base=api,
     )
-    workers, worker_line = _workers(settings, serve_config, app, concurrency, lease, max_attempts, retry_base)
-    if _flag(settings.get("dashboard", dashboard, True)):
-        serve_config.dashboard = _dashboard(settings, serve_config, dashboard_port, dashboard_host, api_base)
-    watcher, watcher_line = _watcher(settings, serve_config, watch, alert_url, api_base)
     sockets = open_sockets(serve_config)  # a port in use fails here, before the store or a worker starts
     logger.info("%s; %s; %s", _serving(serve_config), worker_line, watcher_line)
-    with workers, watcher:
-        serve(serve_config, sockets)
+    serve(serve_config, sockets)
 
 
-def _serving(config: ServeWithDashboard) -> str:
+def _serving(config: ProcessConfig) -> str:
     """What the receiver serves, for the start-up line: URL, webhook paths, store, dashboard."""
     base = f"http://{config.host}:{config.port}"
     paths = ", ".join(app.path for app in config.apps)
@@ -164,65 +173,57 @@ def _serving(config: ServeWithDashboard) -> str:
 
 
 def _dashboard(
-    settings: Settings, serve_config: ServeConfig, port: int | None, host: str | None, api_base: str | None
+    settings: Settings,
+    apps: list[AppConfig],
+    host: str,
+    credentials: Credentials,
+    api_base: str,
+    port: int | None,
+    dashboard_host: str | None,
 ) -> DashboardConfig:
     """The dashboard's settings: its own port and interface if given, else the receiver's."""
     own_port = settings.get("dashboard_port", port)
-    dashboard_config = DashboardConfig(
-        host=str(settings.get("dashboard_host", host, "127.0.0.1")) if own_port else serve_config.host,
+    return DashboardConfig(
+        host=str(settings.get("dashboard_host", dashboard_host, "127.0.0.1")) if own_port else host,
         port=int(own_port) if own_port else None,
         token=settings.get("dashboard_token"),
-        api_base=str(settings.get("api_base", api_base, DEFAULT_BASE_URL)),
-        credentials=Credentials.load(settings),
-        apps=tuple((app.path, app.name) for app in serve_config.apps),
+        api_base=api_base,
+        credentials=credentials,
+        apps=tuple((app.path, app.name) for app in apps),
     )
-    return dashboard_config
 
 
-def _workers(
+def _worker(
     settings: Settings,
-    serve_config: ServeConfig,
+    db: str,
     app: str | None,
     concurrency: int | None,
     lease: float | None,
     max_attempts: int | None,
     retry_base: float | None,
-) -> tuple[contextlib.AbstractContextManager[object], str]:
-    """With --app: a worker thread in this process, stopped gracefully after the server. Without: nothing.
+) -> tuple[XHooks | None, WorkerConfig, str]:
+    """With --app: the handlers and how the worker runs them in this process. Without: no handlers.
     With a line for the start-up log."""
+    config = worker_config(settings, db, concurrency, lease, max_attempts, retry_base)
     app_spec = settings.get("app", app)
     if not app_spec:
-        return contextlib.nullcontext(), "worker off (--app runs your handlers here)"
-    hooks = load_hooks(str(app_spec))
-    config = worker_config(settings, serve_config.db, concurrency, lease, max_attempts, retry_base)
-    config.paths = {entry.name: entry.path for entry in serve_config.apps}
-    config.metrics = serve_config.metrics
-    return workers_in_background(config, hooks), f"worker on ({app_spec}, {config.concurrency} at once)"
+        return None, config, "worker off (--app runs your handlers here)"
+    return load_hooks(str(app_spec)), config, f"worker on ({app_spec}, {config.concurrency} at once)"
 
 
 def _watcher(
-    settings: Settings, serve_config: ServeConfig, watch: bool | None, alert_url: str | None, api_base: str | None
-) -> tuple[contextlib.AbstractContextManager[object], str]:
-    """The watcher on a thread of its own when management credentials are configured (or --watch); else nothing.
-    With a line for the start-up log."""
-    credentials = Credentials.load(settings)
+    settings: Settings, credentials: Credentials, watch: bool | None, alert_url: str | None
+) -> tuple[WatchConfig | None, str]:
+    """The watcher's settings when management credentials are configured (or --watch, which `ProcessConfig`
+    refuses without a bearer token); else None. With a line for the start-up log."""
     if not _flag(settings.get("watch", watch, credentials.bearer_token is not None)):
-        return contextlib.nullcontext(), "watcher off"
-    if credentials.bearer_token is None:
-        raise ConfigError("--watch needs the app's bearer token: pass it in XHOOKS_BEARER_TOKEN or xhooks.toml")
+        return None, "watcher off"
     config = WatchConfig(
         interval=float(settings.get("watch_interval", None, 60.0)),
         webhook_ids=tuple(settings.get_list("webhook_id")),
         alert_url=settings.get("alert_url", alert_url),
     )
-    watcher = watcher_in_background(
-        serve_config.db,
-        credentials,
-        config,
-        api_base=str(settings.get("api_base", api_base, DEFAULT_BASE_URL)),
-        metrics=serve_config.metrics,
-    )
-    return watcher, f"watcher on (every {config.interval:g} s)"
+    return config, f"watcher on (every {config.interval:g} s)"
 
 
 def _flag(value: object) -> bool:

@@ -1,13 +1,12 @@
 """The consumer's dashboard: overview, live tail, event search and detail, dead letters; the management
 pages (webhooks, subscriptions, stream links, replay) are in `manage.py`.
 
-Store reads are synchronous in the `Store` contract, so they run in a worker thread: the receiver shares
-this event loop and must never wait for a page.
+Store reads are awaited: the engine runs them off the event loop (SQLite: its reader threads; PostgreSQL: its
+pool), so the receiver that shares this loop never waits for a page.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -24,7 +23,8 @@ from xhooks.dashboard.config import DashboardConfig
 from xhooks.dashboard.live import event_row, newest_id, tail
 from xhooks.dashboard.security import Guard
 from xhooks.errors import ClientError, ConfigError, StoreError
-from xhooks.store.base import EVENT_STATUSES, CrcRecord, EventQuery, EventStatus, Store, StoredEvent
+from xhooks.protocol.lifecycle import DeliveryState
+from xhooks.store.base import EVENT_STATUSES, CrcRecord, EventQuery, Store, StoredEvent
 
 __all__ = ["Dashboard"]
 
@@ -79,15 +79,12 @@ class Dashboard(Site):
     def can_manage(self) -> bool:
         return bool(self.config.credentials.bearer_token)
 
-    async def read(self, function: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.to_thread(function, *args)
-
     # -- overview ----------------------------------------------------------------------------------------
 
     async def overview(self, req: Request) -> Response:
-        stats = await self.read(self.store.stats)
+        stats = await self.store.stats()
         last_crc: dict[str, CrcRecord] = {}
-        for crc in await self.read(self.store.crcs, 0.0, 500):
+        for crc in await self.store.crcs(0.0, 500):
             last_crc.setdefault(crc.app, crc)
         by_path = {path: last_crc.get(name) for path, name in self.config.apps}
         webhooks: list[dict[str, Any]] = []
@@ -103,7 +100,7 @@ class Dashboard(Site):
                     webhooks.append({"hook": hook, "crc": by_path.get(urlsplit(hook.url).path)})
         paths = list(by_path.items())
         ids = [entry["hook"].id for entry in webhooks]
-        firing = await self.read(_watcher_alerts, self.store, ids, self.clock())
+        firing = await _watcher_alerts(self.store, ids, self.clock())
         return self.render(
             req,
             "overview.html",
@@ -112,14 +109,14 @@ class Dashboard(Site):
             x_error=x_error,
             paths=paths,
             alerts=firing + _alerts(stats, webhooks),
-            recent=await self.read(self.store.events, EventQuery(limit=10)),
+            recent=await self.store.events(EventQuery(limit=10)),
             can_manage=self.can_manage,
         )
 
     # -- live tail ---------------------------------------------------------------------------------------
 
     async def live(self, req: Request) -> Response:
-        recent = await self.read(self.store.events, EventQuery(limit=25))
+        recent = await self.store.events(EventQuery(limit=25))
         return self.render(req, "live.html", recent=[event_row(e) for e in recent], after=newest_id(recent))
 
     async def live_stream(self, req: Request) -> Response:
@@ -127,7 +124,7 @@ class Dashboard(Site):
         if resume.isdigit():
             last_id = int(resume)
         else:
-            last_id = newest_id(await self.read(self.store.events, EventQuery(limit=1)))
+            last_id = newest_id(await self.store.events(EventQuery(limit=1)))
         stream = tail(self.store, last_id, (self.closing, req.disconnected), max_seconds=self.config.stream_seconds)
         return Response(content_type="text/event-stream", headers=[("x-accel-buffering", "no")], stream=stream)
 
@@ -161,26 +158,26 @@ class Dashboard(Site):
 
     async def events(self, req: Request) -> Response:
         query, problem = self._query(req)
-        rows = await self.read(self.store.events, query)
-        stats = await self.read(self.store.stats)
+        rows = await self.store.events(query)
+        stats = await self.store.stats()
         return self.render(
             req,
             "events.html",
             rows=rows,
             problem=problem,
             types=sorted(stats.by_type),
-            statuses=EVENT_STATUSES,
+            statuses=list(EVENT_STATUSES),
             more=len(rows) == PAGE_SIZE,
             total=stats.events,
         )
 
     async def event(self, req: Request) -> Response:
         event_id = req.params["event_id"]
-        event: StoredEvent | None = await self.read(self.store.event, int(event_id)) if event_id.isdigit() else None
+        event: StoredEvent | None = await self.store.event(int(event_id)) if event_id.isdigit() else None
         if event is None:
             return self.render(req, "not_found.html", status=404)
-        delivery = await self.read(self.store.delivery, event.delivery_id)
-        sightings = await self.read(self.store.sightings, event.id)
+        delivery = await self.store.delivery(event.delivery_id)
+        sightings = await self.store.sightings(event.id)
         body = delivery.body.decode("utf-8", "replace") if delivery else ""
         try:
             pretty = json.dumps(json.loads(body), indent=2, ensure_ascii=False) if body else ""
@@ -193,8 +190,8 @@ class Dashboard(Site):
     # -- dead letters ------------------------------------------------------------------------------------
 
     async def dead(self, req: Request) -> Response:
-        query, problem = self._query(req, status=EventStatus.DEAD.value)
-        rows = await self.read(self.store.events, query)
+        query, problem = self._query(req, status=DeliveryState.DEAD.value)
+        rows = await self.store.events(query)
         return self.render(req, "dead.html", rows=rows, problem=problem, more=len(rows) == PAGE_SIZE)
 
     async def redispatch(self, req: Request) -> Response:
@@ -204,9 +201,9 @@ class Dashboard(Site):
         if event_id is not None:
             if not event_id.isdigit():
                 return redirect(back, error=f"{event_id!r} is not an event id")
-            query = EventQuery(event_id=int(event_id), status=EventStatus.DEAD.value)
+            query = EventQuery(event_id=int(event_id), status=DeliveryState.DEAD.value)
         else:
-            query, problem = self._query(req, status=EventStatus.DEAD.value)
+            query, problem = self._query(req, status=DeliveryState.DEAD.value)
             if problem:
                 return redirect(back, error=problem)
         try:
@@ -218,7 +215,7 @@ class Dashboard(Site):
         return redirect(back, ok=f"{count} event{'s' if count != 1 else ''} re-dispatched: pending again")
 
 
-def _watcher_alerts(store: Store, webhook_ids: list[str], now: float) -> list[tuple[str, str, str]]:
+async def _watcher_alerts(store: Store, webhook_ids: list[str], now: float) -> list[tuple[str, str, str]]:
     """The watcher's alerts still firing, read from the spans it keeps in the store (`alert:<name>`: a span
     that starts and ends at the same moment has fired and not been resolved)."""
     names = [("receiver_down", "/replay")]
@@ -226,7 +223,7 @@ def _watcher_alerts(store: Store, webhook_ids: list[str], now: float) -> list[tu
         names += [(f"webhook_invalid:{webhook_id}", "/webhooks"), (f"replay_failed:{webhook_id}", "/replay")]
     firing = []
     for name, link in names:
-        spans = store.spans(f"alert:{name}", now - ALERTS_LOOK_BACK)
+        spans = await store.spans(f"alert:{name}", now - ALERTS_LOOK_BACK)
         if spans and spans[-1].start == spans[-1].end:
             since = datetime.fromtimestamp(spans[-1].start, UTC).strftime("%Y-%m-%d %H:%M UTC")
             firing.append(("bad", f"Watcher alert {name}, firing since {since}.", link))
@@ -242,7 +239,7 @@ def _alerts(stats: Any, webhooks: list[dict[str, Any]]) -> list[tuple[str, str, 
             alerts.append(
                 ("bad", f"Webhook {hook.id} is invalid: X has stopped delivering to it. Validate it.", "/webhooks")
             )
-    dead = stats.by_status.get(EventStatus.DEAD.value, 0)
+    dead = stats.by_status.get(DeliveryState.DEAD.value, 0)
     if dead:
         alerts.append(("bad", f"{dead} event{'s' if dead != 1 else ''} dead-lettered: handlers gave up.", "/dead"))
     refused = sum(stats.rejections.values())

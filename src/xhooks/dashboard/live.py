@@ -36,13 +36,13 @@ def event_row(event: StoredEvent) -> dict[str, object]:
     }
 
 
-def events_after(store: Store, last_id: int) -> tuple[list[StoredEvent], bool]:
+async def events_after(store: Store, last_id: int) -> tuple[list[StoredEvent], bool]:
     """Events with an id above `last_id`, oldest first, at most `_MAX_CATCH_UP` of them (the newest), and
     whether older ones were left out."""
     found: list[StoredEvent] = []
     before: int | None = None
     while len(found) < _MAX_CATCH_UP:
-        page = store.events(EventQuery(limit=_PAGE, after_id=before))
+        page = await store.events(EventQuery(limit=_PAGE, after_id=before))
         newer = [event for event in page if event.id > last_id]
         found += newer
         if len(newer) < len(page) or len(page) < _PAGE:
@@ -67,7 +67,7 @@ async def tail(
     yield b"retry: 1000\n\n"
     started = last_sent = time.monotonic()
     while not any(event.is_set() for event in stop) and time.monotonic() - started < max_seconds:
-        events, gap = await asyncio.to_thread(events_after, store, last_id)
+        events, gap = await events_after(store, last_id)
         if gap:
             yield b"event: gap\ndata: {}\n\n"
         for event in events:

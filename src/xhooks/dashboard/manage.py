@@ -85,12 +85,12 @@ async def webhooks_page(dash: Dashboard, req: Request) -> Response:
     )
 
 
-def _recovery(dash: Dashboard, webhook_ids: list[str], since: float) -> list[dict[str, Any]]:
+async def _recovery(dash: Dashboard, webhook_ids: list[str], since: float) -> list[dict[str, Any]]:
     """The windows of the past 24 hours whose events may be missing (receiver down, deliveries refused), as
     the watcher computes them, and whether a replay has recovered each one for every webhook."""
     store = dash.store
-    windows = missed_windows(store.spans("up", since), store.spans("rejected", since), margin=60.0)
-    recovered = [span for hook in webhook_ids for span in store.spans(f"recovered:{hook}", since)]
+    windows = missed_windows(await store.spans("up", since), await store.spans("rejected", since), margin=60.0)
+    recovered = [span for hook in webhook_ids for span in await store.spans(f"recovered:{hook}", since)]
     return [
         {
             "window": window,
@@ -123,7 +123,7 @@ async def replay_page(dash: Dashboard, req: Request) -> Response:
         webhooks=webhooks,
         x_error=x_error,
         earliest=earliest,
-        windows=await dash.read(_recovery, dash, [hook.id for hook in webhooks], earliest),
+        windows=await _recovery(dash, [hook.id for hook in webhooks], earliest),
     )
 
 

@@ -2,7 +2,7 @@
 
 from xhooks.dispatch.loader import load_hooks
 from xhooks.dispatch.registry import Context, Handler, XHooks
-from xhooks.dispatch.runner import WorkerConfig, redispatch, run_workers, workers_in_background
+from xhooks.dispatch.runner import WorkerConfig, build_worker, redispatch, run_workers, workers_in_background
 from xhooks.dispatch.worker import RetryPolicy, Worker
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "Worker",
     "WorkerConfig",
     "XHooks",
+    "build_worker",
     "load_hooks",
     "redispatch",
     "run_workers",

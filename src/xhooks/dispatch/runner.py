@@ -1,6 +1,7 @@
-"""Run workers as a program: in the foreground (`xhooks worker`), or on a thread beside the receiver (`xhooks
-serve --app`). Each opens its own connection to the store by URL, so it works the same next to the
-receiver or on another host (PostgreSQL)."""
+"""Run workers as a program: in the foreground (`xhooks worker`), or on a thread of their own beside other code
+(`workers_in_background`). Each opens its own store by URL, so it works the same next to a receiver or on
+another host (PostgreSQL). `xhooks serve --app` runs its worker as a task on the receiver's loop and store
+instead (`xhooks.serving`), built by the same `build_worker`."""
 
 from __future__ import annotations
 
@@ -17,14 +18,15 @@ from xhooks.dispatch.registry import XHooks
 from xhooks.dispatch.worker import RetryPolicy, Worker
 from xhooks.errors import StoreError, XhooksError
 from xhooks.metrics import Metrics
-from xhooks.store import EventQuery, open_store
+from xhooks.store import EventQuery, Store, open_store
 
-__all__ = ["WorkerConfig", "redispatch", "run_workers", "workers_in_background"]
+__all__ = ["WorkerConfig", "build_worker", "redispatch", "run_workers", "workers_in_background"]
 
 
 @dataclass
 class WorkerConfig:
-    """What `xhooks worker` and `xhooks serve --app` need besides the handlers."""
+    """What `xhooks worker` and `xhooks serve --app` need besides the handlers (in `xhooks serve`, the store and
+    the metrics are the process's: `db` and `metrics` are not used)."""
 
     db: str | Path = "xhooks.db"
     concurrency: int = 8
@@ -35,20 +37,30 @@ class WorkerConfig:
     metrics: Metrics | None = None
 
 
+def build_worker(store: Store, hooks: XHooks, config: WorkerConfig) -> Worker:
+    """The worker `config` describes, running `hooks` over `store` (`config.db` is not opened here).
+
+    Raises:
+        ConfigError: `config` is out of range, or transactional handlers meet a store that cannot share its
+            transactions (SQLite).
+    """
+    return Worker(
+        store,
+        hooks,
+        concurrency=config.concurrency,
+        lease=config.lease,
+        retry=config.retry,
+        grace=config.grace,
+        paths=config.paths,
+        metrics=config.metrics,
+    )
+
+
 async def _run(config: WorkerConfig, hooks: XHooks, started: threading.Event | None, worker_box: list[Worker]) -> None:
     store = open_store(config.db)
     await store.start()
     try:
-        worker = Worker(
-            store,
-            hooks,
-            concurrency=config.concurrency,
-            lease=config.lease,
-            retry=config.retry,
-            grace=config.grace,
-            paths=config.paths,
-            metrics=config.metrics,
-        )
+        worker = build_worker(store, hooks, config)
         worker_box.append(worker)
         if started is not None:
             started.set()
@@ -74,8 +86,8 @@ def run_workers(config: WorkerConfig, hooks: XHooks) -> None:
 
 @contextlib.contextmanager
 def workers_in_background(config: WorkerConfig, hooks: XHooks) -> Iterator[Worker]:
-    """Run a worker on its own thread and event loop for the duration of the `with` block; stop it gracefully
-    at the end. Used by `xhooks serve --app` to handle events in the receiver's process.
+    """Run a worker on its own thread, event loop and store for the duration of the `with` block; stop it
+    gracefully at the end.
 
     Raises:
         StoreError: the store could not be opened.

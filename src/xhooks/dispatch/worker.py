@@ -36,7 +36,7 @@ from xhooks.errors import ConfigError, StoreError
 from xhooks.metrics import Metrics
 from xhooks.protocol.events import Event, decode_event
 from xhooks.protocol.lifecycle import DeliveryState, Move, advance
-from xhooks.store.base import ClaimedEvent, Store
+from xhooks.store.base import ClaimedEvent, Store, failed_status
 
 __all__ = ["RetryPolicy", "Worker"]
 
@@ -150,8 +150,8 @@ class Worker:
             log.error("worker bookkeeping failed", exc_info=task.exception())
 
     async def _idle(self) -> None:
-        """Wait a poll interval (on the clock), or less if the store signals new events (PostgreSQL NOTIFY),
-        a slot frees up, or `stop()` is called."""
+        """Wait a poll interval (on the clock), or less if the store signals that events may be due (a commit in
+        this process, or PostgreSQL NOTIFY from another), a slot frees up, or `stop()` is called."""
         waiters: set[asyncio.Future[object]] = {
             asyncio.ensure_future(self.clock.sleep(self.poll_interval)),
             asyncio.ensure_future(self.store.wait_for_events(self.poll_interval)),
@@ -193,10 +193,10 @@ class Worker:
             raise
         except Exception as exc:
             delay = self.retry.delay(claimed.attempt, self.rng)
-            state = advance(state, Move.GIVE_UP if delay is None else Move.FAIL)
             now = self.clock.now()
             error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"
             retry_at = None if delay is None else now + delay
+            state = failed_status(retry_at)
             if self.metrics is not None:
                 self.metrics.handler_failed(retrying=delay is not None)
             kept = await self._record(self.store.fail(stored.id, self.name, error, retry_at, now))

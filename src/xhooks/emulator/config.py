@@ -94,8 +94,9 @@ class EmulatorConfig:
     max_aaa_subscriptions: int = 3
     max_activity_subscriptions: int = 1500
     allow_local_urls: bool = False
-    remote_urls: bool = True
-    """False: never contact a host other than 127.0.0.1/localhost (a CRC to it fails as unreachable)."""
+    remote_urls: bool = False
+    """True: CRCs and deliveries may go to any host. False (the safe default): only to 127.0.0.1, ::1 and
+    localhost; a CRC elsewhere fails as unreachable and a delivery is logged as not sent."""
     crc_timeout: float = 3.0
     crc_cadence: str = "stale"
     crc_interval: float = 30 * 60.0

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import httpx
 
 from xhooks._net import is_loopback_url
+from xhooks.emulator.delivery import x_request
 from xhooks.emulator.state import Webhook
 from xhooks.protocol import crc_request
 
@@ -97,7 +98,8 @@ class CrcClient:
             return CrcResult(Verdict.TRANSIENT, "Unreachable: this emulator contacts local hosts only")
         crc = crc_request(url, secrets.token_urlsafe(32), secrets.token_urlsafe(16), consumer_secret)
         try:
-            response = await self.http.get(crc.url, headers=crc.headers, timeout=self.timeout, follow_redirects=False)
+            request = x_request(self.http, "GET", crc.url, dict(crc.headers), self.timeout)
+            response = await self.http.send(request, follow_redirects=False)
         except httpx.TimeoutException:
             return CrcResult(Verdict.TRANSIENT, f"High latency on CRC GET request (over {self.timeout:g} s)")
         except httpx.ConnectError as exc:

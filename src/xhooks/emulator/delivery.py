@@ -32,7 +32,7 @@ from xhooks.emulator.scheduler import Scheduler
 from xhooks.emulator.state import State, Webhook
 from xhooks.protocol import signature
 
-__all__ = ["Deliverer", "encode", "x_headers"]
+__all__ = ["Deliverer", "encode", "x_headers", "x_request"]
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,24 @@ def encode(event: Any) -> bytes:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=True).translate(_X_ESCAPES).encode("ascii")
 
 
-# Headers every HTTP client adds by default and X's deliveries do not carry.
+# Headers every HTTP client adds by default and X's requests do not carry.
 _CLIENT_DEFAULTS = ("user-agent", "accept", "accept-encoding", "connection")
+
+
+def x_request(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    timeout: float,
+    content: bytes | None = None,
+) -> httpx.Request:
+    """A request to a consumer carrying `headers` and none of the HTTP client's defaults, as X's requests do
+    (deliveries and CRC GETs alike)."""
+    request = http.build_request(method, url, content=content, headers=headers, timeout=timeout)
+    for name in _CLIENT_DEFAULTS:
+        request.headers.pop(name, None)
+    return request
 
 
 def x_headers(body: bytes, consumer_secret: str, at: float, timeout: float, retries: int) -> dict[str, str]:
@@ -140,11 +156,7 @@ class Deliverer:
             )
             return False
         headers = x_headers(body, app.consumer_secret, at, self.config.delivery_timeout, number)
-        request = self.http.build_request(
-            "POST", webhook.url, content=body, headers=headers, timeout=self.config.delivery_timeout
-        )
-        for name in _CLIENT_DEFAULTS:
-            request.headers.pop(name, None)
+        request = x_request(self.http, "POST", webhook.url, headers, self.config.delivery_timeout, body)
         try:
             response = await self.http.send(request, follow_redirects=False)
             status = response.status_code

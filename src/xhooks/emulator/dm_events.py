@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from xhooks.emulator.auth import Principal
 from xhooks.emulator.dm import known_user, sender
 from xhooks.emulator.dm_store import DmEvent, one_to_one_id
-from xhooks.emulator.errors import forbidden, invalid_value
+from xhooks.emulator.errors import forbidden
 from xhooks.emulator.fields import (
     DM_EVENT_DEFAULTS,
     DM_EVENT_EXPANSIONS,
@@ -70,23 +70,14 @@ def _render(emu: Emulator, req: Request, events: list[DmEvent]) -> dict[str, Any
 
 
 def _page(emu: Emulator, req: Request, events: list[DmEvent]) -> Response:
-    raw_max = req.arg("max_results") or str(MAX_RESULTS)
-    if not raw_max.isdigit() or not 1 <= int(raw_max) <= MAX_RESULTS:
-        raise invalid_value("max_results", raw_max, f"is not between 1 and {MAX_RESULTS}")
     kinds = parse("event_types", req.arg("event_types"), EVENT_TYPES) or EVENT_TYPES
     events = [event for event in events if event.event_type in kinds]
-    start, token = 0, req.arg("pagination_token")
-    if token is not None:
-        ids = [event.id for event in events]
-        if token not in ids:
-            raise invalid_value("pagination_token", token, "is not valid")
-        start = ids.index(token)
-    size = int(raw_max)
-    page = events[start : start + size]
+    start, stop, next_token = req.page([event.id for event in events], MAX_RESULTS, MAX_RESULTS)
+    page = events[start:stop]
     body = _render(emu, req, page) if page else {}
     meta: dict[str, Any] = {"result_count": len(page)}
-    if start + size < len(events):
-        meta["next_token"] = events[start + size].id
+    if next_token is not None:
+        meta["next_token"] = next_token
     return Response({**body, "meta": meta})
 
 

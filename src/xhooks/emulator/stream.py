@@ -58,21 +58,12 @@ async def links(emu: Emulator, req: Request, who: Principal) -> Response:
 
 async def rules(emu: Emulator, req: Request, who: Principal) -> Response:
     wanted = {part for raw in req.query.get("ids", []) for part in raw.split(",") if part}
-    raw_max = req.arg("max_results") or "1000"
-    if not raw_max.isdigit() or not 1 <= int(raw_max) <= 1000:
-        raise malformed("`max_results` must be a number between 1 and 1000")
     data = [rule for rule in emu.state.rules(who.app.id) if not wanted or rule["id"] in wanted]
-    token = req.arg("pagination_token")
-    start = 0
-    if token is not None:
-        ids = [rule["id"] for rule in data]
-        if token not in ids:
-            raise malformed("`pagination_token` is not valid")
-        start = ids.index(token)
-    page = data[start : start + int(raw_max)]
+    start, stop, next_token = req.page([rule["id"] for rule in data], 1000, 1000)
+    page = data[start:stop]
     meta: dict[str, Any] = {"sent": iso(emu.clock.now()), "result_count": len(page)}
-    if start + int(raw_max) < len(data):
-        meta["next_token"] = data[start + int(raw_max)]["id"]
+    if next_token is not None:
+        meta["next_token"] = next_token
     return Response({"data": page, "meta": meta} if page else {"meta": meta})
 
 

@@ -171,21 +171,12 @@ async def activity_create(emu: Emulator, req: Request, who: Principal) -> Respon
 
 
 async def activity_list(emu: Emulator, req: Request, who: Principal) -> Response:
-    raw_max = req.arg("max_results") or "100"
-    if not raw_max.isdigit() or not 1 <= int(raw_max) <= 1000:
-        raise malformed("`max_results` must be a number between 1 and 1000")
     subs = emu.state.activities(who.app.id)
-    token = req.arg("pagination_token")
-    start = 0
-    if token is not None:
-        ids = [sub.id for sub in subs]
-        if token not in ids:
-            raise malformed("`pagination_token` is not valid")
-        start = ids.index(token)
-    page = subs[start : start + int(raw_max)]
+    start, stop, next_token = req.page([sub.id for sub in subs], 100, 1000)
+    page = subs[start:stop]
     meta: dict[str, Any] = {"total_subscriptions": len(subs), "result_count": len(page)}
-    if start + int(raw_max) < len(subs):
-        meta["next_token"] = subs[start + int(raw_max)].id
+    if next_token is not None:
+        meta["next_token"] = next_token
     return Response({"data": [sub.json() for sub in page], "meta": meta})
 
 

@@ -37,6 +37,20 @@ class Request:
         values = self.query.get(name)
         return values[-1] if values else None
 
+    def page(self, ids: list[str], default: int, most: int) -> tuple[int, int, str | None]:
+        """The page of a list whose items have `ids` that `max_results` and `pagination_token` ask for, as
+        `(start, stop, next_token)`; a token is the id of the page's first item. X's 400 for a bad value."""
+        raw = self.arg("max_results") or str(default)
+        if not raw.isdigit() or not 1 <= int(raw) <= most:
+            raise invalid_value("max_results", raw, f"is not between 1 and {most}")
+        start, token = 0, self.arg("pagination_token")
+        if token is not None:
+            if token not in ids:
+                raise invalid_value("pagination_token", token, "is not valid")
+            start = ids.index(token)
+        stop = start + int(raw)
+        return start, stop, ids[stop] if stop < len(ids) else None
+
     def boolean(self, name: str) -> bool:
         """A boolean query parameter: `true` or `false` in any case (X parses them so, and `xdk` sends `True`);
         absent is false, anything else is X's 400."""

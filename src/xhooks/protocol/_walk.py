@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["aaa_items", "aaa_user_id", "activity_user_id", "field", "text"]
+__all__ = ["aaa_items", "aaa_user_id", "activity_data", "activity_user_id", "field", "text"]
 
 
 def text(value: Any) -> str | None:
@@ -61,6 +61,18 @@ def aaa_user_id(doc: dict[str, Any], name: str, item: Any) -> str | None:
     return text(doc.get("for_user_id"))
 
 
+def activity_data(doc: Any) -> dict[str, Any] | None:
+    """`data` of an X Activity API event body, or None. A management API answer about a subscription
+    (`{"data":{"subscription_id","event_type",…}}`) names an `event_type` too but is not an event."""
+    data = doc.get("data") if isinstance(doc, dict) else None
+    if isinstance(data, dict) and "event_type" in data and "subscription_id" not in data:
+        return data
+    return None
+
+
 def activity_user_id(data: dict[str, Any]) -> str | None:
-    """The user an X Activity event is for: its subscription filter's `user_id`."""
+    """The user an X Activity event is for: its subscription filter's `user_id`, or `payload.user_id` for
+    `oauth.revoke`, whose filter is `{}`."""
+    if data.get("event_type") == "oauth.revoke":
+        return text(field(data, "payload", "user_id"))
     return text(field(data, "filter", "user_id"))

@@ -65,7 +65,7 @@ from typing import Any
 
 import msgspec
 
-from xhooks.protocol._walk import aaa_items, aaa_user_id, activity_user_id
+from xhooks.protocol._walk import aaa_items, aaa_user_id, activity_data, activity_user_id
 from xhooks.protocol._walk import field as _get
 from xhooks.protocol._walk import text as _str
 
@@ -206,10 +206,10 @@ def parse_envelope(body: bytes) -> Envelope:
         doc = _decoder.decode(body)
     except (msgspec.DecodeError, UnicodeDecodeError):
         return Envelope(Shape.MALFORMED, (_raw_event(body, "malformed"),))
+    if (activity := activity_data(doc)) is not None:
+        return Envelope(Shape.ACTIVITY, (_activity_event(activity),))
     if isinstance(doc, dict):
         data = doc.get("data")
-        if isinstance(data, dict) and "event_type" in data:
-            return Envelope(Shape.ACTIVITY, (_activity_event(data),))
         if isinstance(data, dict) and (ident := _str(data.get("id"))) and "matching_rules" in doc:
             return Envelope(Shape.FILTERED_STREAM, (EventRef(f"fs:{ident}", "filtered_stream.post"),))
         events = _aaa_events(doc)

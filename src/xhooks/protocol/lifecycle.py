@@ -12,6 +12,10 @@ received ──quarantine──▶ quarantined   (terminal: never claimed, never
 An event is quarantined when its body cannot be an X event (`Shape.quarantined`: a signed body that is not a
 JSON object). It stays stored and visible, but no move leads out of it, so no worker ever leases it.
 
+This table is the only statement of these rules: the store's `status` column holds `STORED_STATES`, and each
+engine's status-changing SQL makes only the moves listed here (`tests/store/test_transitions.py` reads the SQL
+against the table).
+
 A move that the table does not list is a bug in the caller; `advance` raises `IllegalTransition` and the
 state it was given stays what it was (states are values, nothing is mutated).
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["TRANSITIONS", "DeliveryState", "IllegalTransition", "Move", "advance"]
+__all__ = ["STORED_STATES", "TRANSITIONS", "DeliveryState", "IllegalTransition", "Move", "advance"]
 
 
 class DeliveryState(enum.Enum):
@@ -33,6 +37,12 @@ class DeliveryState(enum.Enum):
     RETRY = "retry"
     DEAD = "dead"
     QUARANTINED = "quarantined"
+
+
+STORED_STATES: tuple[DeliveryState, ...] = tuple(
+    state for state in DeliveryState if state is not DeliveryState.RECEIVED
+)
+"""The states an event can be stored in (every value its `status` column may hold), in lifecycle order."""
 
 
 class Move(enum.Enum):

@@ -2,6 +2,6 @@
 
 from xhooks.receiver.app import Receiver
 from xhooks.receiver.config import AppConfig
-from xhooks.receiver.server import ServeConfig, build_server, listen_socket, serve
+from xhooks.receiver.server import ServeConfig, build_server, listen_socket, server_config
 
-__all__ = ["AppConfig", "Receiver", "ServeConfig", "build_server", "listen_socket", "serve"]
+__all__ = ["AppConfig", "Receiver", "ServeConfig", "build_server", "listen_socket", "server_config"]

@@ -50,6 +50,7 @@ from xhooks.metrics import CONTENT_TYPE, Metrics
 from xhooks.protocol.crc import crc_response, crc_token_from_query
 from xhooks.protocol.signature import verify
 from xhooks.receiver.config import DEFAULT_MAX_BODY, AppConfig
+from xhooks.service import Service, Services
 from xhooks.store.base import CrcRecord, Delivery, Store
 
 __all__ = ["Receiver"]
@@ -76,6 +77,9 @@ class Receiver:
     # uvicorn.run(app) — the lifespan starts and closes the store
     ```
 
+    `services` (the dispatch worker, the watcher: `xhooks.service`) run as tasks of the lifespan, on the
+    receiver's loop and store: started after the store, stopped and awaited before it closes.
+
     Raises:
         ConfigError: no app, or two apps on the same path.
     """
@@ -92,6 +96,7 @@ class Receiver:
         metrics_path: str = "/metrics",
         heartbeat: float | None = 10.0,
         heartbeat_gap: float | None = None,
+        services: Sequence[Service] = (),
     ) -> None:
         if not apps:
             raise ConfigError("the receiver needs at least one app (a path and its consumer secret)")
@@ -118,6 +123,7 @@ class Receiver:
         self._crc_flush: asyncio.TimerHandle | None = None
         self._crc_flushed_at = -1.0
         self._writing: set[asyncio.Task[None]] = set()
+        self.services = Services(services)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -254,8 +260,10 @@ class Receiver:
                     return
                 if self.heartbeat is not None:
                     self._beating = asyncio.get_running_loop().create_task(self._beat(self.heartbeat))
+                self.services.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self.services.stop()
                 if self._crc_flush is not None:
                     self._crc_flush.cancel()
                     self._flush_crc_log()

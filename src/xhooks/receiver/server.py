@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +29,7 @@ from xhooks.receiver.app import Receiver
 from xhooks.receiver.config import DEFAULT_MAX_BODY, AppConfig
 from xhooks.store import open_store
 
-__all__ = ["ServeConfig", "build_server", "listen_socket", "serve"]
+__all__ = ["ServeConfig", "build_server", "listen_socket", "server_config"]
 
 BACKLOG = 2048
 """Connections the kernel queues before they are accepted (uvicorn's default)."""
@@ -88,17 +87,19 @@ class ServeConfig:
     """Shared with the workers and the watcher of the process, so `/metrics` shows theirs too."""
 
 
-def build_server(config: ServeConfig, wrap: Callable[[Receiver], ASGIApp] | None = None) -> uvicorn.Server:
-    """The uvicorn server for `config` (not yet running); `serve` runs it.
-
-    `wrap` puts another app in front of the receiver (the dashboard's `Mount`); it gets the receiver and
-    returns the app to serve.
-    """
+def build_server(config: ServeConfig) -> uvicorn.Server:
+    """A receiver on a store of its own (`config.db`) under uvicorn, not yet running: no dashboard, worker or
+    watcher (`xhooks.serving` runs those beside it)."""
     store = open_store(config.db, durability=config.durability)
     receiver = Receiver(store, config.apps, max_body=config.max_body, metrics=config.metrics)
-    app = receiver if wrap is None else wrap(receiver)
+    return uvicorn.Server(server_config(config, receiver))
+
+
+def server_config(config: ServeConfig, app: ASGIApp) -> uvicorn.Config:
+    """uvicorn's settings for serving `app` as `xhooks serve` serves its receiver: httptools with the request
+    deadline, uvloop, the lifespan on, the log settings of `config`."""
     protocol = type("RequestDeadline", (_RequestDeadline,), {"request_timeout": config.request_timeout})
-    uv_config = uvicorn.Config(
+    return uvicorn.Config(
         app,
         host=config.host,
         port=config.port,
@@ -111,7 +112,6 @@ def build_server(config: ServeConfig, wrap: Callable[[Receiver], ASGIApp] | None
         timeout_keep_alive=30,
         **config.uvicorn_options,
     )
-    return uvicorn.Server(uv_config)
 
 
 def listen_socket(host: str, port: int, option: str = "--port") -> socket.socket:
@@ -132,16 +132,3 @@ def listen_socket(host: str, port: int, option: str = "--port") -> socket.socket
             raise ConfigError(f"port {port} is already in use on {host}; choose another with {option}") from exc
         raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); check the address and {option}") from exc
     return sock
-
-
-def serve(config: ServeConfig, sockets: Sequence[socket.socket] | None = None) -> None:
-    """Serve until interrupted (SIGINT/SIGTERM finish in-flight requests, then close the store).
-
-    `sockets` are already listening (`listen_socket`); by default one is opened on `config.host:config.port`
-    before the store starts.
-
-    Raises:
-        ConfigError: the port is already in use.
-    """
-    listening = list(sockets) if sockets is not None else [listen_socket(config.host, config.port)]
-    build_server(config).run(sockets=listening)

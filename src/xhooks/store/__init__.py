@@ -1,4 +1,5 @@
-"""The durable record of deliveries and events: one contract (`Store`), engines chosen by URL."""
+"""The durable record of deliveries and events: one contract (`Store`), engines chosen by URL, and `SyncReader`
+for the reads of synchronous code."""
 
 from xhooks.store.base import (
     EVENT_STATUSES,
@@ -7,7 +8,6 @@ from xhooks.store.base import (
     Delivery,
     DeliveryPath,
     EventQuery,
-    EventStatus,
     Intake,
     Span,
     Stats,
@@ -15,6 +15,7 @@ from xhooks.store.base import (
     StoredDelivery,
     StoredEvent,
 )
+from xhooks.store.reader import SyncReader, open_reader
 from xhooks.store.registry import STORE_ENGINES, open_store
 
 __all__ = [
@@ -25,12 +26,13 @@ __all__ = [
     "Delivery",
     "DeliveryPath",
     "EventQuery",
-    "EventStatus",
     "Intake",
     "Span",
     "Stats",
     "Store",
     "StoredDelivery",
     "StoredEvent",
+    "SyncReader",
+    "open_reader",
     "open_store",
 ]

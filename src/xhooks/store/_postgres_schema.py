@@ -215,7 +215,7 @@ RELEASE = f"""
 """
 REDISPATCH = """
     UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-    WHERE status NOT IN ('claimed', 'quarantined')
+    WHERE status IN ('retry', 'handled', 'dead')
 """
 NOTIFY = f"SELECT pg_notify('{CHANNEL}', '')"
 

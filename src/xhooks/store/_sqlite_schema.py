@@ -113,6 +113,7 @@ DUE_EVENTS = """
              AND o.status IN ('pending', 'claimed', 'retry')))
     ORDER BY e.id LIMIT :limit
 """
+CLAIM = "UPDATE events SET status = 'claimed', lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?"
 COMPLETE = """
     UPDATE events SET status = 'handled', handled_at = ?, lease_owner = NULL, lease_until = NULL, last_error = NULL
     WHERE id = ? AND status = 'claimed' AND lease_owner = ?
@@ -127,7 +128,7 @@ RELEASE = """
 """
 REDISPATCH = """
     UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-    WHERE status NOT IN ('claimed', 'quarantined')
+    WHERE status IN ('retry', 'handled', 'dead')
 """
 
 # Added without a version bump: new tables only, created on every start if missing (`IF NOT EXISTS`).

@@ -7,7 +7,6 @@ seen again for the same app becomes a duplicate sighting, never a second event.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -18,16 +17,16 @@ import msgspec
 
 from xhooks._types import Headers
 from xhooks.protocol.envelope import EventRef, Shape, parse_envelope
+from xhooks.protocol.lifecycle import STORED_STATES, DeliveryState, Move, advance
+from xhooks.store._wakeup import Wakeup
 
 __all__ = [
     "EVENT_STATUSES",
-    "POLL_INTERVAL",
     "CrcRecord",
     "Delivery",
     "DeliveryPath",
     "EventQuery",
     "ClaimedEvent",
-    "EventStatus",
     "Intake",
     "Span",
     "Stats",
@@ -35,36 +34,28 @@ __all__ = [
     "StoredDelivery",
     "StoredEvent",
     "arrival_status",
+    "failed_status",
 ]
 
 
-POLL_INTERVAL = 0.05
-"""Seconds an idle worker sleeps between claims on an engine without notifications (`Store.wait_for_events`)."""
+EVENT_STATUSES: tuple[str, ...] = tuple(state.value for state in STORED_STATES)
+"""Every value of an event's stored `status`, in lifecycle order (for filters and for validating `--status`).
+
+The states and the moves between them are one table, `xhooks.protocol.lifecycle` (`DeliveryState`,
+`TRANSITIONS`); the store has no enum of its own. A `quarantined` event (its body cannot be an X event, see
+`Shape.quarantined`) is kept and shown but never claimed, retried or redispatched.
+"""
 
 
-class EventStatus(enum.Enum):
-    """Where an event is in its life: pending → claimed → handled | retry | dead; or quarantined, for good.
-
-    The moves between them are `xhooks.protocol.lifecycle`'s table. A `quarantined` event (its body cannot be an
-    X event, see `Shape.quarantined`) is kept and shown but never claimed, retried or redispatched.
-    """
-
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    HANDLED = "handled"
-    RETRY = "retry"
-    DEAD = "dead"
-    QUARANTINED = "quarantined"
+def arrival_status(shape: Shape) -> DeliveryState:
+    """The state a new event of a delivery of `shape` is stored in: the lifecycle's `quarantine` move when the body
+    cannot be an X event (`Shape.quarantined`), otherwise its `store` move (`pending`)."""
+    return advance(DeliveryState.RECEIVED, Move.QUARANTINE if shape.quarantined else Move.STORE)
 
 
-EVENT_STATUSES: tuple[str, ...] = tuple(status.value for status in EventStatus)
-"""Every value of an event's stored `status`, in lifecycle order (for filters and for validating `--status`)."""
-
-
-def arrival_status(shape: Shape) -> EventStatus:
-    """The status a new event of a delivery of `shape` is stored with: `quarantined` when the body cannot be an X
-    event (`Shape.quarantined`; the lifecycle's `quarantine` move), otherwise `pending` (its `store` move)."""
-    return EventStatus.QUARANTINED if shape.quarantined else EventStatus.PENDING
+def failed_status(retry_at: float | None) -> DeliveryState:
+    """The state a failed attempt leaves its event in: `retry` when it is to run again at `retry_at`, else `dead`."""
+    return advance(DeliveryState.CLAIMED, Move.GIVE_UP if retry_at is None else Move.FAIL)
 
 
 class DeliveryPath(enum.Enum):
@@ -224,6 +215,9 @@ class Store(ABC):
     shares_transactions: ClassVar[bool] = False
     """True when `completing` works (the engine can hand a transaction to transactional handlers)."""
 
+    def __init__(self) -> None:
+        self._wakeup = Wakeup()
+
     @abstractmethod
     async def start(self) -> None:
         """Open connections and create or check the schema. Raises `StoreError` / `SchemaMismatch`."""
@@ -263,11 +257,11 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def spans(self, kind: str, since: float) -> Sequence[Span]:
+    async def spans(self, kind: str, since: float) -> Sequence[Span]:
         """The spans of `kind` that end at or after `since`, oldest first."""
 
     @abstractmethod
-    def crcs(self, since: float, limit: int = 100) -> Sequence[CrcRecord]:
+    async def crcs(self, since: float, limit: int = 100) -> Sequence[CrcRecord]:
         """The CRC requests handled at or after `since`, newest first."""
 
     # -- dispatch: claims with leases -------------------------------------------------------------------
@@ -297,18 +291,21 @@ class Store(ABC):
     async def redispatch(self, query: EventQuery, now: float) -> int:
         """Make the events matching `query` due again (`pending`, attempts reset); return how many.
 
-        Claimed events (a worker holds them) and quarantined ones (never handed to handlers) are left as they are.
+        Only the lifecycle's `redispatch` move is made: from `retry`, `handled` or `dead`. Pending events (already
+        due), claimed ones (a worker holds them) and quarantined ones (never handed to handlers) are left as they
+        are and not counted.
         """
 
     async def wait_for_events(self, timeout: float) -> bool:
-        """Wait until new events may be due, or at most `timeout` seconds; True when woken by the store.
+        """Wait until events may be due, or at most `timeout` seconds; True when woken by the store.
 
-        An idle worker calls this between empty claims. Engines that can notify (PostgreSQL: LISTEN/NOTIFY)
-        wake it within milliseconds of the commit that stored new events; the default polls, sleeping
-        `min(timeout, POLL_INTERVAL)` and returning False.
+        An idle worker calls this between empty claims. In this process, every commit that may make an event
+        due wakes it at once: `record` of new events, `redispatch` and `release` of any, and `complete` / `fail`
+        (which may free the next event of the same user; a failure with a retry also shortens the wait to when
+        that retry falls due). Commits by other processes wake it only where the engine can be told (PostgreSQL:
+        LISTEN/NOTIFY); elsewhere `timeout` is what bounds the wait.
         """
-        await asyncio.sleep(min(timeout, POLL_INTERVAL))
-        return False
+        return await self._wakeup.wait(timeout)
 
     def completing(self, event_id: int, worker: str, now: float) -> AbstractAsyncContextManager[Any]:
         """A transaction that marks a claimed event handled when it commits, for a transactional handler.
@@ -330,20 +327,25 @@ class Store(ABC):
         raise NotImplementedError(f"{type(self).__name__} has no transactional handlers; use the postgres engine")
 
     # -- reads -----------------------------------------------------------------------------------------
+    #
+    # Reads (these, and `spans` / `crcs` above) are async and need no `start()`: a tool may read a database that
+    # another process writes, and the engine opens what reading needs on first use (`close()` releases it).
+    # Sync code reads through `xhooks.store.SyncReader`, which runs these same methods.
 
     @abstractmethod
-    def events(self, query: EventQuery) -> Sequence[StoredEvent]:
-        """Events matching `query`, newest first (synchronous: for tools and tests, not the hot path)."""
+    async def events(self, query: EventQuery) -> Sequence[StoredEvent]:
+        """Events matching `query`, newest first."""
 
     @abstractmethod
-    def event(self, event_id: int) -> StoredEvent | None: ...
+    async def event(self, event_id: int) -> StoredEvent | None: ...
 
     @abstractmethod
-    def delivery(self, delivery_id: int) -> StoredDelivery | None: ...
+    async def delivery(self, delivery_id: int) -> StoredDelivery | None: ...
 
     @abstractmethod
-    def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
+    async def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
         """Every delivery that carried this event, `(delivery_id, received_at)`, first sighting first."""
 
     @abstractmethod
-    def stats(self) -> Stats: ...
+    async def stats(self) -> Stats:
+        """Counts over the whole store, read in one snapshot."""

@@ -33,7 +33,7 @@ from xhooks.store._query import numbered
 from xhooks.store.registry import engine_for
 
 if TYPE_CHECKING:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
 __all__ = ["POSTGRES", "SQLITE", "Migration", "check", "prepare_postgres", "redact", "steps", "upgrade"]
 
@@ -146,7 +146,7 @@ async def _rekey_postgres(conn: asyncpg.Connection) -> None:
 async def _upgrade_postgres(url: str) -> tuple[int | None, int]:
     import asyncpg
 
-    from xhooks.store.postgres import FOREIGN_ERRORS
+    from xhooks.store._postgres_errors import FOREIGN_ERRORS
 
     try:
         conn = await asyncpg.connect(url)

@@ -9,7 +9,11 @@ and one duplicate sighting, whichever commits first.
 
 Workers claim with `FOR UPDATE SKIP LOCKED` and leases; an event is not due while an older unfinished event of
 its app and user exists, so a user's events are handled in order by any number of workers. A commit that stores
-new events notifies the `xhooks_events` channel, and `wait_for_events` (LISTEN) wakes idle workers at once.
+new events notifies the `xhooks_events` channel, and `wait_for_events` (LISTEN) wakes idle workers of every process
+at once; the workers of the committing process are woken directly too, as on every engine (`Store.wait_for_events`).
+
+Reads use the same pool, awaited on the caller's loop; a store that was never started opens the pool for them
+(tools reading a database that receivers write). The engine runs no thread and no event loop of its own.
 
 `completing(...)` hands a transactional handler the connection of the transaction that marks its event handled:
 its own writes to this database commit together with that mark, or not at all.
@@ -26,19 +30,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import msgspec
 
 from xhooks.errors import StoreError
 from xhooks.store import _postgres_schema as sql
+from xhooks.store._postgres_errors import FOREIGN_ERRORS, mapped
 from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, numbered, where
 from xhooks.store.base import (
-    POLL_INTERVAL,
     ClaimedEvent,
     CrcRecord,
     Delivery,
@@ -50,34 +53,14 @@ from xhooks.store.base import (
     StoredDelivery,
     StoredEvent,
     arrival_status,
+    failed_status,
 )
 from xhooks.store.migrations import prepare_postgres, redact
 
 __all__ = ["FOREIGN_ERRORS", "PostgresStore"]
 
-_T = TypeVar("_T")
-_Read = Callable[[asyncpg.Connection], Awaitable[_T]]
-
-FOREIGN_ERRORS: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.InternalClientError,
-    OSError,
-    TimeoutError,
-)
-"""What asyncpg and the network raise; each becomes `StoreError` at the store's boundary."""
-
 _headers_encoder = msgspec.json.Encoder()
 _headers_decoder = msgspec.json.Decoder(list[tuple[str, str]])
-
-
-@contextlib.contextmanager
-def _mapped(what: str) -> Iterator[None]:
-    """Translate asyncpg and network errors into `StoreError`, keeping the cause."""
-    try:
-        yield
-    except FOREIGN_ERRORS as exc:
-        raise StoreError(f"{what}: {type(exc).__name__}: {exc}".rstrip(": ")) from exc
 
 
 # -- intake batches ------------------------------------------------------------------------------------------
@@ -164,56 +147,6 @@ class _Batch:
                 barrier.set_result(None)
 
 
-# -- synchronous reads ---------------------------------------------------------------------------------------
-
-
-class _Reader:
-    """Runs the contract's synchronous reads on a private event loop thread with its own connection.
-
-    They are called by tools, and by code that already runs an event loop (where waiting on the store's own
-    pool would block the loop that drives it), so they get a loop and a connection of their own.
-    """
-
-    def __init__(self, url: str, timeout: float) -> None:
-        self.url = url
-        self.timeout = timeout
-        self._guard = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._conn: asyncpg.Connection | None = None
-
-    def run(self, read: _Read[_T]) -> _T:
-        with self._guard:
-            if self._loop is None:
-                self._loop = asyncio.new_event_loop()
-                self._thread = threading.Thread(target=self._loop.run_forever, name="xhooks-pg-reader", daemon=True)
-                self._thread.start()
-            loop = self._loop
-        with _mapped(f"cannot read {redact(self.url)}"):
-            return asyncio.run_coroutine_threadsafe(self._read(read), loop).result()
-
-    async def _read(self, read: _Read[_T]) -> _T:
-        if self._conn is None or self._conn.is_closed():
-            self._conn = await asyncpg.connect(self.url, timeout=self.timeout, command_timeout=self.timeout)
-        return await read(self._conn)
-
-    def close(self) -> None:
-        with self._guard:
-            loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
-        if loop is None or thread is None:
-            return
-        with contextlib.suppress(*FOREIGN_ERRORS):
-            asyncio.run_coroutine_threadsafe(self._disconnect(), loop).result()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
-
-    async def _disconnect(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await conn.close(timeout=self.timeout)
-
-
 class PostgresStore(Store):
     """The PostgreSQL store. `url` is a libpq-style URL; its query parameters other than libpq's own are session
     settings (`?search_path=xhooks` keeps the tables in a schema of their own).
@@ -240,6 +173,7 @@ class PostgresStore(Store):
         pool_size: int = 8,
         timeout: float = 10.0,
     ) -> None:
+        super().__init__()
         self.url = url
         self.durability = durability
         self.max_batch = max_batch
@@ -252,8 +186,7 @@ class PostgresStore(Store):
         self._intake: asyncio.Task[None] | None = None
         self._closing = False
         self._listener: asyncpg.Connection | None = None
-        self._notified = asyncio.Event()
-        self._reader = _Reader(url, timeout)
+        self._opening = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"PostgresStore({self._where!r}, durability={self.durability!r})"
@@ -261,31 +194,37 @@ class PostgresStore(Store):
     # -- lifecycle -------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._pool is not None:
+        if self._intake is not None:
             return
-        settings = {"application_name": "xhooks"}
-        if self.durability == "process":
-            settings["synchronous_commit"] = "off"
-        with _mapped(f"cannot connect to {self._where}; is PostgreSQL running?"):
-            pool = await asyncpg.create_pool(
-                self.url,
-                min_size=1,
-                max_size=self.pool_size,
-                timeout=self.timeout,
-                command_timeout=self.timeout,
-                server_settings=settings,
-            )
+        pool = await self._open_pool()
         try:
-            with _mapped(f"cannot prepare {self._where}"):
+            with mapped(f"cannot prepare {self._where}"):
                 async with pool.acquire() as conn:
                     await prepare_postgres(conn, self._where)
         except BaseException:
-            await pool.close()
+            await self._close_pool()
             raise
-        self._pool = pool
         self._closing = False
         self._batch = _Batch()
         self._intake = asyncio.create_task(self._run_intake(), name="xhooks-pg-intake")
+
+    async def _open_pool(self) -> asyncpg.Pool:
+        """The connection pool, opened on first use: by `start()`, or by a read on a store that was not started."""
+        async with self._opening:
+            if self._pool is None:
+                settings = {"application_name": "xhooks"}
+                if self.durability == "process":
+                    settings["synchronous_commit"] = "off"
+                with mapped(f"cannot connect to {self._where}; is PostgreSQL running?"):
+                    self._pool = await asyncpg.create_pool(
+                        self.url,
+                        min_size=1,
+                        max_size=self.pool_size,
+                        timeout=self.timeout,
+                        command_timeout=self.timeout,
+                        server_settings=settings,
+                    )
+            return self._pool
 
     async def close(self) -> None:
         intake, self._intake = self._intake, None
@@ -293,25 +232,27 @@ class PostgresStore(Store):
             self._closing = True
             self._waiting.set()
             await intake  # what was collected still commits
-        pool, self._pool = self._pool, None
         listener, self._listener = self._listener, None
         if listener is not None:
             with contextlib.suppress(*FOREIGN_ERRORS):
                 await listener.close(timeout=self.timeout)
+        await self._close_pool()
+
+    async def _close_pool(self) -> None:
+        pool, self._pool = self._pool, None
         if pool is not None:
             with contextlib.suppress(*FOREIGN_ERRORS):
                 await asyncio.wait_for(pool.close(), self.timeout)
-        await asyncio.to_thread(self._reader.close)
 
     def _require_pool(self) -> asyncpg.Pool:
-        if self._pool is None or self._closing:
+        if self._pool is None or self._intake is None or self._closing:
             raise RuntimeError("PostgresStore.start() must be awaited before writing")
         return self._pool
 
     @contextlib.asynccontextmanager
     async def _connection(self, what: str) -> AsyncIterator[asyncpg.Connection]:
         pool = self._require_pool()
-        with _mapped(f"{what} ({self._where})"):
+        with mapped(f"{what} ({self._where})"):
             async with pool.acquire(timeout=self.timeout) as conn:
                 yield conn
 
@@ -326,7 +267,10 @@ class PostgresStore(Store):
         batch = self._collect()
         future: asyncio.Future[Intake] = asyncio.get_running_loop().create_future()
         batch.deliveries.append((delivery, future))
-        return await future
+        intake = await future
+        if intake.new_events:
+            self._wakeup.wake()
+        return intake
 
     async def record_rejection(self, app: str, reason: str, at: float) -> None:
         batch = self._collect()
@@ -369,7 +313,7 @@ class PostgresStore(Store):
             batch.resolve([])
             return
         try:
-            with _mapped(f"could not commit to {self._where}"):
+            with mapped(f"could not commit to {self._where}"):
                 async with self._pool.acquire(timeout=self.timeout) as conn:
                     rows = await conn.fetch(sql.INTAKE, *batch.arguments())
         except StoreError as exc:
@@ -405,17 +349,24 @@ class PostgresStore(Store):
 
     async def complete(self, event_id: int, worker: str, now: float) -> bool:
         async with self._connection("could not complete an event") as conn:
-            return bool(await conn.execute(sql.COMPLETE, now, event_id, worker) == "UPDATE 1")
+            done = bool(await conn.execute(sql.COMPLETE, now, event_id, worker) == "UPDATE 1")
+        if done:
+            self._wakeup.wake()  # the next event of the same user may be due now
+        return done
 
     async def fail(self, event_id: int, worker: str, error: str, retry_at: float | None, now: float) -> bool:
-        status = "dead" if retry_at is None else "retry"
+        status = failed_status(retry_at).value
         async with self._connection("could not record a failed attempt") as conn:
-            return bool(await conn.execute(sql.FAIL, status, retry_at, error, event_id, worker) == "UPDATE 1")
+            done = bool(await conn.execute(sql.FAIL, status, retry_at, error, event_id, worker) == "UPDATE 1")
+        if done:
+            self._wakeup.failed(retry_at, now)
+        return done
 
     async def release(self, event_ids: Sequence[int], worker: str) -> None:
         if event_ids:
             async with self._connection("could not release events") as conn:
                 await conn.execute(sql.RELEASE, worker, list(event_ids))
+            self._wakeup.wake()
 
     async def redispatch(self, query: EventQuery, now: float) -> int:
         clause, params = where(query)
@@ -424,16 +375,18 @@ class PostgresStore(Store):
             count = int((await conn.execute(statement, *params)).rpartition(" ")[2])
             if count:
                 await conn.execute(sql.NOTIFY)
+        if count:
+            self._wakeup.wake()
         return count
 
     @contextlib.asynccontextmanager
     async def completing(self, event_id: int, worker: str, now: float) -> AsyncIterator[asyncpg.Connection]:
         pool = self._require_pool()
         what = f"could not complete event {event_id} ({self._where})"
-        with _mapped(what):
+        with mapped(what):
             conn = await pool.acquire(timeout=self.timeout)
         try:
-            with _mapped(what):
+            with mapped(what):
                 transaction = conn.transaction()
                 await transaction.start()
             try:
@@ -442,7 +395,7 @@ class PostgresStore(Store):
                 with contextlib.suppress(*FOREIGN_ERRORS):
                     await transaction.rollback()
                 raise
-            with _mapped(what):
+            with mapped(what):
                 marked = await conn.execute(sql.COMPLETE, now, event_id, worker) == "UPDATE 1"
                 await (transaction.commit() if marked else transaction.rollback())
             if not marked:
@@ -452,63 +405,60 @@ class PostgresStore(Store):
                 await pool.release(conn)
 
     async def wait_for_events(self, timeout: float) -> bool:
-        if not await self._listening():
-            await asyncio.sleep(min(timeout, POLL_INTERVAL))
-            return False
-        if not self._notified.is_set():
-            try:
-                await asyncio.wait_for(self._notified.wait(), timeout)
-            except TimeoutError:
-                return False
-        self._notified.clear()
-        return True
+        await self._listen()  # commits by other processes wake this one through NOTIFY
+        return await super().wait_for_events(timeout)
 
-    async def _listening(self) -> bool:
-        """(Re)open the LISTEN connection; after a reconnect, report a wake-up since notifications were missed."""
+    async def _listen(self) -> None:
+        """(Re)open the LISTEN connection if it is not open; after a (re)connect, wake the waiters, since
+        notifications may have been missed. If the server cannot be reached, the wait is bounded by its timeout."""
         if self._listener is not None and not self._listener.is_closed():
-            return True
+            return
         self._require_pool()
         try:
             listener = await asyncpg.connect(self.url, timeout=self.timeout)
         except FOREIGN_ERRORS:
-            return False
+            return
         try:
             await listener.add_listener(sql.CHANNEL, self._on_notify)
         except FOREIGN_ERRORS:
             listener.terminate()
-            return False
+            return
         except BaseException:  # cancelled (a worker stopping) between connect and listen: do not leak it
             listener.terminate()
             raise
         if self._pool is None:  # the store closed while this connection was being opened: do not leak it
             listener.terminate()
-            return False
+            return
         self._listener = listener
-        self._notified.set()
-        return True
+        self._wakeup.wake()
 
     def _on_notify(self, *_: object) -> None:
-        self._notified.set()
+        self._wakeup.wake()
 
-    # -- reads (synchronous; for tools, tests and the dashboard) ---------------------------------------
+    # -- reads (on the engine's pool; a store that was not started opens the pool for them) -------------
 
-    def _fetch(self, statement: str, *args: Any) -> list[asyncpg.Record]:
-        async def read(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    @contextlib.asynccontextmanager
+    async def _reading(self) -> AsyncIterator[asyncpg.Connection]:
+        pool = await self._open_pool()
+        with mapped(f"cannot read {self._where}"):
+            async with pool.acquire(timeout=self.timeout) as conn:
+                yield conn
+
+    async def _fetch(self, statement: str, *args: Any) -> list[asyncpg.Record]:
+        async with self._reading() as conn:
             return list(await conn.fetch(statement, *args))
 
-        return self._reader.run(read)
-
-    def events(self, query: EventQuery) -> Sequence[StoredEvent]:
+    async def events(self, query: EventQuery) -> Sequence[StoredEvent]:
         clause, params = where(query)
         statement = numbered(f"SELECT {sql.EVENT_COLUMNS} FROM events {clause} ORDER BY id DESC LIMIT ?")
-        return [StoredEvent(*row) for row in self._fetch(statement, *params, query.limit)]
+        return [StoredEvent(*row) for row in await self._fetch(statement, *params, query.limit)]
 
-    def event(self, event_id: int) -> StoredEvent | None:
-        rows = self._fetch(f"SELECT {sql.EVENT_COLUMNS} FROM events WHERE id = $1", event_id)
+    async def event(self, event_id: int) -> StoredEvent | None:
+        rows = await self._fetch(f"SELECT {sql.EVENT_COLUMNS} FROM events WHERE id = $1", event_id)
         return StoredEvent(*rows[0]) if rows else None
 
-    def delivery(self, delivery_id: int) -> StoredDelivery | None:
-        rows = self._fetch(
+    async def delivery(self, delivery_id: int) -> StoredDelivery | None:
+        rows = await self._fetch(
             "SELECT id, app, received_at, headers, body, secret_index, shape, path FROM deliveries WHERE id = $1",
             delivery_id,
         )
@@ -518,51 +468,46 @@ class PostgresStore(Store):
         headers = _headers_decoder.decode(row[3])
         return StoredDelivery(row[0], row[1], row[2], headers, bytes(row[4]), row[5], row[6], row[7])
 
-    def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
-        rows = self._fetch(
+    async def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
+        rows = await self._fetch(
             "SELECT delivery_id, received_at FROM events WHERE id = $1"
             " UNION ALL SELECT delivery_id, seen_at FROM sightings WHERE event_id = $1 ORDER BY 2, 1",
             event_id,
         )
         return [(int(row[0]), float(row[1])) for row in rows]
 
-    def spans(self, kind: str, since: float) -> Sequence[Span]:
-        rows = self._fetch(
+    async def spans(self, kind: str, since: float) -> Sequence[Span]:
+        rows = await self._fetch(
             'SELECT start, "end" FROM spans WHERE kind = $1 AND "end" >= $2 ORDER BY start, id', kind, since
         )
         return [Span(kind, float(row[0]), float(row[1])) for row in rows]
 
-    def crcs(self, since: float, limit: int = 100) -> Sequence[CrcRecord]:
-        rows = self._fetch(
+    async def crcs(self, since: float, limit: int = 100) -> Sequence[CrcRecord]:
+        rows = await self._fetch(
             "SELECT app, at, latency, status, outcome FROM crc_log WHERE at >= $1 ORDER BY at DESC, id DESC LIMIT $2",
             since,
             limit,
         )
         return [CrcRecord(*row) for row in rows]
 
-    def stats(self) -> Stats:
-        async def read(conn: asyncpg.Connection) -> Stats:
-            async with conn.transaction(isolation="repeatable_read", readonly=True):
-                deliveries = await conn.fetchval("SELECT count(*) FROM deliveries")
-                events, duplicates = await conn.fetchrow("SELECT count(*), coalesce(sum(duplicates), 0) FROM events")
-                by_type = await conn.fetch("SELECT event_type, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1")
-                by_status = await conn.fetch("SELECT status, count(*) FROM events GROUP BY 1")
-                unparsed = await conn.fetchval(
-                    "SELECT count(*) FROM deliveries WHERE shape IN ('unknown', 'malformed')"
-                )
-                rejections = await conn.fetch("SELECT app, reason, count FROM rejections")
-                by_path = await conn.fetchrow(COUNT_BY_PATH)
-                first_by_path = await conn.fetch("SELECT first_path, count(*) FROM events GROUP BY 1")
-            return Stats(
-                int(deliveries),
-                int(events),
-                int(duplicates),
-                {row[0]: int(row[1]) for row in by_type},
-                {row[0]: int(row[1]) for row in by_status},
-                int(unparsed),
-                {f"{row[0]}:{row[1]}": int(row[2]) for row in rejections},
-                {name: int(count) for name, count in zip(PATH_NAMES, by_path, strict=True)},
-                {row[0]: int(row[1]) for row in first_by_path},
-            )
-
-        return self._reader.run(read)
+    async def stats(self) -> Stats:
+        async with self._reading() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            deliveries = await conn.fetchval("SELECT count(*) FROM deliveries")
+            events, duplicates = await conn.fetchrow("SELECT count(*), coalesce(sum(duplicates), 0) FROM events")
+            by_type = await conn.fetch("SELECT event_type, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1")
+            by_status = await conn.fetch("SELECT status, count(*) FROM events GROUP BY 1")
+            unparsed = await conn.fetchval("SELECT count(*) FROM deliveries WHERE shape IN ('unknown', 'malformed')")
+            rejections = await conn.fetch("SELECT app, reason, count FROM rejections")
+            by_path = await conn.fetchrow(COUNT_BY_PATH)
+            first_by_path = await conn.fetch("SELECT first_path, count(*) FROM events GROUP BY 1")
+        return Stats(
+            int(deliveries),
+            int(events),
+            int(duplicates),
+            {row[0]: int(row[1]) for row in by_type},
+            {row[0]: int(row[1]) for row in by_status},
+            int(unparsed),
+            {f"{row[0]}:{row[1]}": int(row[2]) for row in rejections},
+            {name: int(count) for name, count in zip(PATH_NAMES, by_path, strict=True)},
+            {row[0]: int(row[1]) for row in first_by_path},
+        )

@@ -12,6 +12,9 @@ Durability: `disk` (default) sets `synchronous=FULL`, so a commit is flushed to 
 (it survives a power cut); `process` sets `synchronous=NORMAL`, which in WAL mode survives a killed process
 but not a power cut.
 
+Reads (`events`, `stats`, …) run on a small pool of threads, each with a read-only connection of its own: the
+event loop never waits on a query, and in WAL mode a read never waits for the writer nor queues behind it.
+
 A failed commit (read-only file, disk full, locked) fails every job of its batch with `StoreError`, and the
 connection is reopened for the next batch, so the store recovers on its own once the fault clears.
 """
@@ -24,11 +27,13 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
 
+from xhooks._threads import name_os_thread
 from xhooks.errors import SchemaMismatch, StoreError
 from xhooks.store import _sqlite_schema as sql
 from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, where
@@ -44,6 +49,7 @@ from xhooks.store.base import (
     StoredDelivery,
     StoredEvent,
     arrival_status,
+    failed_status,
 )
 
 __all__ = ["SQLiteStore"]
@@ -52,6 +58,8 @@ _T = TypeVar("_T")
 _Apply = Callable[[sqlite3.Cursor], Any]
 _Job = tuple["_Apply | Delivery", "asyncio.Future[Any] | None"]
 _STOP = object()
+_READ_THREADS = 2
+"""Threads serving reads: the dashboard, the watcher and the CLI read little and rarely at once."""
 _headers_encoder = msgspec.json.Encoder()
 _headers_decoder = msgspec.json.Decoder(list[tuple[str, str]])
 
@@ -125,6 +133,7 @@ class SQLiteStore(Store):
     """
 
     def __init__(self, path: str | Path, *, durability: str = "disk", max_batch: int = 512) -> None:
+        super().__init__()
         self.path = str(path)
         self.durability = durability
         self.max_batch = max_batch
@@ -132,6 +141,7 @@ class SQLiteStore(Store):
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._outbox: list[_Job] = []
+        self._readers = _Readers(self.path)
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r}, durability={self.durability!r})"
@@ -182,12 +192,12 @@ class SQLiteStore(Store):
 
     async def close(self) -> None:
         thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        if self._outbox:
-            self._hand_over()
-        self._queue.put(_STOP)
-        await asyncio.to_thread(thread.join)
+        if thread is not None:
+            if self._outbox:
+                self._hand_over()
+            self._queue.put(_STOP)
+            await asyncio.to_thread(thread.join)
+        await asyncio.to_thread(self._readers.close)
 
     # -- writes (group commit) -------------------------------------------------------------------------
 
@@ -210,6 +220,8 @@ class SQLiteStore(Store):
         future = self._submit(delivery, wait=True)
         assert future is not None
         intake: Intake = await future
+        if intake.new_events:
+            self._wakeup.wake()
         return intake
 
     async def record_rejection(self, app: str, reason: str, at: float) -> None:
@@ -241,12 +253,8 @@ class SQLiteStore(Store):
             ids = [row[0] for row in cur.execute(sql.DUE_EVENTS, {"now": now, "limit": limit})]
             if not ids:
                 return []
+            cur.executemany(sql.CLAIM, [(worker, now + lease, event_id) for event_id in ids])
             marks = ",".join("?" * len(ids))
-            cur.execute(
-                f"UPDATE events SET status = 'claimed', lease_owner = ?, lease_until = ?, attempts = attempts + 1"
-                f" WHERE id IN ({marks})",
-                (worker, now + lease, *ids),
-            )
             columns = ", ".join(f"e.{name.strip()}" for name in _EVENT_COLUMNS.split(","))
             rows = cur.execute(
                 f"SELECT {columns}, d.body FROM events e JOIN deliveries d ON d.id = e.delivery_id"
@@ -258,23 +266,33 @@ class SQLiteStore(Store):
         return await self._write(apply)
 
     async def complete(self, event_id: int, worker: str, now: float) -> bool:
-        return await self._write(lambda cur: cur.execute(sql.COMPLETE, (now, event_id, worker)).rowcount == 1)
+        done = await self._write(lambda cur: cur.execute(sql.COMPLETE, (now, event_id, worker)).rowcount == 1)
+        if done:
+            self._wakeup.wake()  # the next event of the same user may be due now
+        return done
 
     async def fail(self, event_id: int, worker: str, error: str, retry_at: float | None, now: float) -> bool:
-        status = "dead" if retry_at is None else "retry"
-        return await self._write(
+        status = failed_status(retry_at).value
+        done = await self._write(
             lambda cur: cur.execute(sql.FAIL, (status, retry_at, error, event_id, worker)).rowcount == 1
         )
+        if done:
+            self._wakeup.failed(retry_at, now)
+        return done
 
     async def release(self, event_ids: Sequence[int], worker: str) -> None:
         if event_ids:
             marks = ",".join("?" * len(event_ids))
             await self._write(lambda cur: cur.execute(f"{sql.RELEASE} AND id IN ({marks})", (worker, *event_ids)))
+            self._wakeup.wake()
 
     async def redispatch(self, query: EventQuery, now: float) -> int:
         clause, params = where(query)
         condition = clause.replace("WHERE", "AND", 1)
-        return await self._write(lambda cur: cur.execute(f"{sql.REDISPATCH} {condition}", params).rowcount)
+        count = await self._write(lambda cur: cur.execute(f"{sql.REDISPATCH} {condition}", params).rowcount)
+        if count:
+            self._wakeup.wake()
+        return count
 
     async def _write(self, apply: Callable[[sqlite3.Cursor], _T]) -> _T:
         future = self._submit(apply, wait=True)
@@ -283,6 +301,7 @@ class SQLiteStore(Store):
         return result
 
     def _run_writer(self) -> None:
+        name_os_thread()
         conn: sqlite3.Connection | None = None
         stopping = False
         while not stopping:
@@ -334,38 +353,21 @@ class SQLiteStore(Store):
             error = StoreError(f"could not commit to {self.path}: {exc}")
             return None, [(None, error) for _ in batch]
 
-    # -- reads (synchronous; for tools, tests and the dashboard) ---------------------------------------
+    # -- reads (a small pool of threads, each with its own read-only connection) ------------------------
 
-    def _read(self) -> sqlite3.Connection:
-        if not Path(self.path).exists():
-            raise StoreError(f"no database at {self.path}; start `xhooks serve` first or pass --db")
-        try:
-            return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot read {self.path}: {exc}") from exc
-
-    def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        conn = self._read()
-        try:
-            return conn.execute(statement, params).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot read {self.path}: {exc}") from exc
-        finally:
-            conn.close()
-
-    def events(self, query: EventQuery) -> Sequence[StoredEvent]:
+    async def events(self, query: EventQuery) -> Sequence[StoredEvent]:
         clause, params = where(query)
-        rows = self._query(
+        rows = await self._readers.fetch(
             f"SELECT {_EVENT_COLUMNS} FROM events {clause} ORDER BY id DESC LIMIT ?", [*params, query.limit]
         )
         return [StoredEvent(*row) for row in rows]
 
-    def event(self, event_id: int) -> StoredEvent | None:
-        rows = self._query(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,))
+    async def event(self, event_id: int) -> StoredEvent | None:
+        rows = await self._readers.fetch(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,))
         return StoredEvent(*rows[0]) if rows else None
 
-    def delivery(self, delivery_id: int) -> StoredDelivery | None:
-        rows = self._query(
+    async def delivery(self, delivery_id: int) -> StoredDelivery | None:
+        rows = await self._readers.fetch(
             "SELECT id, app, received_at, headers, body, secret_index, shape, path FROM deliveries WHERE id = ?",
             (delivery_id,),
         )
@@ -375,47 +377,99 @@ class SQLiteStore(Store):
         headers = _headers_decoder.decode(row[3])
         return StoredDelivery(row[0], row[1], row[2], headers, bytes(row[4]), row[5], row[6], row[7])
 
-    def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
-        rows = self._query(
+    async def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
+        rows = await self._readers.fetch(
             "SELECT delivery_id, received_at FROM events WHERE id = ?"
             " UNION ALL SELECT delivery_id, seen_at FROM sightings WHERE event_id = ? ORDER BY 2, 1",
             (event_id, event_id),
         )
         return [(int(row[0]), float(row[1])) for row in rows]
 
-    def spans(self, kind: str, since: float) -> Sequence[Span]:
-        rows = self._query(
+    async def spans(self, kind: str, since: float) -> Sequence[Span]:
+        rows = await self._readers.fetch(
             'SELECT start, "end" FROM spans WHERE kind = ? AND "end" >= ? ORDER BY start, id', (kind, since)
         )
         return [Span(kind, float(start), float(end)) for start, end in rows]
 
-    def crcs(self, since: float, limit: int = 100) -> Sequence[CrcRecord]:
-        rows = self._query(
+    async def crcs(self, since: float, limit: int = 100) -> Sequence[CrcRecord]:
+        rows = await self._readers.fetch(
             "SELECT app, at, latency, status, outcome FROM crc_log WHERE at >= ? ORDER BY at DESC, rowid DESC LIMIT ?",
             (since, limit),
         )
         return [CrcRecord(*row) for row in rows]
 
-    def stats(self) -> Stats:
-        conn = self._read()
+    async def stats(self) -> Stats:
+        return await self._readers.run(_stats)
+
+
+def _stats(conn: sqlite3.Connection) -> Stats:
+    conn.execute("BEGIN")  # one snapshot for every count
+    try:
+        deliveries = conn.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+        events, duplicates = conn.execute("SELECT count(*), coalesce(sum(duplicates), 0) FROM events").fetchone()
+        by_type = dict(conn.execute("SELECT event_type, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"))
+        by_status = dict(conn.execute("SELECT status, count(*) FROM events GROUP BY 1"))
+        unparsed = conn.execute("SELECT count(*) FROM deliveries WHERE shape IN ('unknown', 'malformed')").fetchone()[0]
+        rejections = {
+            f"{app}:{reason}": count for app, reason, count in conn.execute("SELECT app, reason, count FROM rejections")
+        }
+        by_path = dict(zip(PATH_NAMES, conn.execute(COUNT_BY_PATH).fetchone(), strict=True))
+        first_by_path = dict(conn.execute("SELECT first_path, count(*) FROM events GROUP BY 1"))
+    finally:
+        conn.execute("COMMIT")
+    return Stats(deliveries, events, duplicates, by_type, by_status, unparsed, rejections, by_path, first_by_path)
+
+
+class _Readers:
+    """Read-only connections to `path`, one per thread of a small pool that runs the async reads.
+
+    The pool and its connections open on the first read (a store that was never started can read a database
+    another process writes) and are released by `close()`. In WAL mode a reader never waits for the writer
+    and sees everything committed before its statement began.
+    """
+
+    def __init__(self, path: str, threads: int = _READ_THREADS) -> None:
+        self.path = path
+        self.threads = threads
+        self._executor: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+
+    async def fetch(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        return await self.run(lambda conn: conn.execute(statement, params).fetchall())
+
+    async def run(self, read: Callable[[sqlite3.Connection], _T]) -> _T:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="xhooks-sqlite-reader")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._read, read)
+
+    def _read(self, read: Callable[[sqlite3.Connection], _T]) -> _T:
         try:
-            deliveries = conn.execute("SELECT count(*) FROM deliveries").fetchone()[0]
-            events, duplicates = conn.execute("SELECT count(*), coalesce(sum(duplicates), 0) FROM events").fetchone()
-            by_type = dict(conn.execute("SELECT event_type, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"))
-            by_status = dict(conn.execute("SELECT status, count(*) FROM events GROUP BY 1"))
-            unparsed = conn.execute(
-                "SELECT count(*) FROM deliveries WHERE shape IN ('unknown', 'malformed')"
-            ).fetchone()[0]
-            rejections = {
-                f"{app}:{reason}": count
-                for app, reason, count in conn.execute("SELECT app, reason, count FROM rejections")
-            }
-            by_path = dict(zip(PATH_NAMES, conn.execute(COUNT_BY_PATH).fetchone(), strict=True))
-            first_by_path = dict(conn.execute("SELECT first_path, count(*) FROM events GROUP BY 1"))
+            return read(self._connection())
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read {self.path}: {exc}") from exc
-        finally:
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if not Path(self.path).exists():
+                raise StoreError(f"no database at {self.path}; start `xhooks serve` first or pass --db")
+            conn = sqlite3.connect(
+                f"file:{self.path}?mode=ro", uri=True, timeout=5.0, isolation_level=None, check_same_thread=False
+            )
+            self._local.conn = conn
+            with self._guard:
+                self._opened.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Wait for running reads, then close every connection (from any thread: they are not thread-bound)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
+        with self._guard:
+            opened, self._opened = self._opened, []
+        self._local = threading.local()
+        for conn in opened:
             conn.close()
-        return Stats(
-            deliveries, events, duplicates, by_type, by_status, unparsed, rejections, by_path, first_by_path
-        )

@@ -170,7 +170,7 @@ class StreamConsumer:
     async def run(self) -> None:
         """Read the stream until `stop()`, reconnecting as X asks (docs/stream.md)."""
         try:
-            self._resume_at = await asyncio.to_thread(self._last_span_end)
+            self._resume_at = await self._last_span_end()
             while not self._stop.is_set():
                 step = asyncio.ensure_future(self._step())
                 stopping = asyncio.ensure_future(self._stop.wait())
@@ -345,8 +345,8 @@ class StreamConsumer:
         await self.store.mark(self.span_kind, start, end, self.silence)
         self._marked_at = self.clock.now()
 
-    def _last_span_end(self) -> float | None:
-        spans = self.store.spans(self.span_kind, self.clock.now() - SPAN_HISTORY)
+    async def _last_span_end(self) -> float | None:
+        spans = await self.store.spans(self.span_kind, self.clock.now() - SPAN_HISTORY)
         return max(span.end for span in spans) if spans else None
 
     async def _store_down(self, exc: StoreError) -> None:

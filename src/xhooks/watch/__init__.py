@@ -11,7 +11,7 @@ await watcher.run()
 from xhooks.watch.alerts import Alert, Alerts
 from xhooks.watch.health import HealthWatcher, WebhookStatus
 from xhooks.watch.recovery import JobState, Recovery, ReplayTask, Window, missed_windows
-from xhooks.watch.watcher import WatchConfig, Watcher, recover, recover_window, run_watcher, watcher_in_background
+from xhooks.watch.watcher import WatchConfig, Watcher, WatchService, recover, recover_window, run_watcher
 
 __all__ = [
     "Alert",
@@ -21,6 +21,7 @@ __all__ = [
     "Recovery",
     "ReplayTask",
     "WatchConfig",
+    "WatchService",
     "Watcher",
     "WebhookStatus",
     "Window",
@@ -28,5 +29,4 @@ __all__ = [
     "recover",
     "recover_window",
     "run_watcher",
-    "watcher_in_background",
 ]

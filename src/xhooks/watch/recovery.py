@@ -35,7 +35,6 @@ waiting ──created──▶ running ──complete──▶ complete
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import enum
 import itertools
@@ -215,13 +214,13 @@ class Recovery:
         """
         now = self.clock.now()
         since = now - REPLAY_WINDOW - 2 * self.margin
-        up = await asyncio.to_thread(self.store.spans, "up", since)
-        rejected = await asyncio.to_thread(self.store.spans, "rejected", since)
+        up = await self.store.spans("up", since)
+        rejected = await self.store.spans("rejected", since)
         await self._check_heartbeat(up, now)
         windows = missed_windows(up, rejected, self.margin)
         self.tasks = [t for t in self.tasks if t.state in (JobState.RUNNING, JobState.WAITING) or t.window.end > since]
         for webhook_id in webhook_ids:
-            recovered = await asyncio.to_thread(self.store.spans, f"recovered:{webhook_id}", since)
+            recovered = await self.store.spans(f"recovered:{webhook_id}", since)
             for window in windows:
                 if not _covered(window, recovered):
                     self._track(webhook_id, window)
@@ -320,7 +319,7 @@ class Recovery:
 
     async def _follow(self, task: ReplayTask, now: float) -> None:
         assert task.job_id is not None and task.started_at is not None
-        state = await asyncio.to_thread(self._job_state, task.job_id, task.started_at - self.margin - MINUTE)
+        state = await self._job_state(task.job_id, task.started_at - self.margin - MINUTE)
         if state == "Complete":
             task.move("complete")
             try:
@@ -337,10 +336,10 @@ class Recovery:
             task.move("timeout")
             task.detail = f"no replay_job_status for job {task.job_id} within {self.job_timeout:.0f} s"
 
-    def _job_state(self, job_id: str, since: float) -> str | None:
+    async def _job_state(self, job_id: str, since: float) -> str | None:
         """The `job_state` of `job_id` if its `replay_job_status` event reached the store since `since`."""
-        for event in self.store.events(EventQuery(event_type="replay_job_status", since=since, limit=100)):
-            delivery = self.store.delivery(event.delivery_id)
+        for event in await self.store.events(EventQuery(event_type="replay_job_status", since=since, limit=100)):
+            delivery = await self.store.delivery(event.delivery_id)
             if delivery is None:
                 continue
             try:

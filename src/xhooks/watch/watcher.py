@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from xhooks.client import DEFAULT_BASE_URL, AsyncXClient, Credentials
@@ -24,7 +23,7 @@ from xhooks.watch.alerts import Alerts
 from xhooks.watch.health import HealthWatcher
 from xhooks.watch.recovery import JobState, Recovery, ReplayTask, Window
 
-__all__ = ["WatchConfig", "Watcher", "recover", "recover_window", "run_watcher", "watcher_in_background"]
+__all__ = ["WatchConfig", "WatchService", "Watcher", "recover", "recover_window", "run_watcher"]
 
 logger = logging.getLogger("xhooks.watch")
 
@@ -96,6 +95,7 @@ class Watcher:
             metrics=metrics,
         )
         self.failed_rounds = 0
+        self._stopping = asyncio.Event()
 
     async def step(self) -> None:
         """One round: health first, then recovery for the webhooks that are valid.
@@ -106,28 +106,51 @@ class Watcher:
         statuses = await self.health.check()
         await self.recovery.step([status.webhook_id for status in statuses if status.valid])
 
+    def stop(self) -> None:
+        """Ask `run` to return: a round in progress is cut short (it holds nothing the next round cannot redo)."""
+        self._stopping.set()
+
     async def run(self, rounds: int | None = None) -> None:
-        """Run rounds every `interval` until cancelled (or `rounds` rounds, for tests and one-shot use)."""
+        """Run rounds every `interval` until `stop()` or cancelled (or `rounds` rounds, for tests and one-shot use)."""
         done = 0
         try:
-            while rounds is None or done < rounds:
-                try:
-                    await self.step()
-                except XhooksError as exc:
-                    self.failed_rounds += 1
-                    logger.error("watch round failed (will retry in %.0f s): %s", self.config.interval, exc)
-                    if self.failed_rounds >= FAILING_AFTER:
-                        await self.alerts.fire(
-                            "watch_failing", f"{self.failed_rounds} watch rounds failed in a row: {exc}"
-                        )
-                else:
-                    self.failed_rounds = 0
-                    await self.alerts.resolve("watch_failing", "the watcher reaches X and the store again")
+            while (rounds is None or done < rounds) and await self._unless_stopped(self._round):
                 done += 1
                 if rounds is None or done < rounds:
-                    await self.clock.sleep(self.config.interval)
+                    await self._unless_stopped(lambda: self.clock.sleep(self.config.interval))
         finally:
             await self.alerts.aclose()
+
+    async def _round(self) -> None:
+        try:
+            await self.step()
+        except XhooksError as exc:
+            self.failed_rounds += 1
+            logger.error("watch round failed (will retry in %.0f s): %s", self.config.interval, exc)
+            if self.failed_rounds >= FAILING_AFTER:
+                await self.alerts.fire("watch_failing", f"{self.failed_rounds} watch rounds failed in a row: {exc}")
+        else:
+            self.failed_rounds = 0
+            await self.alerts.resolve("watch_failing", "the watcher reaches X and the store again")
+
+    async def _unless_stopped(self, work: Callable[[], Awaitable[None]]) -> bool:
+        """Do `work` unless `stop()` comes first, which cancels it; True when `work` was done."""
+        if self._stopping.is_set():
+            return False
+        doing = asyncio.ensure_future(work())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait((doing, stopping), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not doing.done():
+                doing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await doing
+        if doing.cancelled():
+            return False
+        doing.result()  # a failure of `work` is raised here
+        return True
 
 
 async def recover(
@@ -170,56 +193,43 @@ async def recover(
     return task
 
 
-async def _watch(
-    db: str, credentials: Credentials, config: WatchConfig, api_base: str, metrics: Metrics | None
-) -> None:
-    store = open_store(db)
-    await store.start()
-    try:
-        async with AsyncXClient(credentials, base_url=api_base) as x:
-            await Watcher(x, store, config, metrics=metrics).run()
-    finally:
-        await store.close()
+class WatchService:
+    """The watcher as a service of a process (`xhooks.service.Service`): on the process's store, with a client
+    of X of its own for as long as it runs. What `xhooks serve` runs when a bearer token is configured, and
+    `xhooks watch` on its own."""
+
+    def __init__(
+        self,
+        store: Store,
+        credentials: Credentials,
+        config: WatchConfig,
+        *,
+        api_base: str = DEFAULT_BASE_URL,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.client = AsyncXClient(credentials, base_url=api_base)
+        self.watcher = Watcher(self.client, store, config, metrics=metrics)
+
+    async def run(self) -> None:
+        async with self.client:
+            await self.watcher.run()
+
+    def stop(self) -> None:
+        self.watcher.stop()
 
 
 def run_watcher(db: str, credentials: Credentials, config: WatchConfig, *, api_base: str = DEFAULT_BASE_URL) -> None:
     """Run the watcher on the store at `db` until interrupted (what `xhooks watch` calls)."""
-    asyncio.run(_watch(db, credentials, config, api_base, None))
 
-
-@contextlib.contextmanager
-def watcher_in_background(
-    db: str,
-    credentials: Credentials,
-    config: WatchConfig,
-    *,
-    api_base: str = DEFAULT_BASE_URL,
-    metrics: Metrics | None = None,
-) -> Iterator[None]:
-    """Run the watcher on a thread of its own (its own event loop and store connection) for the `with` block;
-    what `xhooks serve` does when management credentials are configured. The receiver's event loop is left
-    alone: a slow call to X never delays a delivery."""
-    loop = asyncio.new_event_loop()
-    task = loop.create_task(_watch(db, credentials, config, api_base, metrics))
-
-    def target() -> None:
+    async def main() -> None:
+        store = open_store(db)
+        await store.start()
         try:
-            loop.run_until_complete(task)
-        except asyncio.CancelledError:
-            pass
-        except Exception:  # the thread's last word must be heard: the watcher may not stop silently
-            logger.exception("the watcher stopped")
+            await WatchService(store, credentials, config, api_base=api_base).run()
         finally:
-            loop.close()
+            await store.close()
 
-    thread = threading.Thread(target=target, name="xhooks-watcher", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        with contextlib.suppress(RuntimeError):  # the loop is already closed: the watcher ended on its own
-            loop.call_soon_threadsafe(task.cancel)
-        thread.join(10)
+    asyncio.run(main())
 
 
 def recover_window(

@@ -125,6 +125,17 @@ class LikeCreate(ActivityEvent, frozen=True, kw_only=True):
 
     payload: _Like | None = None
 
+    @property
+    def actor_id(self) -> str | None:
+        """The liker: the subscribed user when the like is theirs (`outbound`, or without a direction a like of
+        someone else's Post). X does not name the liker of an `inbound` like."""
+        if self.filter is None or self.payload is None:
+            return None
+        user_id, direction = self.filter.user_id, self.filter.direction
+        if direction == "outbound" or (direction is None and user_id != self.payload.liked_tweet_author_id):
+            return user_id
+        return None
+
 
 class _SourceTarget(_Model, frozen=True, kw_only=True):
     source: User | None = None

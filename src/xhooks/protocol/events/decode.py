@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from xhooks.protocol._walk import aaa_items, aaa_user_id, activity_user_id
+from xhooks.protocol._walk import aaa_items, aaa_user_id, activity_data, activity_user_id
 from xhooks.protocol._walk import text as _str
 from xhooks.protocol.events import account_activity as aaa
 from xhooks.protocol.events import activity as xaa
@@ -117,11 +117,9 @@ def _fields(doc: Any, index: int, event_type: str) -> tuple[Any, dict[str, Any]]
         raise LookupError("the body is not a JSON object")
     if event_type == "filtered_stream.post":
         return doc, {name: doc.get(name) for name in ("data", "includes", "matching_rules")}
-    data = doc.get("data")
-    if isinstance(data, dict) and "event_type" in data:
-        fields = {**data, "event_uuid": _str(data.get("event_uuid"))}
-        fields["for_user_id"] = activity_user_id(data)
-        return data, fields
+    data = activity_data(doc)
+    if data is not None:
+        return data, {**data, "event_uuid": _str(data.get("event_uuid")), "for_user_id": activity_user_id(data)}
     items = aaa_items(doc)
     if not 0 <= index < len(items):
         raise LookupError(f"the body has no event at index {index}")

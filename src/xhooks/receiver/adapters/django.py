@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]
-from django.urls import URLPattern, path  # type: ignore[import-untyped]
-from django.views.decorators.csrf import csrf_exempt  # type: ignore[import-untyped]
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
+from django.views.decorators.csrf import csrf_exempt
 
 from xhooks.receiver.adapters._bridge import SyncReceiver
 from xhooks.receiver.app import Receiver
