@@ -10,13 +10,13 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.emulator.conftest import Running, start
-from tests.support import xhooks_cmd
+from tests.support import free_port, spawn, xhooks_cmd
 from xhooks.dispatch import Worker, XHooks
 from xhooks.protocol.events import Event
 from xhooks.store import EventQuery
@@ -163,3 +163,41 @@ async def _handle_all(db: Path) -> list[str]:
     finally:
         await store.close()
     return seen
+
+
+def test_serve_stream_reads_the_stream_in_the_receivers_process_and_store(emulator: Running, tmp_path: Path) -> None:
+    """`xhooks serve --stream`: one process, one store; an event that reaches the webhook and the stream is one
+    event, seen on both paths."""
+    port, db = free_port(), tmp_path / "both.db"
+    args = ["serve", "--consumer-secret", emulator.app["consumer_secret"], "--port", str(port), "--db", str(db)]
+    args += ["--stream", "--no-watch", "--no-dashboard", "--api-base", emulator.url]
+    env = {"XHOOKS_BEARER_TOKEN": emulator.app["bearer_token"]}
+    with spawn(xhooks_cmd(*args), ready_url=f"http://127.0.0.1:{port}/healthz", env=env):
+        _subscribe(emulator, emulator.register(f"http://127.0.0.1:{port}/webhook")["id"])
+        _wait(lambda: any(conn["disconnected_at"] is None for conn in _connections(emulator)))
+        emulator.trigger("profile.update.bio")
+        emulator.settle()
+        _wait(lambda: asyncio.run(_paths(db)) == {"webhook": 1, "stream": 1})
+    stats = _stats(db)
+    assert (stats["deliveries"], stats["events"], stats["duplicates"]) == (2, 1, 1)
+
+
+def _connections(emulator: Running) -> list[dict[str, object]]:
+    return [
+        {"disconnected_at": None, **item} for item in emulator.http.get("/_emulator/stream/connections").json()["data"]
+    ]
+
+
+async def _paths(db: Path) -> dict[str, int]:
+    reader = SQLiteStore(db)
+    try:
+        return (await reader.stats()).by_path
+    finally:
+        await reader.close()
+
+
+def _wait(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 60  # a hang guard, not a timing
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)

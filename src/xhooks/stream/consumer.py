@@ -28,6 +28,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
@@ -41,7 +42,7 @@ from xhooks.store.base import Delivery, DeliveryPath, Intake, Store
 from xhooks.stream.lines import LineFramer, LineKind, kind
 from xhooks.stream.policy import Backoff, Cause, StreamState, move, plan_gap, refusal
 
-__all__ = ["SPAN_PREFIX", "AlertSink", "OnRecord", "Recover", "StreamConsumer"]
+__all__ = ["SPAN_PREFIX", "AlertSink", "OnRecord", "Recover", "StreamConfig", "StreamConsumer"]
 
 logger = logging.getLogger("xhooks.stream")
 
@@ -63,6 +64,20 @@ Recover = Callable[[float, float], Awaitable[bool]]
 """Arrange the recovery of the events between two Unix times; True when something (a webhook replay) will."""
 OnRecord = Callable[[Delivery, Intake], None]
 """Called after each line is committed (`xhooks stream` prints the new events)."""
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """What a process (`xhooks serve --stream`) runs its consumer with; the rest comes from the process: the store,
+    the Bearer token, the API base, and the watcher's alerts and replays when it runs one.
+
+    - `app`: the app's name in the store (default: the process's first app, so both paths share keys).
+    - `backfill_minutes`, `reclaim_connections`: as `StreamConsumer` takes them.
+    """
+
+    app: str | None = None
+    backfill_minutes: int = BACKFILL_LIMIT
+    reclaim_connections: bool = False
 
 
 def _iso(at: float) -> str:
