@@ -34,6 +34,7 @@ PACKAGES = [
     "xhooks.receiver.adapters",
     "xhooks.relay",
     "xhooks.store",
+    "xhooks.stream",
     "xhooks.watch",
 ]
 

@@ -19,13 +19,18 @@ import pytest
 
 from tests.dispatch.conftest import dm_body
 from tests.support import free_port, serve_app, spawn, xhooks_cmd
+from xhooks.client import AsyncXClient, Credentials
 from xhooks.clock import ManualClock
 from xhooks.emulator import Emulator, EmulatorConfig
 from xhooks.errors import ConfigError
 from xhooks.protocol import signature
 from xhooks.receiver import AppConfig
-from xhooks.serving import ProcessConfig
+from xhooks.serving import ProcessConfig, _replays
+from xhooks.store.sqlite import SQLiteStore
+from xhooks.stream import StreamConfig
 from xhooks.watch import WatchConfig
+from xhooks.watch.health import WebhookStatus
+from xhooks.watch.watcher import Watcher
 
 HANDLERS = """
 import os
@@ -136,3 +141,20 @@ def test_sigterm_stops_a_plain_serve_with_exit_status_0(tmp_path: Path) -> None:
 def test_a_watcher_without_a_bearer_token_is_refused() -> None:
     with pytest.raises(ConfigError, match="the watcher needs the app's bearer token"):
         ProcessConfig(apps=[AppConfig(("s",))], watch=WatchConfig())
+
+
+def test_a_stream_without_a_bearer_token_is_refused() -> None:
+    with pytest.raises(ConfigError, match="the stream needs the app's bearer token"):
+        ProcessConfig(apps=[AppConfig(("s",))], stream=StreamConfig())
+
+
+async def test_a_stream_gap_past_the_backfill_becomes_a_replay_of_each_valid_webhook(tmp_path: Path) -> None:
+    """With the watcher in the process, the stream consumer hands a long gap to its recovery (issue 14)."""
+    async with AsyncXClient(Credentials(bearer_token="t")) as client:
+        watcher = Watcher(client, SQLiteStore(tmp_path / "x.db"))
+        recover = _replays(watcher)
+        assert await recover(100.0, 700.0) is False  # no webhook known yet: the consumer alerts instead
+        watcher.health.statuses["7"] = WebhookStatus("7", "https://example.com/webhook", True, 0.0)
+        watcher.health.statuses["8"] = WebhookStatus("8", "https://example.com/other", False, 0.0)
+        assert await recover(100.0, 700.0) is True
+    assert [(task.webhook_id, task.window) for task in watcher.recovery.tasks] == [("7", (100.0, 700.0, "stream"))]

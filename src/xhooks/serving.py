@@ -4,8 +4,10 @@
 
 - the receiver, whose lifespan starts the store, then the services as tasks on its loop; at shutdown it stops
   them (the worker finishes its handlers or releases their leases) and only then closes the store;
-- the services (`xhooks.service`): the dispatch worker when `hooks` are given, the watcher when `watch` is;
-  both share the receiver's store and its `Metrics`, so `/metrics` shows theirs too;
+- the services (`xhooks.service`): the dispatch worker when `hooks` are given, the watcher when `watch` is, the
+  X Activity stream consumer when `stream` is (it records into the same store under the first app's name, and
+  uses the watcher's alerts and replays when the watcher runs); they share the receiver's store and its
+  `Metrics`, so `/metrics` shows theirs too;
 - the dashboard, a child app under its prefix on the receiver's port, or on a port of its own served by a
   second uvicorn server on the same loop (it captures no signals and stops with the receiver). Either way
   its open live streams are ended when shutdown begins, so they never hold it up.
@@ -39,7 +41,9 @@ from xhooks.metrics import Metrics
 from xhooks.receiver import Receiver, ServeConfig, listen_socket, server_config
 from xhooks.service import Service
 from xhooks.store import Store, open_store
-from xhooks.watch import WatchConfig, WatchService
+from xhooks.stream import Recover, StreamConfig, StreamConsumer
+from xhooks.watch import WatchConfig, WatchService, Window
+from xhooks.watch.watcher import Watcher
 
 __all__ = ["ProcessConfig", "build_servers", "open_sockets", "serve"]
 
@@ -53,6 +57,7 @@ class ProcessConfig(ServeConfig):
     - `hooks`: run these handlers in this process, as `worker` says (its `db` and `metrics` are not used:
       the worker shares the process's store and metrics; `paths` defaults to the apps' webhook paths).
     - `watch`: run the watcher, which reaches X (or the emulator) at `api_base` with `credentials`.
+    - `stream`: read the app's X Activity stream at `api_base` into the same store (docs/stream.md).
 
     ```python
     import xhooks
@@ -63,19 +68,22 @@ class ProcessConfig(ServeConfig):
     ```
 
     Raises:
-        ConfigError: the watcher is asked for without a bearer token.
+        ConfigError: the watcher or the stream is asked for without a bearer token.
     """
 
     dashboard: DashboardConfig | None = None
     hooks: XHooks | None = None
     worker: WorkerConfig = field(default_factory=WorkerConfig)
     watch: WatchConfig | None = None
+    stream: StreamConfig | None = None
     credentials: Credentials = field(default_factory=Credentials)
     api_base: str = DEFAULT_BASE_URL
 
     def __post_init__(self) -> None:
         if self.watch is not None and self.credentials.bearer_token is None:
             raise ConfigError("the watcher needs the app's bearer token: pass it in XHOOKS_BEARER_TOKEN or xhooks.toml")
+        if self.stream is not None and self.credentials.bearer_token is None:
+            raise ConfigError("the stream needs the app's bearer token: pass it in XHOOKS_BEARER_TOKEN or xhooks.toml")
 
 
 class _Server(uvicorn.Server):
@@ -136,11 +144,38 @@ def _services(config: ProcessConfig, store: Store, metrics: Metrics) -> list[Ser
         paths = {app.name: app.path for app in config.apps}
         worker = replace(config.worker, paths={**paths, **config.worker.paths}, metrics=metrics)
         services.append(build_worker(store, config.hooks, worker))
+    watching = None
     if config.watch is not None:
+        watching = WatchService(store, config.credentials, config.watch, api_base=config.api_base, metrics=metrics)
+        services.append(watching)
+    if config.stream is not None:
+        assert config.credentials.bearer_token is not None  # ProcessConfig refuses a stream without one
         services.append(
-            WatchService(store, config.credentials, config.watch, api_base=config.api_base, metrics=metrics)
+            StreamConsumer(
+                store,
+                app=config.stream.app or config.apps[0].name,
+                bearer_token=config.credentials.bearer_token,
+                api_base=config.api_base,
+                backfill_minutes=config.stream.backfill_minutes,
+                reclaim_connections=config.stream.reclaim_connections,
+                alerts=watching.watcher.alerts if watching else None,
+                recover=_replays(watching.watcher) if watching else None,
+            )
         )
     return services
+
+
+def _replays(watcher: Watcher) -> Recover:
+    """A stream gap longer than X's backfill becomes a replay job of each valid webhook the watcher knows (X
+    replays what it delivered to a webhook); with none known, the consumer alerts instead."""
+
+    async def recover(start: float, end: float) -> bool:
+        webhooks = [status.webhook_id for status in watcher.health.statuses.values() if status.valid]
+        for webhook_id in webhooks:
+            watcher.recovery.request(webhook_id, Window(start, end, "stream"))
+        return bool(webhooks)
+
+    return recover
 
 
 def open_sockets(config: ProcessConfig) -> list[socket.socket]:

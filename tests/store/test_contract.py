@@ -6,7 +6,7 @@ import pytest
 
 from tests.store.conftest import same_database
 from xhooks.protocol import parse_envelope
-from xhooks.store import CrcRecord, Delivery, EventQuery, Span, Store
+from xhooks.store import CrcRecord, Delivery, DeliveryPath, EventQuery, Span, Store
 
 
 def _delivery(body: bytes, app: str = "/webhook", at: float = 1000.0) -> Delivery:
@@ -178,3 +178,34 @@ async def test_reads_need_no_start_and_see_what_another_store_committed(store: S
             await reader.record(_delivery(_xaa("1")))  # reading is not starting: writes still need start()
     finally:
         await reader.close()
+
+
+async def test_each_event_records_the_paths_that_carried_it_and_when(store: Store) -> None:
+    """An event seen on the webhook and on the X Activity stream is one event; each path's first time is kept, and
+    the path that brought it first (issue 14)."""
+    both, stream_only, webhook_only = _xaa("1"), _xaa("2"), _xaa("3")
+    await store.record(Delivery.received("/webhook", both, 20.0, path=DeliveryPath.STREAM))
+    await store.record(Delivery.received("/webhook", both, 25.0))
+    await store.record(Delivery.received("/webhook", both, 30.0, path=DeliveryPath.STREAM))  # a backfill repeat
+    intake = await store.record(Delivery.received("/webhook", stream_only, 40.0, path=DeliveryPath.STREAM))
+    await store.record(Delivery.received("/webhook", webhook_only, 50.0))
+    paths = {
+        event.key.rsplit(":", 1)[1]: (event.first_path, event.webhook_at, event.stream_at, event.duplicates)
+        for event in await store.events(EventQuery())
+    }
+    assert paths == {
+        "1": ("stream", 25.0, 20.0, 2),
+        "2": ("stream", None, 40.0, 0),
+        "3": ("webhook", 50.0, None, 0),
+    }
+    delivery = await store.delivery(intake.delivery_id)
+    assert delivery is not None and (delivery.path, delivery.body) == ("stream", stream_only)
+    stats = await store.stats()
+    assert (stats.by_path, stats.first_by_path) == ({"webhook": 2, "stream": 2}, {"stream": 2, "webhook": 1})
+
+
+async def test_a_path_keeps_its_earliest_time_whatever_the_commit_order(store: Store) -> None:
+    await store.record(Delivery.received("/webhook", _xaa("1"), 30.0))
+    await store.record(Delivery.received("/webhook", _xaa("1"), 10.0))  # a late commit of an earlier POST
+    (event,) = await store.events(EventQuery())
+    assert (event.webhook_at, event.stream_at) == (10.0, None)

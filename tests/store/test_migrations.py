@@ -15,7 +15,16 @@ from tests.postgres_support import fresh_schema_url
 from tests.store.conftest import EngineFactory
 from xhooks.errors import SchemaMismatch
 from xhooks.protocol import parse_envelope
-from xhooks.store import Delivery, EventQuery, Store, StoredEvent, _postgres_schema, _rekey, _sqlite_schema
+from xhooks.store import (
+    Delivery,
+    DeliveryPath,
+    EventQuery,
+    Store,
+    StoredEvent,
+    _postgres_schema,
+    _rekey,
+    _sqlite_schema,
+)
 from xhooks.store._query import numbered
 from xhooks.store.migrations import POSTGRES, SQLITE, Migration, check, redact, steps, upgrade
 from xhooks.store.postgres import PostgresStore
@@ -309,3 +318,63 @@ async def test_an_upgraded_database_relays_the_events_it_held_before(make_store:
         assert [item.body for item in claimed] == [MENTION, CREATE]
     finally:
         await store.close()
+
+
+# -- SQLite 4 / PostgreSQL 5: delivery paths (issue 14) ------------------------------------------------------
+
+
+async def _upgraded_paths(store: Store, at: float) -> None:
+    """After the path migration: the old event came by webhook at its own time; a stream sighting adds its time."""
+    await store.start()
+    try:
+        (old,) = await store.events(EventQuery())
+        assert (old.first_path, old.webhook_at, old.stream_at) == ("webhook", at, None)
+        await store.record(Delivery.received("/webhook", MENTION, at + 5, path=DeliveryPath.STREAM))
+        (seen,) = await store.events(EventQuery())
+        assert (seen.first_path, seen.webhook_at, seen.stream_at, seen.duplicates) == ("webhook", at, at + 5, 1)
+        assert (await store.stats()).by_path == {"webhook": 1, "stream": 1}
+    finally:
+        await store.close()
+
+
+async def test_sqlite_version_2_upgrades_to_delivery_paths(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        for statement in SQLITE[0].statements:
+            db.execute(statement)
+        db.execute("INSERT INTO meta (name, value) VALUES ('schema_version', '2')")
+        (delivery_id,) = db.execute(V1_DELIVERY, (10.0, b"[]", MENTION)).fetchone()
+        (event,) = parse_envelope(MENTION).events
+        db.execute(V1_EVENT, (event.key, event.event_type, event.for_user_id, delivery_id, 10.0, 10.0, delivery_id))
+    with pytest.raises(SchemaMismatch, match="version 2"):
+        await SQLiteStore(path).start()
+    assert await asyncio.to_thread(upgrade, path) == (2, 4)  # 3: the relay tables, 4: the paths
+    await _upgraded_paths(SQLiteStore(path), 10.0)
+
+
+@pytest.mark.postgres
+async def test_postgres_version_3_upgrades_to_delivery_paths_with_one_intake_function() -> None:
+    """A database made by the previous xhooks (schema 3, its 23-array intake) gets the path columns in place."""
+    url = fresh_schema_url("v3-upgrade")
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in (*_postgres_schema.V1, (Path(__file__).parent / "postgres_v3_intake.sql").read_text()):
+            await conn.execute(statement)
+        await conn.execute(_postgres_schema.WRITE_VERSION, "3")
+        delivery_id = await conn.fetchval(numbered(V1_DELIVERY), 10.0, b"[]", MENTION)
+        (event,) = parse_envelope(MENTION).events
+        row = (event.key, event.event_type, event.for_user_id, delivery_id, 10.0, 10.0, delivery_id)
+        await conn.execute(numbered(V1_EVENT), *row)
+    finally:
+        await conn.close()
+    assert await asyncio.to_thread(upgrade, url) == (3, 5)  # 4: the relay tables, 5: the paths
+    conn = await asyncpg.connect(url)
+    try:
+        functions = await conn.fetchval(
+            "SELECT count(*) FROM pg_proc"
+            " WHERE proname = 'xhooks_intake' AND pronamespace = current_schema()::regnamespace"
+        )
+    finally:
+        await conn.close()
+    assert functions == 1
+    await _upgraded_paths(PostgresStore(url), 10.0)

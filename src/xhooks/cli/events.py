@@ -119,7 +119,7 @@ def show_command(event_id: int, db: DbOption = None, as_json: JsonOption = False
 
 @app.command("stats")
 def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Counts: deliveries, events, duplicates, by type and status, unparsed bodies, rejections."""
+    """Counts: deliveries, events, duplicates, by type, status and path (webhook, stream), unparsed, rejections."""
     with _reader(db) as store:
         stats = store.stats()
     if as_json:
@@ -129,7 +129,13 @@ def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
         f"deliveries {stats.deliveries}  events {stats.events}  duplicates {stats.duplicates}"
         f"  unparsed {stats.unparsed}"
     )
-    for title, counts in (("by type", stats.by_type), ("by status", stats.by_status), ("rejected", stats.rejections)):
+    for title, counts in (
+        ("by type", stats.by_type),
+        ("by status", stats.by_status),
+        ("seen on", {name: count for name, count in stats.by_path.items() if count}),
+        ("first on", stats.first_by_path),
+        ("rejected", stats.rejections),
+    ):
         if counts:
             typer.echo(f"{title}: " + ", ".join(f"{name}={count}" for name, count in counts.items()))
 

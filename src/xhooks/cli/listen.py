@@ -29,7 +29,7 @@ from xhooks.errors import ConfigError
 from xhooks.receiver import AppConfig, ServeConfig, build_server, listen_socket
 from xhooks.store import EventQuery, Store, StoredEvent, open_store
 
-__all__ = ["ListenConfig", "listen", "listen_command", "summarize"]
+__all__ = ["ListenConfig", "listen", "listen_command", "summarize", "summary_line"]
 
 
 @dataclass
@@ -71,14 +71,19 @@ def _first_text(value: Any, depth: int = 0) -> str | None:
 
 def summarize(event: StoredEvent, body: bytes) -> str:
     """One line for a stored event: time, type, user and the first text the delivery carries."""
+    return summary_line(event.received_at, event.event_type, event.for_user_id, body)
+
+
+def summary_line(received_at: float, event_type: str, for_user_id: str | None, body: bytes) -> str:
+    """`summarize` from the parts (`xhooks stream` prints events as it commits them, before reading them back)."""
     try:
         text = _first_text(msgspec.json.decode(body)) or ""
     except msgspec.DecodeError:
         text = f"({len(body)} bytes, not JSON)"
     text = " ".join(text.split())
     text = text if len(text) <= 70 else text[:69] + "…"
-    when = datetime.fromtimestamp(event.received_at).strftime("%H:%M:%S")
-    return f"{when} {event.event_type:<32} user={event.for_user_id or '-':<20} {text}".rstrip()
+    when = datetime.fromtimestamp(received_at).strftime("%H:%M:%S")
+    return f"{when} {event_type:<32} user={for_user_id or '-':<20} {text}".rstrip()
 
 
 class _Running:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from xhooks import __version__
-from xhooks.cli import db, doctor, emulator, events, listen, manage, relay, serve, watch, worker
+from xhooks.cli import db, doctor, emulator, events, listen, manage, relay, serve, stream, watch, worker
 from xhooks.errors import XhooksError
 
 app = typer.Typer(
@@ -47,6 +47,7 @@ app.add_typer(db.app, name="db")
 app.command("doctor")(doctor.doctor_command)
 manage.register(app)
 app.command("listen")(listen.listen_command)
+app.command("stream")(stream.stream_command)
 emulator.register(app)
 watch.register(app)
 

@@ -28,6 +28,7 @@ from xhooks.receiver import AppConfig
 from xhooks.receiver.config import DEFAULT_MAX_BODY, DEFAULT_PATH
 from xhooks.serving import ProcessConfig, open_sockets, serve
 from xhooks.store.migrations import redact
+from xhooks.stream import StreamConfig
 from xhooks.watch import WatchConfig
 
 logger = logging.getLogger("xhooks.serve")
@@ -106,6 +107,17 @@ def serve_command(
     alert_url: Annotated[
         str | None, typer.Option(help="The watcher POSTs alerts here (Slack-compatible JSON). Env: XHOOKS_ALERT_URL.")
     ] = None,
+    stream: Annotated[
+        bool | None,
+        typer.Option(
+            "--stream/--no-stream",
+            help="Also read the app's X Activity stream into the same store (needs the bearer token); an event"
+            " that reaches the webhook too is one event. [default: off]",
+        ),
+    ] = None,
+    stream_backfill_minutes: Annotated[
+        int | None, typer.Option(min=0, max=5, help="The most backfill the stream asks for after a gap. [default: 5]")
+    ] = None,
     app: AppOption = None,
     concurrency: ConcurrencyOption = None,
     lease: LeaseOption = None,
@@ -131,6 +143,7 @@ def serve_command(
     api = str(settings.get("api_base", api_base, DEFAULT_BASE_URL))
     hooks, worker, worker_line = _worker(settings, db_url, app, concurrency, lease, max_attempts, retry_base)
     watcher, watcher_line = _watcher(settings, credentials, watch, alert_url)
+    streaming, stream_line = _stream(settings, stream, stream_backfill_minutes)
     host_name = str(settings.get("host", host, "127.0.0.1"))
     serve_config = ProcessConfig(
         apps=apps,
@@ -150,11 +163,12 @@ def serve_command(
         hooks=hooks,
         worker=worker,
         watch=watcher,
+        stream=streaming,
         credentials=credentials,
         api_base=api,
     )
     sockets = open_sockets(serve_config)  # a port in use fails here, before the store or a worker starts
-    logger.info("%s; %s; %s", _serving(serve_config), worker_line, watcher_line)
+    logger.info("%s; %s; %s; %s", _serving(serve_config), worker_line, watcher_line, stream_line)
     serve(serve_config, sockets)
 
 
@@ -224,6 +238,15 @@ def _watcher(
         alert_url=settings.get("alert_url", alert_url),
     )
     return config, f"watcher on (every {config.interval:g} s)"
+
+
+def _stream(settings: Settings, stream: bool | None, backfill: int | None) -> tuple[StreamConfig | None, str]:
+    """The stream consumer's settings with --stream (which `ProcessConfig` refuses without a bearer token); else
+    None. With a line for the start-up log."""
+    if not _flag(settings.get("stream", stream, False)):
+        return None, "stream off"
+    config = StreamConfig(backfill_minutes=int(settings.get("stream_backfill_minutes", backfill, 5)))
+    return config, f"stream on (backfill up to {config.backfill_minutes} min)"
 
 
 def _flag(value: object) -> bool:

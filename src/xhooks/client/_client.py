@@ -25,9 +25,11 @@ from xhooks.client.models import (
     ActivityFilter,
     ActivitySubscription,
     ActivitySubscriptions,
+    Connections,
     Deleted,
     DeletedIds,
     DmSent,
+    Kills,
     Page,
     Provisioned,
     ReplayJob,
@@ -306,6 +308,12 @@ class AsyncXClient(BaseClient):
 
     async def delete_activity_subscriptions(self, ids: Iterable[str]) -> DeletedIds:
         return await self._run(self._send(api.delete_activity_subscriptions(ids)))
+
+    async def list_connections(self, status: str = "active") -> Connections:
+        return await self._run(self._send(api.list_connections(status)))
+
+    async def kill_connections(self, uuids: Iterable[str]) -> Kills:
+        return await self._run(self._send(api.kill_connections(uuids)))
 
     async def list_stream_links(self) -> StreamLinks:
         return await self._run(self._send(api.list_stream_links()))

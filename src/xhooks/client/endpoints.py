@@ -18,6 +18,7 @@ from xhooks.client._call import Auth, Call
 from xhooks.client.times import x_timestamp
 
 __all__ = [
+    "activity_stream",
     "add_rules",
     "add_subscription",
     "check_subscription",
@@ -31,7 +32,9 @@ __all__ = [
     "delete_rules",
     "delete_stream_link",
     "delete_webhook",
+    "kill_connections",
     "list_activity_subscriptions",
+    "list_connections",
     "list_rules",
     "list_stream_links",
     "list_subscriptions",
@@ -217,6 +220,29 @@ def delete_activity_subscriptions(ids: Iterable[str]) -> Call[m.DeletedIds]:
     """`DELETE /2/activity/subscriptions?ids=…` (up to 100 ids); per-id failures come back in `failed`."""
     params = {"ids": ",".join(ids)}
     return Call("DELETE", "/2/activity/subscriptions", m.DeletedIds, _deleted_ids, params=params)
+
+
+# The X Activity stream and streaming connections ---------------------------------------------------
+
+_CONNECTION_FIELDS = "id,endpoint_name,connected_at,disconnected_at,disconnect_reason,client_ip"
+
+
+def activity_stream(backfill_minutes: int = 0) -> Call[m.Page]:
+    """`GET /2/activity/stream`: a response that lasts, read line by line by `xhooks.stream`; only the request is
+    built from this call, its body is never parsed as a whole."""
+    params = {"backfill_minutes": str(backfill_minutes)} if backfill_minutes else {}
+    return Call("GET", "/2/activity/stream", m.Page, _dict, params=params)
+
+
+def list_connections(status: str = "active") -> Call[m.Connections]:
+    """`GET /2/connections`: the app's streaming connections, `status` `active`, `inactive` or `all`."""
+    params = {"status": status, "connection.fields": _CONNECTION_FIELDS}
+    return Call("GET", "/2/connections", m.Connections, lambda body: {"items": _list(_data(body))}, params=params)
+
+
+def kill_connections(uuids: Iterable[str]) -> Call[m.Kills]:
+    """`DELETE /2/connections` with `{"uuids": [...]}` (1 to 100): end those streaming connections."""
+    return Call("DELETE", "/2/connections", m.Kills, _data, json={"uuids": list(uuids)})
 
 
 # Filtered Stream links and rules -------------------------------------------------------------------

@@ -177,6 +177,35 @@ class RulesChanged(_Result, frozen=True, kw_only=True):
     summary: RuleSummary = RuleSummary()
 
 
+class Connection(msgspec.Struct, frozen=True):
+    """One streaming connection of the app, as `GET /2/connections` lists it."""
+
+    id: str
+    endpoint_name: str | None = None
+    connected_at: str | None = None
+    disconnected_at: str | None = None
+    disconnect_reason: str | None = None
+    client_ip: str | None = None
+
+
+class Connections(_Result, frozen=True, kw_only=True):
+    items: tuple[Connection, ...] = ()
+
+
+class KillResult(msgspec.Struct, frozen=True):
+    uuid: str
+    success: bool
+    error_message: str | None = None
+
+
+class Kills(_Result, frozen=True, kw_only=True):
+    """Answer to `DELETE /2/connections`: how many connections ended, and the result for each id."""
+
+    successful_kills: int = 0
+    failed_kills: int = 0
+    results: tuple[KillResult, ...] = ()
+
+
 class DmSent(_Result, frozen=True, kw_only=True):
     dm_conversation_id: str
     dm_event_id: str

@@ -30,7 +30,7 @@ import httpx
 
 from xhooks._types import ASGIApp, Receive, Scope, Send
 from xhooks.clock import Clock, SystemClock
-from xhooks.emulator import control, dm, dm_events, stream, subscriptions, users, webhooks
+from xhooks.emulator import activity_stream, control, dm, dm_events, stream, subscriptions, users, webhooks
 from xhooks.emulator.auth import (
     ANY,
     APP_ONLY,
@@ -49,7 +49,7 @@ from xhooks.emulator.errors import ApiError, method_not_allowed, not_found
 from xhooks.emulator.ratelimit import RateLimiter
 from xhooks.emulator.scheduler import Scheduler
 from xhooks.emulator.state import App, State, User, Webhook
-from xhooks.emulator.web import Request, Response, read_request
+from xhooks.emulator.web import Request, Response, read_request, send_chunks
 
 __all__ = ["ROUTES", "Emulator", "Route"]
 
@@ -111,6 +111,11 @@ ROUTES = (
         APP_ONLY,
         "activity.delete",
     ),
+    _route("GET", "/2/activity/stream", activity_stream.stream, APP_ONLY, "activity.stream"),
+    _route("GET", "/2/connections", activity_stream.connections, APP_ONLY, "connections.list"),
+    _route("DELETE", "/2/connections", activity_stream.kill_by_uuids, APP_ONLY, "connections.delete"),
+    _route("DELETE", "/2/connections/all", activity_stream.kill_all, APP_ONLY, "connections.delete_all"),
+    _route("DELETE", "/2/connections/{endpoint_id}", activity_stream.kill_by_endpoint, APP_ONLY, "connections.delete"),
     _route("GET", "/2/tweets/search/webhooks", stream.links, APP_ONLY, "links.list"),
     _route("GET", "/2/tweets/search/stream/webhooks", stream.links, APP_ONLY, "links.list"),
     _route("POST", "/2/tweets/search/webhooks/{webhook_id}", stream.link, APP_ONLY, "links.create"),
@@ -163,6 +168,7 @@ class Emulator:
         self.http = httpx.AsyncClient(verify=True, trust_env=False)
         self.crc = CrcClient(self.http, self.config.crc_timeout, self.config.remote_urls)
         self.deliverer = Deliverer(self.state, self.scheduler, self.http, self.config)
+        self.activity_streams = activity_stream.ActivityStreams(self.clock)
         self.replay_delay = 1.0
         """Seconds between accepting a replay job and starting it (X queues jobs)."""
         self._runner: asyncio.Task[None] | None = None
@@ -355,6 +361,9 @@ class Emulator:
                 response = await self.dispatch(request)
         except ApiError as error:
             response = Response(error.body, error.status, error.headers, "application/problem+json")
+        if response.chunks is not None:
+            await send_chunks(response, receive, send)
+            return
         body = response.encode()
         headers = [(b"content-type", response.content_type.encode()), (b"content-length", str(len(body)).encode())]
         headers += [(name.encode(), value.encode()) for name, value in response.headers.items()]

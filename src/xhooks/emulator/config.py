@@ -31,7 +31,8 @@ RETRY_SCHEDULES: dict[str, tuple[float, ...]] = {
 
 RATE_LIMITS: dict[str, int] = {
     # Per app, per 15-minute window (X's rate-limit page); AAA rows are the v1.1 figures (no v2 ones published),
-    # stream-link rows the /2/webhooks figure and rule counts the rule-list figure (X publishes none for them).
+    # stream-link rows the /2/webhooks figure and rule counts the rule-list figure (X publishes none for them), the
+    # connection listing and kills the figure of `DELETE /2/connections/all` (the only connections row published).
     "webhooks.create": 450,
     "webhooks.list": 450,
     "webhooks.validate": 450,
@@ -41,6 +42,10 @@ RATE_LIMITS: dict[str, int] = {
     "activity.list": 500,
     "activity.update": 500,
     "activity.delete": 500,
+    "activity.stream": 450,
+    "connections.list": 25,
+    "connections.delete": 25,
+    "connections.delete_all": 25,
     "aaa.subscribe": 500,
     "aaa.check": 500,
     "aaa.list": 50,

@@ -13,6 +13,7 @@ add users, read the delivery log, move a manual clock, and wait until due work i
 | GET | `/_emulator/clock` | | the emulator's time and whether it is manual |
 | POST | `/_emulator/clock/advance` | `{"seconds"}` | move a manual clock, running everything due on the way |
 | POST | `/_emulator/settle` | | wait until every job due now has finished |
+| … | `/_emulator/stream/…` | | break the X Activity stream on purpose (`activity_stream.py`) |
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from xhooks.clock import ManualClock
+from xhooks.emulator import activity_stream
 from xhooks.emulator.errors import ApiError, malformed
 from xhooks.emulator.events import AAA_TYPES, ALIASES, STREAM_TYPES, XAA_TYPES, Factory
 from xhooks.emulator.routing import route_aaa, route_stream, route_xaa
@@ -51,7 +53,9 @@ def trigger(
     elif event_type in STREAM_TYPES:
         routed = route_stream(factory.stream_post(), emu.state, emu.deliverer)
     else:
-        routed = route_xaa(factory.xaa(event_type), emu.state, emu.deliverer, emu.new_id, emu.config.event_uuid_style)
+        event = factory.xaa(event_type)
+        style = emu.config.event_uuid_style
+        routed = route_xaa(event, emu.state, emu.deliverer, emu.new_id, style, emu.activity_streams.publish)
     return {"type": event_type, "user_id": actor.id, "target_id": target.id, "routed": routed}
 
 
@@ -89,6 +93,8 @@ async def handle(emu: Emulator, req: Request) -> Response:
             raise ApiError(409, {"title": "Conflict", "detail": "Only a manual clock (--clock manual) can be advanced"})
         await emu.scheduler.advance(float(seconds))
         return Response({"now": emu.clock.now()})
+    if route[1].startswith("/stream/"):
+        return await activity_stream.control(emu, req, route)
     if route == ("POST", "/settle"):
         await emu.scheduler.settle()
         return Response({"now": emu.clock.now(), "pending": emu.scheduler.pending})

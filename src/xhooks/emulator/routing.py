@@ -9,7 +9,9 @@
   quote or repost is also a Post its author created, so it goes as `post.create` to the author's
   subscriptions too ("fired when the filtered user creates a Post",
   https://docs.x.com/x-api/activity/event-payloads): one Post, one `event_uuid`, two events. Each body's
-  `event_uuid` is made in the style `EmulatorConfig.event_uuid_style` names (see `event_uuid`).
+  `event_uuid` is made in the style `EmulatorConfig.event_uuid_style` names (see `event_uuid`). Every matched
+  subscription, with or without a `webhook_id`, also publishes the same bytes to its app's X Activity stream
+  (`activity_stream.py`): X delivers to the webhook "in addition to the stream if it is open".
 * Filtered Stream: a post goes to every webhook linked to the stream of an app with at least one matching
   rule, with all the matching rules listed in `matching_rules`, shaped by that link's `tweet.fields`,
   `expansions` and `user.fields` (X's defaults otherwise: `id`, `text`, `edit_history_tweet_ids`, no `includes`).
@@ -83,14 +85,21 @@ def _delivered_as(event: XaaEvent) -> tuple[XaaEvent, ...]:
 
 
 def route_xaa(
-    event: XaaEvent, state: State, deliverer: Deliverer, new_id: Callable[[], str], style: str = "post_id"
+    event: XaaEvent,
+    state: State,
+    deliverer: Deliverer,
+    new_id: Callable[[], str],
+    style: str = "post_id",
+    publish: Callable[[str, bytes], None] | None = None,
 ) -> Routed:
+    """Deliver `event` to the webhooks of the subscriptions it matches, and `publish(app_id, body)` it to the
+    stream of each matching subscription's app."""
     routed: Routed = []
     if event.revoked_by is not None:
         seen: set[str] = set()
         for sub in state.activities():
-            if sub.webhook_id and sub.filter.get("user_id") == event.revoked_by and sub.webhook_id not in seen:
-                seen.add(sub.webhook_id)
+            if sub.filter.get("user_id") == event.revoked_by and (sub.webhook_id or sub.app_id) not in seen:
+                seen.add(sub.webhook_id or sub.app_id)
                 body = {
                     "data": {
                         "event_uuid": event_uuid(style, event, new_id),
@@ -99,12 +108,12 @@ def route_xaa(
                         "payload": event.payload,
                     }
                 }
-                routed.append(_send(state, deliverer, sub.webhook_id, body, None))
+                routed.append(_send(state, deliverer, sub.app_id, sub.webhook_id, body, None, publish))
         return [item for item in routed if item]
     for delivered in _delivered_as(event):
         for sub in state.activities():
             canonical = "chat.conversation.join" if sub.event_type == "chat.conversation_join" else sub.event_type
-            if canonical != delivered.event_type or not sub.webhook_id or not _filter_matches(sub.filter, delivered):
+            if canonical != delivered.event_type or not _filter_matches(sub.filter, delivered):
                 continue
             uuid = event_uuid(style, delivered, new_id)
             data: dict[str, Any] = {"event_uuid": uuid, "filter": sub.filter, "event_type": delivered.event_type}
@@ -113,21 +122,30 @@ def route_xaa(
             data["payload"] = delivered.payload
             if delivered.includes is not None:
                 data["includes"] = delivered.includes
-            routed.append(_send(state, deliverer, sub.webhook_id, {"data": data}, sub.id))
+            routed.append(_send(state, deliverer, sub.app_id, sub.webhook_id, {"data": data}, sub.id, publish))
     return [item for item in routed if item]
 
 
 def _send(
-    state: State, deliverer: Deliverer, webhook_id: str, body: dict[str, Any], subscription_id: str | None
+    state: State,
+    deliverer: Deliverer,
+    app_id: str,
+    webhook_id: str | None,
+    body: dict[str, Any],
+    subscription_id: str | None,
+    publish: Callable[[str, bytes], None] | None,
 ) -> dict[str, Any]:
-    webhook = state.webhook(webhook_id)
-    if webhook is None:
-        return {}
-    delivery_id = deliverer.send(webhook, encode(body))
+    raw = encode(body)
+    if publish is not None:
+        publish(app_id, raw)
+    webhook = state.webhook(webhook_id) if webhook_id else None
+    if webhook is None:  # a stream-only subscription (or one whose webhook is gone)
+        streamed = {"stream": True, "subscription_id": subscription_id, "event_uuid": body["data"]["event_uuid"]}
+        return streamed if publish is not None else {}
     return {
         "webhook_id": webhook_id,
         "subscription_id": subscription_id,
-        "delivery_id": delivery_id,
+        "delivery_id": deliverer.send(webhook, raw),
         "event_uuid": body["data"]["event_uuid"],
     }
 

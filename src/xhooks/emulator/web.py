@@ -1,17 +1,21 @@
-"""The few HTTP pieces the emulator's hand-written router needs: a parsed request and a JSON response."""
+"""The few HTTP pieces the emulator's hand-written router needs: a parsed request, a JSON response, and a
+streamed one."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from xhooks._asgi import BodyTooLarge, Disconnected, read_body
-from xhooks._types import Receive, Scope
+from xhooks._types import Receive, Scope, Send
 from xhooks.emulator.errors import invalid_value, malformed
 
-__all__ = ["Request", "Response", "read_request"]
+__all__ = ["Request", "Response", "read_request", "send_chunks"]
 
 
 @dataclass
@@ -83,9 +87,40 @@ class Response:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
+    chunks: AsyncGenerator[bytes, None] | None = None
+    """A streamed body (`body` unused): written chunk by chunk until it ends or the client goes away."""
 
     def encode(self) -> bytes:
         return json.dumps(self.body, separators=(",", ":")).encode("utf-8")
+
+
+async def send_chunks(response: Response, receive: Receive, send: Send) -> None:
+    """Write a streamed `response` until its chunks end or the client disconnects; either way the generator is
+    closed, so its own cleanup runs."""
+    assert response.chunks is not None
+    chunks = response.chunks
+    headers = [(b"content-type", response.content_type.encode())]
+    headers += [(name.encode(), value.encode()) for name, value in response.headers.items()]
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+
+    async def pump() -> None:
+        async for chunk in chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def gone() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    tasks = [asyncio.ensure_future(pump()), asyncio.ensure_future(gone())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, OSError):
+                await task
+        await chunks.aclose()
 
 
 async def read_request(scope: Scope, receive: Receive, max_body: int = 1 << 20) -> Request:

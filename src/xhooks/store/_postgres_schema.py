@@ -19,8 +19,10 @@ CHANNEL = "xhooks_events"
 """The NOTIFY channel: a commit that stored new (or newly due) events notifies it."""
 
 # Migration 1: the tables. The intake function it used to create is replaced by migration 3, which drops that first
-# version (on databases that have it) and creates `INTAKE_FUNCTION`; every database ends with the same schema.
-# (Migration 2 re-keys X Activity events; it has no statements of its own, see `migrations.py`.)
+# version (on databases that have it) and creates `INTAKE_FUNCTION`; migration 4 adds the path columns, drops the
+# version 3 made on databases upgraded from 3, and creates (or replaces) `INTAKE_FUNCTION` again, so every database
+# ends with the same schema. (Migration 2 re-keys X Activity events; it has no statements of its own, see
+# `migrations.py`.)
 V1 = (
     "CREATE TABLE meta (name text PRIMARY KEY, value text NOT NULL)",
     """CREATE TABLE deliveries (
@@ -80,8 +82,9 @@ V1 = (
     "CREATE INDEX spans_kind ON spans (kind, start)",
 )
 
-INTAKE_FUNCTION = f"""CREATE FUNCTION xhooks_intake(
+INTAKE_FUNCTION = f"""CREATE OR REPLACE FUNCTION xhooks_intake(
     d_app text[], d_received_at float8[], d_headers bytea[], d_body bytea[], d_secret_index int[], d_shape text[],
+    d_path text[], d_webhook_at float8[], d_stream_at float8[],
     e_delivery int[], e_key text[], e_type text[], e_user text[], e_idx int[], e_round int[], e_status text[],
     r_app text[], r_reason text[], r_count int[], r_at float8[],
     c_app text[], c_at float8[], c_latency float8[], c_status int[], c_outcome text[],
@@ -96,20 +99,23 @@ BEGIN
         FROM unnest(e_delivery, e_user) AS t(o, u) WHERE t.u IS NOT NULL ORDER BY 1
     ) AS s;
     ids := ARRAY(SELECT nextval('deliveries_id_seq') FROM generate_series(1, cardinality(d_app)));
-    INSERT INTO deliveries (id, app, received_at, headers, body, secret_index, shape)
-    SELECT * FROM unnest(ids, d_app, d_received_at, d_headers, d_body, d_secret_index, d_shape);
+    INSERT INTO deliveries (id, app, received_at, headers, body, secret_index, shape, path)
+    SELECT * FROM unnest(ids, d_app, d_received_at, d_headers, d_body, d_secret_index, d_shape, d_path);
     -- Round r holds the r-th occurrence of each key in this batch: one upsert may not touch a row twice.
     FOR r IN 1..coalesce((SELECT max(x) FROM unnest(e_round) AS x), 0) LOOP
         WITH up AS (
             INSERT INTO events AS e
                 (app, key, event_type, for_user_id, delivery_id, idx, received_at, last_seen_at, last_delivery_id,
-                 status)
-            SELECT d_app[x.o], x.k, x.t, x.u, ids[x.o], x.i, d_received_at[x.o], d_received_at[x.o], ids[x.o], x.s
+                 status, first_path, webhook_at, stream_at)
+            SELECT d_app[x.o], x.k, x.t, x.u, ids[x.o], x.i, d_received_at[x.o], d_received_at[x.o], ids[x.o], x.s,
+                d_path[x.o], d_webhook_at[x.o], d_stream_at[x.o]
             FROM unnest(e_delivery, e_key, e_type, e_user, e_idx, e_round, e_status)
                 WITH ORDINALITY AS x(o, k, t, u, i, rd, s, n)
             WHERE x.rd = r ORDER BY x.n
             ON CONFLICT (app, key) DO UPDATE SET duplicates = e.duplicates + 1,
-                last_seen_at = excluded.last_seen_at, last_delivery_id = excluded.delivery_id
+                last_seen_at = excluded.last_seen_at, last_delivery_id = excluded.delivery_id,
+                webhook_at = least(e.webhook_at, excluded.webhook_at),
+                stream_at = least(e.stream_at, excluded.stream_at)
             RETURNING e.id, e.duplicates, e.last_delivery_id, e.last_seen_at
         )
         INSERT INTO sightings (event_id, delivery_id, seen_at)
@@ -142,18 +148,30 @@ V3 = (
     INTAKE_FUNCTION,
 )
 
+V5 = (
+    # Which path carried each delivery (`store.base.DeliveryPath`), and per event the first path and the first time
+    # on each; the intake function takes three more arrays (`d_path`, `d_webhook_at`, `d_stream_at`).
+    "ALTER TABLE deliveries ADD COLUMN path text NOT NULL DEFAULT 'webhook'",
+    "ALTER TABLE events ADD COLUMN first_path text NOT NULL DEFAULT 'webhook'",
+    "ALTER TABLE events ADD COLUMN webhook_at double precision",
+    "ALTER TABLE events ADD COLUMN stream_at double precision",
+    "UPDATE events SET webhook_at = received_at",  # before version 5 every delivery was a webhook POST
+    "DROP FUNCTION IF EXISTS xhooks_intake(text[], float8[], bytea[], bytea[], int[], text[], int[], text[], text[],"
+    " text[], int[], int[], text[], text[], text[], int[], float8[], text[], float8[], float8[], int[], text[], text)",
+    INTAKE_FUNCTION,
+)
+
 HAS_META = "SELECT to_regclass('meta') IS NOT NULL"
 READ_VERSION = "SELECT value FROM meta WHERE name = 'schema_version'"
 WRITE_VERSION = """
     INSERT INTO meta (name, value) VALUES ('schema_version', $1) ON CONFLICT (name) DO UPDATE SET value = excluded.value
 """
 
-INTAKE = "SELECT out_delivery_id, out_duplicates FROM xhooks_intake($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+INTAKE = "SELECT out_delivery_id, out_duplicates FROM xhooks_intake(" + ", ".join(f"${n}" for n in range(1, 27)) + ")"
 
 EVENT_COLUMNS = (
     "id, app, key, event_type, for_user_id, delivery_id, idx, received_at, status, attempts, duplicates,"
-    " last_seen_at, last_error"
+    " last_seen_at, last_error, first_path, webhook_at, stream_at"
 )
 
 # Due events, oldest first: an event is never due while an older unfinished event of its app and user exists.

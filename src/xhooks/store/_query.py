@@ -1,12 +1,17 @@
-"""The SQL WHERE clause for an `EventQuery`, shared by the engines (qmark placeholders; PostgreSQL renumbers)."""
+"""The SQL the engines share: the WHERE clause for an `EventQuery` (qmark placeholders; PostgreSQL renumbers)
+and the per-path counts of `Store.stats`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from xhooks.store.base import EventQuery
+from xhooks.store.base import DeliveryPath, EventQuery
 
-__all__ = ["RELAY_COLUMNS", "RELAY_VIEW", "numbered", "source", "where"]
+__all__ = ["COUNT_BY_PATH", "PATH_NAMES", "RELAY_COLUMNS", "RELAY_VIEW", "numbered", "source", "where"]
+
+PATH_NAMES = tuple(path.value for path in DeliveryPath)
+COUNT_BY_PATH = "SELECT " + ", ".join(f"count({name}_at)" for name in PATH_NAMES) + " FROM events"
+"""Events each path carried at least once, in the order of `PATH_NAMES` (the `<path>_at` columns)."""
 
 
 def numbered(statement: str) -> str:

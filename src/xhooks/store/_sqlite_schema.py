@@ -1,10 +1,12 @@
 """The SQLite schema. Bodies are BLOBs of the exact bytes received; times are Unix seconds (REAL).
 
 Version 2 has the tables of version 1; it differs in how X Activity events are keyed (`store/_rekey.py`).
-Version 3 adds the relay sinks' tables (`RELAY_STATEMENTS`).
+Version 3 adds the relay sinks' tables (`RELAY_STATEMENTS`). Version 4 (`V4`) records the path of each
+delivery and, per event, the path that brought it first and when each path first carried it. A new database
+runs `CREATE` (`STATEMENTS`, `RELAY_STATEMENTS`, then `V4`), as an upgrade does.
 """
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # A duplicate sighting is recorded by the database itself, so intake can insert events with executemany.
 SIGHTING_TRIGGER = """CREATE TRIGGER IF NOT EXISTS events_sighting AFTER UPDATE OF duplicates ON events BEGIN
@@ -69,16 +71,31 @@ STATEMENTS = (
     )""",
 )
 
+# Migration 3: which path (webhook POST or X Activity stream line) carried a delivery, and each event's paths.
+V4 = (
+    "ALTER TABLE deliveries ADD COLUMN path TEXT NOT NULL DEFAULT 'webhook'",
+    "ALTER TABLE events ADD COLUMN first_path TEXT NOT NULL DEFAULT 'webhook'",
+    "ALTER TABLE events ADD COLUMN webhook_at REAL",
+    "ALTER TABLE events ADD COLUMN stream_at REAL",
+    "UPDATE events SET webhook_at = received_at",  # before version 3 every delivery was a webhook POST
+)
+"""What a new database runs (the rekey of version 2 has nothing to do on an empty one)."""
+
 NEXT_DELIVERY_ID = "SELECT coalesce(max(id), 0) + 1 FROM deliveries"
 INSERT_DELIVERY = (
-    "INSERT INTO deliveries (id, app, received_at, headers, body, secret_index, shape) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO deliveries (id, app, received_at, headers, body, secret_index, shape, path)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# A path's first time is the earliest (SQLite's two-argument min() is NULL when either side is).
 UPSERT_EVENT = """
     INSERT INTO events
-        (app, key, event_type, for_user_id, delivery_id, idx, received_at, last_seen_at, last_delivery_id, status)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        (app, key, event_type, for_user_id, delivery_id, idx, received_at, last_seen_at, last_delivery_id, status,
+         first_path, webhook_at, stream_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (app, key) DO UPDATE SET
-        duplicates = duplicates + 1, last_seen_at = excluded.last_seen_at, last_delivery_id = excluded.delivery_id
+        duplicates = duplicates + 1, last_seen_at = excluded.last_seen_at, last_delivery_id = excluded.delivery_id,
+        webhook_at = coalesce(min(webhook_at, excluded.webhook_at), webhook_at, excluded.webhook_at),
+        stream_at = coalesce(min(stream_at, excluded.stream_at), stream_at, excluded.stream_at)
 """
 DUPLICATES_SINCE = "SELECT delivery_id, count(*) FROM sightings WHERE delivery_id >= ? GROUP BY delivery_id"
 UPSERT_REJECTION = """
@@ -205,3 +222,6 @@ RELAY_REDISPATCH = """
         lease_until = NULL
     WHERE sink = ? AND status IN ('retry', 'handled', 'dead')
 """
+
+CREATE = STATEMENTS + RELAY_STATEMENTS + V4
+"""What a new database runs: every migration's statements, in order."""

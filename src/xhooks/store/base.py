@@ -7,6 +7,7 @@ seen again for the same app becomes a duplicate sighting, never a second event.
 
 from __future__ import annotations
 
+import enum
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -24,6 +25,7 @@ __all__ = [
     "TAKE_IN_BATCH",
     "CrcRecord",
     "Delivery",
+    "DeliveryPath",
     "EventQuery",
     "ClaimedEvent",
     "Intake",
@@ -66,10 +68,20 @@ def relayable(event_type: str, status: str, wanted: Callable[[str], bool] | None
     """True when a relay sink takes in an event: never a quarantined one (it cannot be an X event), and only one
     whose type `wanted` accepts when the relay routes by type (`xhooks relay --only post.*`)."""
     return status != DeliveryState.QUARANTINED.value and (wanted is None or wanted(event_type))
+class DeliveryPath(enum.Enum):
+    """How a delivery reached xhooks: a POST to the webhook, or a line of the X Activity stream.
+
+    X marks neither a replayed POST nor a backfilled line, so a replay arrives as `webhook` and a backfill as
+    `stream` (docs/stream.md).
+    """
+
+    WEBHOOK = "webhook"
+    STREAM = "stream"
 
 
 class Delivery(msgspec.Struct, frozen=True):
-    """One verified POST as received: raw bytes exactly as sent, headers, time, and the events parsed from it."""
+    """One verified POST (or one stream line) as received: raw bytes exactly as sent, headers, time, the events
+    parsed from it, and the path it came by."""
 
     app: str
     received_at: float
@@ -78,15 +90,27 @@ class Delivery(msgspec.Struct, frozen=True):
     secret_index: int
     shape: Shape
     events: tuple[EventRef, ...]
+    path: DeliveryPath = DeliveryPath.WEBHOOK
 
     @classmethod
     def received(
-        cls, app: str, body: bytes, received_at: float, headers: Sequence[tuple[str, str]] = (), secret_index: int = 0
+        cls,
+        app: str,
+        body: bytes,
+        received_at: float,
+        headers: Sequence[tuple[str, str]] = (),
+        secret_index: int = 0,
+        path: DeliveryPath = DeliveryPath.WEBHOOK,
     ) -> Delivery:
         """The delivery of `body`, verified with secret `secret_index`, its events found by `parse_envelope`:
         the one recipe the receiver, the stream consumer and tests use."""
         envelope = parse_envelope(body)
-        return cls(app, received_at, list(headers), body, secret_index, envelope.shape, envelope.events)
+        return cls(app, received_at, list(headers), body, secret_index, envelope.shape, envelope.events, path)
+
+    def path_times(self) -> tuple[float | None, float | None]:
+        """`(webhook_at, stream_at)` for the events of this delivery: its time on its own path, None on the other."""
+        at = self.received_at
+        return (at, None) if self.path is DeliveryPath.WEBHOOK else (None, at)
 
 
 class Intake(msgspec.Struct, frozen=True):
@@ -105,6 +129,7 @@ class StoredDelivery(msgspec.Struct, frozen=True):
     body: bytes
     secret_index: int
     shape: str
+    path: str = DeliveryPath.WEBHOOK.value
 
     def secret_label(self) -> str:
         """The consumer secret that verified this delivery, as the CLI and the dashboard both name it: numbered from
@@ -128,6 +153,12 @@ class StoredEvent(msgspec.Struct, frozen=True):
     duplicates: int
     last_seen_at: float
     last_error: str | None = None
+    first_path: str = DeliveryPath.WEBHOOK.value
+    """The path of the delivery that created the event (`DeliveryPath`)."""
+    webhook_at: float | None = None
+    """When a webhook POST first carried the event; None if none did."""
+    stream_at: float | None = None
+    """When a stream line first carried the event; None if none did."""
 
 
 class ClaimedEvent(msgspec.Struct, frozen=True):
@@ -167,6 +198,10 @@ class Stats(msgspec.Struct, frozen=True):
     by_status: dict[str, int]
     unparsed: int
     rejections: dict[str, int]
+    by_path: dict[str, int]
+    """Events each path carried at least once (an event seen on both counts under both)."""
+    first_by_path: dict[str, int]
+    """Events by the path that brought them first."""
 
 
 class CrcRecord(msgspec.Struct, frozen=True):

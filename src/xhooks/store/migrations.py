@@ -11,7 +11,8 @@ missing migrations, each in its own transaction, or a newer xhooks is needed for
 | 1 | creates the schema |
 | 2 | re-keys X Activity events by subscription and splits the events the old key merged (`_rekey.py`) |
 | 3 | PostgreSQL: intake sets each new event's status (quarantine). SQLite: the relay sinks' tables |
-| 4 | PostgreSQL: the relay sinks' tables (`xhooks.relay`) |
+| 4 | PostgreSQL: the relay sinks' tables (`xhooks.relay`). SQLite: the delivery paths (as PostgreSQL's 5) |
+| 5 | PostgreSQL: each delivery's path (webhook or stream) and each event's paths and first times |
 
 ```python
 from xhooks.store.migrations import upgrade
@@ -52,12 +53,14 @@ SQLITE: tuple[Migration, ...] = (
     Migration(1, _sqlite_schema.STATEMENTS),
     Migration(2, (), rekey=True),
     Migration(3, _sqlite_schema.RELAY_STATEMENTS),
+    Migration(4, _sqlite_schema.V4),
 )
 POSTGRES: tuple[Migration, ...] = (
     Migration(1, _postgres_schema.V1),
     Migration(2, (), rekey=True),
     Migration(3, _postgres_schema.V3),
     Migration(4, _postgres_schema.V4),
+    Migration(5, _postgres_schema.V5),
 )
 
 # Two-key advisory locks live apart from the one-key locks intake takes per user.

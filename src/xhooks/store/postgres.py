@@ -40,7 +40,7 @@ import msgspec
 from xhooks.errors import StoreError
 from xhooks.store import _postgres_schema as sql
 from xhooks.store._postgres_errors import FOREIGN_ERRORS, mapped
-from xhooks.store._query import RELAY_COLUMNS, numbered, source, where
+from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, numbered, source, where
 from xhooks.store.base import (
     TAKE_IN_BATCH,
     ClaimedEvent,
@@ -91,7 +91,7 @@ class _Batch:
         return len(self) > len(self.barriers)
 
     def arguments(self) -> list[Any]:
-        """The 23 arguments of `xhooks_intake`, events in the lock order the schema module describes."""
+        """The 26 arguments of `xhooks_intake`, events in the lock order the schema module describes."""
         deliveries = [delivery for delivery, _ in self.deliveries]
         users: list[tuple[int, str, str, str | None, int, str]] = []
         others: list[tuple[int, str, str, str | None, int, str]] = []
@@ -110,6 +110,7 @@ class _Batch:
             rounds.append(occurrences[scoped])
         rejections = sorted(self.rejections.items())
         heartbeat = repr(max(at for at, _ in self.heartbeats)) if self.heartbeats else None
+        times = [d.path_times() for d in deliveries]
         columns = [list(column) for column in zip(*events, strict=True)] if events else [[], [], [], [], [], []]
         return [
             [d.app for d in deliveries],
@@ -118,6 +119,9 @@ class _Batch:
             [d.body for d in deliveries],
             [d.secret_index for d in deliveries],
             [d.shape.value for d in deliveries],
+            [d.path.value for d in deliveries],
+            [webhook_at for webhook_at, _ in times],
+            [stream_at for _, stream_at in times],
             *columns[:5],
             rounds,
             columns[5],
@@ -527,13 +531,14 @@ class PostgresStore(Store):
 
     async def delivery(self, delivery_id: int) -> StoredDelivery | None:
         rows = await self._fetch(
-            "SELECT id, app, received_at, headers, body, secret_index, shape FROM deliveries WHERE id = $1",
+            "SELECT id, app, received_at, headers, body, secret_index, shape, path FROM deliveries WHERE id = $1",
             delivery_id,
         )
         if not rows:
             return None
         row = rows[0]
-        return StoredDelivery(row[0], row[1], row[2], _headers_decoder.decode(row[3]), bytes(row[4]), row[5], row[6])
+        headers = _headers_decoder.decode(row[3])
+        return StoredDelivery(row[0], row[1], row[2], headers, bytes(row[4]), row[5], row[6], row[7])
 
     async def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
         rows = await self._fetch(
@@ -565,6 +570,8 @@ class PostgresStore(Store):
             by_status = await conn.fetch("SELECT status, count(*) FROM events GROUP BY 1")
             unparsed = await conn.fetchval("SELECT count(*) FROM deliveries WHERE shape IN ('unknown', 'malformed')")
             rejections = await conn.fetch("SELECT app, reason, count FROM rejections")
+            by_path = await conn.fetchrow(COUNT_BY_PATH)
+            first_by_path = await conn.fetch("SELECT first_path, count(*) FROM events GROUP BY 1")
         return Stats(
             int(deliveries),
             int(events),
@@ -573,4 +580,6 @@ class PostgresStore(Store):
             {row[0]: int(row[1]) for row in by_status},
             int(unparsed),
             {f"{row[0]}:{row[1]}": int(row[2]) for row in rejections},
+            {name: int(count) for name, count in zip(PATH_NAMES, by_path, strict=True)},
+            {row[0]: int(row[1]) for row in first_by_path},
         )

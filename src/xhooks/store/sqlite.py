@@ -36,7 +36,7 @@ import msgspec
 from xhooks._threads import name_os_thread
 from xhooks.errors import SchemaMismatch, StoreError
 from xhooks.store import _sqlite_schema as sql
-from xhooks.store._query import RELAY_COLUMNS, source, where
+from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, source, where
 from xhooks.store.base import (
     TAKE_IN_BATCH,
     ClaimedEvent,
@@ -67,7 +67,7 @@ _headers_decoder = msgspec.json.Decoder(list[tuple[str, str]])
 
 _EVENT_COLUMNS = (
     "id, app, key, event_type, for_user_id, delivery_id, idx, received_at, status, attempts, duplicates,"
-    " last_seen_at, last_error"
+    " last_seen_at, last_error, first_path, webhook_at, stream_at"
 )
 
 
@@ -86,6 +86,7 @@ def _insert_deliveries(cur: sqlite3.Cursor, first_id: int, deliveries: list[Deli
     for delivery_id, delivery in enumerate(deliveries, first_id):
         at = delivery.received_at
         status = arrival_status(delivery.shape).value
+        path = delivery.path.value
         delivery_rows.append(
             (
                 delivery_id,
@@ -95,10 +96,13 @@ def _insert_deliveries(cur: sqlite3.Cursor, first_id: int, deliveries: list[Deli
                 delivery.body,
                 delivery.secret_index,
                 delivery.shape.value,
+                path,
             )
         )
+        webhook_at, stream_at = delivery.path_times()
         event_rows += [
             (delivery.app, e.key, e.event_type, e.for_user_id, delivery_id, e.index, at, at, delivery_id, status)
+            + (path, webhook_at, stream_at)
             for e in delivery.events
         ]
     cur.executemany(sql.INSERT_DELIVERY, delivery_rows)
@@ -180,7 +184,7 @@ class SQLiteStore(Store):
                 else None
             )
             if row is None:
-                for statement in (*sql.STATEMENTS, *sql.RELAY_STATEMENTS):
+                for statement in sql.CREATE:
                     conn.execute(statement)
                 conn.execute(
                     "INSERT OR REPLACE INTO meta (name, value) VALUES ('schema_version', ?)", (str(sql.SCHEMA_VERSION),)
@@ -429,13 +433,14 @@ class SQLiteStore(Store):
 
     async def delivery(self, delivery_id: int) -> StoredDelivery | None:
         rows = await self._readers.fetch(
-            "SELECT id, app, received_at, headers, body, secret_index, shape FROM deliveries WHERE id = ?",
+            "SELECT id, app, received_at, headers, body, secret_index, shape, path FROM deliveries WHERE id = ?",
             (delivery_id,),
         )
         if not rows:
             return None
         row = rows[0]
-        return StoredDelivery(row[0], row[1], row[2], _headers_decoder.decode(row[3]), bytes(row[4]), row[5], row[6])
+        headers = _headers_decoder.decode(row[3])
+        return StoredDelivery(row[0], row[1], row[2], headers, bytes(row[4]), row[5], row[6], row[7])
 
     async def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
         rows = await self._readers.fetch(
@@ -473,9 +478,11 @@ def _stats(conn: sqlite3.Connection) -> Stats:
         rejections = {
             f"{app}:{reason}": count for app, reason, count in conn.execute("SELECT app, reason, count FROM rejections")
         }
+        by_path = dict(zip(PATH_NAMES, conn.execute(COUNT_BY_PATH).fetchone(), strict=True))
+        first_by_path = dict(conn.execute("SELECT first_path, count(*) FROM events GROUP BY 1"))
     finally:
         conn.execute("COMMIT")
-    return Stats(deliveries, events, duplicates, by_type, by_status, unparsed, rejections)
+    return Stats(deliveries, events, duplicates, by_type, by_status, unparsed, rejections, by_path, first_by_path)
 
 
 class _Readers:
