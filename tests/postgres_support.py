@@ -163,8 +163,19 @@ class PrivateServer:
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
         options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run("pg_ctl", "-D", str(self.data / "db"), "-o", options, "-l", str(self.data / "log"), "-w", "-t", "60",
-                  "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data / "db"),
+            "-o",
+            options,
+            "-l",
+            str(self.data / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self) -> None:
         """Stop the server at once (`-m fast`: open connections are cut, as in a crash of the database host)."""

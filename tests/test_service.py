@@ -50,7 +50,10 @@ async def test_services_run_between_the_stores_start_and_close(tmp_path: Path) -
     await lifespan.shutdown()
     kinds = ["first:run", "first:stopped", "second:run", "second:stopped"]
     assert [[(span.start, span.end) for span in await store.spans(kind, 0.0)] for kind in kinds] == [
-        [(1.0, 1.0)], [(2.0, 2.0)], [(1.0, 1.0)], [(2.0, 2.0)]
+        [(1.0, 1.0)],
+        [(2.0, 2.0)],
+        [(1.0, 1.0)],
+        [(2.0, 2.0)],
     ]
 
 

@@ -99,8 +99,16 @@ def test_serve_with_a_worker_and_a_watcher_holds_one_writer(tmp_path: Path, dash
     with _emulator() as (emulator, http):
         app, user = emulator.credentials()["apps"][0], emulator.credentials()["users"][0]
         args = xhooks_cmd(
-            "serve", "--consumer-secret", app["consumer_secret"], "--db", str(db), "--port", str(port),
-            "--app", "handlers:hooks", *[flag.format(own=own) for flag in dashboard],
+            "serve",
+            "--consumer-secret",
+            app["consumer_secret"],
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+            "--app",
+            "handlers:hooks",
+            *[flag.format(own=own) for flag in dashboard],
         )
         env = {
             "XHOOKS_BEARER_TOKEN": app["bearer_token"],

@@ -38,8 +38,13 @@ class Consumer:
     """A tiny ASGI consumer: `crc(token)` answers the GET; POSTs are verified with SECRET unless `lax`, and a
     verified POST gets `post` (default 200)."""
 
-    def __init__(self, crc: Callable[[str], Answer] | None = right, delay: float = 0.0, lax: bool = False,
-                 post: Answer = (200, [], b"")) -> None:
+    def __init__(
+        self,
+        crc: Callable[[str], Answer] | None = right,
+        delay: float = 0.0,
+        lax: bool = False,
+        post: Answer = (200, [], b""),
+    ) -> None:
         self.crc, self.delay, self.lax, self.post = crc, delay, lax, post
         self.posts: list[bytes] = []
 
@@ -105,8 +110,15 @@ def test_crc_signed_with_another_supplied_secret_is_named(used: str, label: str)
 
 
 def test_missing_sha256_prefix_is_named() -> None:
-    consumer = Consumer(lambda token: (200, JSON, json.dumps(
-        {"response_token": crc_response(token, SECRET)["response_token"].removeprefix("sha256=")}).encode()))
+    consumer = Consumer(
+        lambda token: (
+            200,
+            JSON,
+            json.dumps(
+                {"response_token": crc_response(token, SECRET)["response_token"].removeprefix("sha256=")}
+            ).encode(),
+        )
+    )
     assert "prepend 'sha256='" in failed(run(consumer))["crc response_token"]
 
 
@@ -123,8 +135,11 @@ def _digest(token: str) -> bytes:
     [
         pytest.param(lambda token: "sha256=" + _digest(token).hex(), "base64-encode", id="hex"),
         pytest.param(lambda token: signature(SECRET.encode(), token), "swapped", id="key-message-swapped"),
-        pytest.param(lambda token: "sha256=" + base64.b64encode(hashlib.sha256(token.encode()).digest()).decode(),
-                     "HMAC-SHA256", id="plain-sha256"),
+        pytest.param(
+            lambda token: "sha256=" + base64.b64encode(hashlib.sha256(token.encode()).digest()).decode(),
+            "HMAC-SHA256",
+            id="plain-sha256",
+        ),
     ],
 )
 def test_common_signing_mistakes_are_named(make: Callable[[str], str], words: str) -> None:
@@ -222,10 +237,19 @@ def test_url_rules(url: str, name: str, status: Status) -> None:
 
 def test_cli_subprocess_healthy_exits_zero_and_json_is_parseable() -> None:
     with serve_app(Consumer()) as base:
-        plain = subprocess.run(xhooks_cmd("doctor", base + "/webhook", "--consumer-secret", SECRET),
-                               capture_output=True, text=True, timeout=60)
-        as_json = subprocess.run(xhooks_cmd("doctor", base + "/webhook", "--json"), capture_output=True, text=True,
-                                 timeout=60, env={**_env(), "XHOOKS_CONSUMER_SECRET": SECRET})
+        plain = subprocess.run(
+            xhooks_cmd("doctor", base + "/webhook", "--consumer-secret", SECRET),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        as_json = subprocess.run(
+            xhooks_cmd("doctor", base + "/webhook", "--json"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**_env(), "XHOOKS_CONSUMER_SECRET": SECRET},
+        )
     assert plain.returncode == 0, plain.stdout + plain.stderr
     assert "X would accept this consumer" in plain.stdout
     report = json.loads(as_json.stdout)
@@ -238,7 +262,10 @@ def test_cli_subprocess_bearer_token_mistake_exits_nonzero_with_the_fix() -> Non
     with serve_app(consumer) as base:
         done = subprocess.run(
             xhooks_cmd("doctor", base + "/webhook", "--consumer-secret", SECRET, "--bearer-token", BEARER),
-            capture_output=True, text=True, timeout=60, env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=_env(),
         )
     assert done.returncode == 1
     assert "made with the bearer token" in done.stdout
@@ -246,8 +273,14 @@ def test_cli_subprocess_bearer_token_mistake_exits_nonzero_with_the_fix() -> Non
 
 
 def test_cli_without_a_secret_is_a_one_line_error(tmp_path: Path) -> None:
-    done = subprocess.run(xhooks_cmd("doctor", "http://127.0.0.1:9/webhook"), capture_output=True, text=True,
-                          timeout=60, env=_env(), cwd=tmp_path)
+    done = subprocess.run(
+        xhooks_cmd("doctor", "http://127.0.0.1:9/webhook"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(),
+        cwd=tmp_path,
+    )
     assert done.returncode == 2
     assert done.stderr.strip().startswith("error:") and "XHOOKS_CONSUMER_SECRET" in done.stderr
 
@@ -256,8 +289,9 @@ def test_cli_without_a_secret_is_a_one_line_error(tmp_path: Path) -> None:
 def test_real_xhooks_serve_passes_the_doctor(tmp_path: Path, query: str) -> None:
     """With a query in the URL the doctor used to sign only its own parameters and saw 403 (issue 12)."""
     port = free_port()
-    serve = xhooks_cmd("serve", "--consumer-secret", SECRET, "--db", str(tmp_path / "x.db"), "--port", str(port),
-                       "--path", "/webhook")
+    serve = xhooks_cmd(
+        "serve", "--consumer-secret", SECRET, "--db", str(tmp_path / "x.db"), "--port", str(port), "--path", "/webhook"
+    )
     with spawn(serve, ready_url=f"http://127.0.0.1:{port}/healthz", cwd=tmp_path):
         report = asyncio.run(diagnose(f"http://127.0.0.1:{port}/webhook{query}", SECRET))
     assert report.ok, report.checks

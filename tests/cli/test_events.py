@@ -74,8 +74,18 @@ def test_show_prints_the_last_error(db: Path) -> None:
 
 def test_cli_and_dashboard_number_the_verifying_secret_alike(tmp_path: Path) -> None:
     db, port = tmp_path / "rotation.db", free_port()
-    args = xhooks_cmd("serve", "--consumer-secret", "new-secret", "--consumer-secret", "old-secret", "--db", str(db),
-                      "--port", str(port), "--no-watch")
+    args = xhooks_cmd(
+        "serve",
+        "--consumer-secret",
+        "new-secret",
+        "--consumer-secret",
+        "old-secret",
+        "--db",
+        str(db),
+        "--port",
+        str(port),
+        "--no-watch",
+    )
     base = f"http://127.0.0.1:{port}"
     with spawn(args, ready_url=f"{base}/healthz", cwd=tmp_path):
         for body, secret in ((BODY, "old-secret"), (BODY.replace(b'"7"', b'"8"'), "new-secret")):

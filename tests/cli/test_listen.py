@@ -71,12 +71,27 @@ def test_listen_registers_prints_an_event_and_deletes_the_webhook_on_sigint(
     emu, api, creds = emulator
     app, dev = creds["apps"][0], creds["users"][0]
     env = {k: v for k, v in os.environ.items() if not k.startswith("XHOOKS_")}
-    env.update(XHOOKS_API_BASE=api, XHOOKS_BEARER_TOKEN=app["bearer_token"], XHOOKS_CONSUMER_KEY=app["consumer_key"],
-               XHOOKS_CONSUMER_SECRET=app["consumer_secret"], XHOOKS_ACCESS_TOKEN=dev["access_token"],
-               XHOOKS_ACCESS_TOKEN_SECRET=dev["access_token_secret"])
+    env.update(
+        XHOOKS_API_BASE=api,
+        XHOOKS_BEARER_TOKEN=app["bearer_token"],
+        XHOOKS_CONSUMER_KEY=app["consumer_key"],
+        XHOOKS_CONSUMER_SECRET=app["consumer_secret"],
+        XHOOKS_ACCESS_TOKEN=dev["access_token"],
+        XHOOKS_ACCESS_TOKEN_SECRET=dev["access_token_secret"],
+    )
     port = free_port()
-    args = xhooks_cmd("listen", "--port", str(port), "--db", str(tmp_path / "listen.db"), "--subscribe",
-                      "--activity", "post.create", "--user-id", dev["id"])
+    args = xhooks_cmd(
+        "listen",
+        "--port",
+        str(port),
+        "--db",
+        str(tmp_path / "listen.db"),
+        "--subscribe",
+        "--activity",
+        "post.create",
+        "--user-id",
+        dev["id"],
+    )
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
     lines = Lines(proc)
     try:
@@ -128,21 +143,31 @@ def test_listen_subscribe_on_a_user_already_subscribed_is_not_a_failure(
     app, dev = creds["apps"][0], creds["users"][0]
     port = free_port()
     url = f"http://127.0.0.1:{port}/webhook"
-    user = Credentials(bearer_token=app["bearer_token"], consumer_key=app["consumer_key"],
-                       consumer_secret=app["consumer_secret"], access_token=dev["access_token"],
-                       access_token_secret=dev["access_token_secret"])
+    user = Credentials(
+        bearer_token=app["bearer_token"],
+        consumer_key=app["consumer_key"],
+        consumer_secret=app["consumer_secret"],
+        access_token=dev["access_token"],
+        access_token_secret=dev["access_token_secret"],
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("XHOOKS_")}
-    env.update(XHOOKS_API_BASE=api, XHOOKS_BEARER_TOKEN=app["bearer_token"], XHOOKS_CONSUMER_KEY=app["consumer_key"],
-               XHOOKS_CONSUMER_SECRET=app["consumer_secret"], XHOOKS_ACCESS_TOKEN=dev["access_token"],
-               XHOOKS_ACCESS_TOKEN_SECRET=dev["access_token_secret"])
+    env.update(
+        XHOOKS_API_BASE=api,
+        XHOOKS_BEARER_TOKEN=app["bearer_token"],
+        XHOOKS_CONSUMER_KEY=app["consumer_key"],
+        XHOOKS_CONSUMER_SECRET=app["consumer_secret"],
+        XHOOKS_ACCESS_TOKEN=dev["access_token"],
+        XHOOKS_ACCESS_TOKEN_SECRET=dev["access_token_secret"],
+    )
     with XClient(user, base_url=api) as x:
         earlier = Receiver(SQLiteStore(tmp_path / "earlier.db"), [AppConfig((app["consumer_secret"],))])
         with serve_app(earlier, port=port):  # an earlier receiver on the URL answers the registration's CRC
             hook = x.create_webhook(url)
             x.add_subscription(hook.id)
         args = xhooks_cmd("listen", "--port", str(port), "--db", str(tmp_path / "listen.db"), "--subscribe")
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                cwd=tmp_path)
+        proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path
+        )
         lines = Lines(proc)
         try:
             lines.wait_for("already subscribed")

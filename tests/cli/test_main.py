@@ -36,7 +36,7 @@ def test_every_default_written_in_an_option_help_is_shown() -> None:
         for param in command.params:
             written = getattr(param, "help", None) or ""
             if "[default:" in written:
-                hint = _flat(written[written.index("[default:"):])
+                hint = _flat(written[written.index("[default:") :])
                 assert hint in shown, f"xhooks {' '.join(path)}: {hint!r} missing from --help"
                 checked += 1
     assert checked > 40
@@ -45,8 +45,9 @@ def test_every_default_written_in_an_option_help_is_shown() -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        pytest.param(["serve"], ["[default: xhooks.db]", "[default: 8080]", "[default: /webhook]", "[default: disk]"],
-                     id="serve"),
+        pytest.param(
+            ["serve"], ["[default: xhooks.db]", "[default: 8080]", "[default: /webhook]", "[default: disk]"], id="serve"
+        ),
         pytest.param(["events", "list"], ["[default: xhooks.db]", "[default: 50]"], id="events-list"),
         pytest.param(["listen"], ["[default: 8080]", "[default: xhooks.db]"], id="listen"),
     ],

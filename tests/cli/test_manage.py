@@ -26,10 +26,12 @@ class Setup:
     friend_id: str
     emulator: Emulator
 
-    def run(self, *args: str, cwd: Path | None = None, extra: dict[str, str] | None = None
-            ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(xhooks_cmd(*args), capture_output=True, text=True, timeout=60,
-                              env={**self.env, **(extra or {})}, cwd=cwd)
+    def run(
+        self, *args: str, cwd: Path | None = None, extra: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            xhooks_cmd(*args), capture_output=True, text=True, timeout=60, env={**self.env, **(extra or {})}, cwd=cwd
+        )
 
     def json(self, *args: str, **env: str) -> Any:
         done = self.run(*args, "--json", extra=env)
@@ -45,9 +47,14 @@ def setup() -> Iterator[Setup]:
     app, dev, friend = creds["apps"][0], creds["users"][0], creds["users"][1]
     with serve_app(emulator) as api, serve_app(Consumer(app["consumer_secret"])) as consumer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("XHOOKS_")}
-        env.update(XHOOKS_API_BASE=api, XHOOKS_BEARER_TOKEN=app["bearer_token"],
-                   XHOOKS_CONSUMER_KEY=app["consumer_key"], XHOOKS_CONSUMER_SECRET=app["consumer_secret"],
-                   XHOOKS_ACCESS_TOKEN=dev["access_token"], XHOOKS_ACCESS_TOKEN_SECRET=dev["access_token_secret"])
+        env.update(
+            XHOOKS_API_BASE=api,
+            XHOOKS_BEARER_TOKEN=app["bearer_token"],
+            XHOOKS_CONSUMER_KEY=app["consumer_key"],
+            XHOOKS_CONSUMER_SECRET=app["consumer_secret"],
+            XHOOKS_ACCESS_TOKEN=dev["access_token"],
+            XHOOKS_ACCESS_TOKEN_SECRET=dev["access_token_secret"],
+        )
         yield Setup(env, consumer + "/webhook", dev["id"], friend["id"], emulator)
 
 
@@ -88,8 +95,12 @@ def test_subscriptions_without_a_webhook_say_how_to_give_one(setup: Setup) -> No
 
 def test_activity_create_list_update_delete(setup: Setup) -> None:
     hook = setup.json("webhooks", "create", setup.hook_url)["id"]
-    ids = [setup.json("activity", "create", kind, "--user-id", setup.dev_id, "--tag", "t", "--webhook", hook)
-           ["subscription_id"] for kind in ("post.create", "profile.update.bio", "follow.follow")]
+    ids = [
+        setup.json("activity", "create", kind, "--user-id", setup.dev_id, "--tag", "t", "--webhook", hook)[
+            "subscription_id"
+        ]
+        for kind in ("post.create", "profile.update.bio", "follow.follow")
+    ]
     listed = setup.json("activity", "list", "--max-results", "2")
     assert [s["subscription_id"] for s in listed["items"]] == ids and listed["total_subscriptions"] == 3
     assert setup.json("activity", "update", ids[0], "--tag", "renamed")["tag"] == "renamed"
@@ -146,12 +157,18 @@ def test_replay_window_is_checked_before_sending(setup: Setup, start: str, end: 
 def test_flags_beat_environment_beat_xhooks_toml(setup: Setup, tmp_path: Path) -> None:
     good = setup.env["XHOOKS_BEARER_TOKEN"]
     (tmp_path / "xhooks.toml").write_text(f'bearer_token = "{good}"\napi_base = "{setup.env["XHOOKS_API_BASE"]}"\n')
-    from_file = subprocess.run(xhooks_cmd("webhooks", "list", "--json"), capture_output=True, text=True, timeout=60,
-                               cwd=tmp_path, env={k: v for k, v in setup.env.items() if k not in (
-                                   "XHOOKS_BEARER_TOKEN", "XHOOKS_API_BASE")})
+    from_file = subprocess.run(
+        xhooks_cmd("webhooks", "list", "--json"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={k: v for k, v in setup.env.items() if k not in ("XHOOKS_BEARER_TOKEN", "XHOOKS_API_BASE")},
+    )
     assert from_file.returncode == 0, from_file.stderr
     env_wins = setup.run("webhooks", "list", cwd=tmp_path, extra={"XHOOKS_BEARER_TOKEN": "wrong"})
     assert env_wins.returncode == 2 and "Unauthorized" in env_wins.stderr
-    flag_wins = setup.run("webhooks", "list", "--bearer-token", good, cwd=tmp_path,
-                          extra={"XHOOKS_BEARER_TOKEN": "wrong"})
+    flag_wins = setup.run(
+        "webhooks", "list", "--bearer-token", good, cwd=tmp_path, extra={"XHOOKS_BEARER_TOKEN": "wrong"}
+    )
     assert flag_wins.returncode == 0

@@ -73,8 +73,7 @@ class Reader:
         elif args[0] in ("serve", "listen"):
             self._receiver(args, cwd)
         else:
-            done = subprocess.run(xhooks_cmd(*args), capture_output=True, text=True, cwd=cwd, env=self.env,
-                                  timeout=60)
+            done = subprocess.run(xhooks_cmd(*args), capture_output=True, text=True, cwd=cwd, env=self.env, timeout=60)
             assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
             self.outputs.append(done.stdout)
             if args[:2] == ["webhooks", "create"]:
@@ -83,21 +82,38 @@ class Reader:
     def _emulator(self, args: list[str]) -> None:
         if self.emulator is not None:
             return  # still running in terminal 1
-        self.emulator = subprocess.Popen(xhooks_cmd(*args, "--port", str(self.emulator_port)), cwd=self.home,
-                                         env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        self.emulator = subprocess.Popen(
+            xhooks_cmd(*args, "--port", str(self.emulator_port)),
+            cwd=self.home,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         base = f"http://127.0.0.1:{self.emulator_port}"
         wait_ready(f"{base}/_emulator/credentials")
         creds = httpx.get(f"{base}/_emulator/credentials").json()  # what the emulator prints on start
         app, dev, friend = creds["apps"][0], creds["users"][0], creds["users"][1]
         self.filled.update(
-            KEY=app["consumer_key"], TOKEN=dev["access_token"], TOKEN_SECRET=dev["access_token_secret"],
-            XHOOKS_CONSUMER_KEY=app["consumer_key"], XHOOKS_ACCESS_TOKEN=dev["access_token"],
-            XHOOKS_ACCESS_TOKEN_SECRET=dev["access_token_secret"], DEV_ID=dev["id"], FRIEND_ID=friend["id"],
+            KEY=app["consumer_key"],
+            TOKEN=dev["access_token"],
+            TOKEN_SECRET=dev["access_token_secret"],
+            XHOOKS_CONSUMER_KEY=app["consumer_key"],
+            XHOOKS_ACCESS_TOKEN=dev["access_token"],
+            XHOOKS_ACCESS_TOKEN_SECRET=dev["access_token_secret"],
+            DEV_ID=dev["id"],
+            FRIEND_ID=friend["id"],
         )
 
     def _receiver(self, args: list[str], cwd: Path) -> None:
-        proc = subprocess.Popen(xhooks_cmd(*args, "--port", str(self.receiver_port)), cwd=cwd, env=self.env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            xhooks_cmd(*args, "--port", str(self.receiver_port)),
+            cwd=cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         lines = Lines(proc)
         self.background.append((proc, lines))
         if args[0] == "listen":

@@ -81,8 +81,9 @@ def test_serve_then_events_commands_read_the_store(tmp_path: Path) -> None:
     with spawn(args, ready_url=f"http://127.0.0.1:{port}/healthz"):
         for payload in (body, body, b"{broken"):
             sig = signature(payload, "s3cret")
-            response = httpx.post(f"http://127.0.0.1:{port}/webhook", content=payload,
-                                  headers={"x-twitter-webhooks-signature": sig})
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/webhook", content=payload, headers={"x-twitter-webhooks-signature": sig}
+            )
             assert response.status_code == 200
     listed = json.loads(_run("events", "list", "--db", str(db), "--json", cwd=tmp_path).stdout)
     assert [e["event_type"] for e in listed] == ["malformed", "direct_message_events"]
@@ -129,10 +130,16 @@ def _occupied() -> Iterator[int]:
     ("command", "flag"),
     [
         pytest.param(["serve", "--consumer-secret", "s", "--port", "{port}"], "--port", id="serve"),
-        pytest.param(["serve", "--consumer-secret", "s", "--app", "tests.scale._hooks:hooks", "--port", "{port}"],
-                     "--port", id="serve-with-a-worker"),
-        pytest.param(["serve", "--consumer-secret", "s", "--port", "{free}", "--dashboard-port", "{port}"],
-                     "--dashboard-port", id="dashboard-port"),
+        pytest.param(
+            ["serve", "--consumer-secret", "s", "--app", "tests.scale._hooks:hooks", "--port", "{port}"],
+            "--port",
+            id="serve-with-a-worker",
+        ),
+        pytest.param(
+            ["serve", "--consumer-secret", "s", "--port", "{free}", "--dashboard-port", "{port}"],
+            "--dashboard-port",
+            id="dashboard-port",
+        ),
         pytest.param(["listen", "--consumer-secret", "s", "--port", "{port}"], "--port", id="listen"),
         pytest.param(["emulator", "--port", "{port}"], "--port", id="emulator"),
     ],
@@ -152,8 +159,9 @@ def _serve_and_stop(tmp_path: Path, *flags: str) -> str:
     access log goes to stdout, everything else to stderr)."""
     port = free_port()
     log = tmp_path / "serve.log"
-    args = xhooks_cmd("serve", "--consumer-secret", "s3cret", "--db", str(tmp_path / "x.db"), "--port", str(port),
-                      *flags)
+    args = xhooks_cmd(
+        "serve", "--consumer-secret", "s3cret", "--db", str(tmp_path / "x.db"), "--port", str(port), *flags
+    )
     with log.open("w") as err:
         proc = subprocess.Popen(args, stdout=err, stderr=err, cwd=tmp_path, env=_clean_env())
         try:

@@ -13,8 +13,12 @@ from xhooks.client import endpoints as api
 from xhooks.config import Settings
 from xhooks.errors import ConfigError
 
-OAUTH1 = {"consumer_key": "ck", "consumer_secret": "cs-secret-value", "access_token": "at",
-          "access_token_secret": "as-secret-value"}
+OAUTH1 = {
+    "consumer_key": "ck",
+    "consumer_secret": "cs-secret-value",
+    "access_token": "at",
+    "access_token_secret": "as-secret-value",
+}
 
 
 class _Validator(RequestValidator):

@@ -38,8 +38,7 @@ LISTED: Answer = (200, {"data": []}, {})
 
 
 def test_429_waits_until_the_reset_then_retries() -> None:
-    result, steps = drive(send(api.list_webhooks(), client.build_request, CallPolicy(), lambda: NOW),
-                          [LIMITED, LISTED])
+    result, steps = drive(send(api.list_webhooks(), client.build_request, CallPolicy(), lambda: NOW), [LIMITED, LISTED])
     assert result.items == ()
     assert [type(s).__name__ for s in steps] == ["Request", "Wait", "Request"]
     assert steps[1] == Wait(7.0)
@@ -59,8 +58,10 @@ def test_429_with_a_reset_beyond_max_wait_raises_at_once() -> None:
 
 
 def test_429_without_a_reset_backs_off_exponentially() -> None:
-    _, steps = drive(send(api.list_webhooks(), client.build_request, CallPolicy(), lambda: NOW),
-                     [(429, {}, {}), (429, {}, {}), LISTED])
+    _, steps = drive(
+        send(api.list_webhooks(), client.build_request, CallPolicy(), lambda: NOW),
+        [(429, {}, {}), (429, {}, {}), LISTED],
+    )
     assert [s for s in steps if isinstance(s, Wait)] == [Wait(1.0), Wait(2.0)]
 
 
@@ -72,8 +73,10 @@ def test_a_reset_in_the_past_retries_without_waiting() -> None:
 
 def test_each_retry_is_a_fresh_request() -> None:
     oauth = BaseClient(Credentials(consumer_key="k", consumer_secret="s", access_token="t", access_token_secret="x"))
-    _, steps = drive(send(api.add_subscription("1"), oauth.build_request, CallPolicy(), lambda: NOW),
-                     [LIMITED, (200, {"data": {"subscribed": True}}, {})])
+    _, steps = drive(
+        send(api.add_subscription("1"), oauth.build_request, CallPolicy(), lambda: NOW),
+        [LIMITED, (200, {"data": {"subscribed": True}}, {})],
+    )
     assert steps[0] is not steps[2]
     assert steps[0].headers["authorization"] != steps[2].headers["authorization"]
 
@@ -107,8 +110,11 @@ def test_pagination_retries_a_rate_limited_page() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [pytest.param({"max_retries": -1}, id="retries"), pytest.param({"max_wait": -1}, id="wait"),
-     pytest.param({"max_pages": 0}, id="pages")],
+    [
+        pytest.param({"max_retries": -1}, id="retries"),
+        pytest.param({"max_wait": -1}, id="wait"),
+        pytest.param({"max_pages": 0}, id="pages"),
+    ],
 )
 def test_retry_policy_refuses_nonsense(options: dict[str, float]) -> None:
     with pytest.raises(ConfigError):

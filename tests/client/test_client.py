@@ -127,8 +127,10 @@ def test_aaa_with_an_oauth2_user_token(kind: str, hook_url: str, running: Runnin
 def test_activity_subscription_lifecycle_and_pagination(x: Any, hook_url: str, running: Running) -> None:
     hook = x.create_webhook(hook_url)
     user = running.dev["id"]
-    created = [x.create_activity_subscription(kind, ActivityFilter(user_id=user), tag="t", webhook_id=hook.id)
-               for kind in ("post.create", "profile.update.bio", "follow.follow")]
+    created = [
+        x.create_activity_subscription(kind, ActivityFilter(user_id=user), tag="t", webhook_id=hook.id)
+        for kind in ("post.create", "profile.update.bio", "follow.follow")
+    ]
     assert created[0].event_type == "post.create" and created[0].filter.user_id == user
     listed = x.list_activity_subscriptions(max_results=2)
     assert [s.subscription_id for s in listed.items] == [s.subscription_id for s in created]
@@ -239,7 +241,6 @@ def test_nothing_listening_is_a_transport_error(kind: str) -> None:
     with pytest.raises(TransportError):
         client.list_webhooks()
     client.close()
-
 
 
 def test_async_client_is_an_async_context_manager(running: Running, hook_url: str) -> None:

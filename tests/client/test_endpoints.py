@@ -31,7 +31,9 @@ def example(name: str) -> Any:
 
 
 def built(call: Call[Any]) -> httpx.Request:
-    client = BaseClient(Credentials(bearer_token="app-token", user_token="user-token"), base_url="http://127.0.0.1:9/api")
+    client = BaseClient(
+        Credentials(bearer_token="app-token", user_token="user-token"), base_url="http://127.0.0.1:9/api"
+    )
     return client.build_request(call)
 
 
@@ -115,12 +117,14 @@ def test_documented_aaa_replay_example_parses() -> None:
     [
         pytest.param(api.add_subscription("1"), example("api.aaa.subscriptions.create.200.json"), 200, True, id="add"),
         pytest.param(api.add_subscription("1"), None, 204, True, id="add-204"),
-        pytest.param(api.check_subscription("1"), example("api.aaa.subscriptions.validate.200.json"), 200, True,
-                     id="check"),
+        pytest.param(
+            api.check_subscription("1"), example("api.aaa.subscriptions.validate.200.json"), 200, True, id="check"
+        ),
         pytest.param(api.check_subscription("1"), {"data": {"subscribed": False}}, 200, False, id="check-false"),
         pytest.param(api.check_subscription("1"), None, 204, True, id="check-204"),
-        pytest.param(api.remove_subscription("1", "2"), example("api.aaa.subscriptions.delete.200.json"), 200, False,
-                     id="remove"),
+        pytest.param(
+            api.remove_subscription("1", "2"), example("api.aaa.subscriptions.delete.200.json"), 200, False, id="remove"
+        ),
         pytest.param(api.remove_subscription("1", "2"), None, 204, False, id="remove-204"),
     ],
 )
@@ -149,8 +153,10 @@ def test_aaa_count_keeps_x_strings() -> None:
     [
         pytest.param(example("api.activity.subscriptions.create.200.json"), id="data-object"),
         pytest.param(example("api.activity.subscriptions.create.200.array-form.json"), id="data-array"),
-        pytest.param({"data": {"subscription": example("api.activity.subscriptions.create.200.json")["data"]}},
-                     id="data-subscription"),
+        pytest.param(
+            {"data": {"subscription": example("api.activity.subscriptions.create.200.json")["data"]}},
+            id="data-subscription",
+        ),
     ],
 )
 def test_activity_create_accepts_the_three_documented_shapes(body: Any) -> None:
@@ -160,8 +166,9 @@ def test_activity_create_accepts_the_three_documented_shapes(body: Any) -> None:
 
 
 def test_activity_create_request_sends_only_what_is_set() -> None:
-    call = api.create_activity_subscription("profile.update.bio", ActivityFilter(user_id="2244994945"),
-                                            tag="Xdevelopers' bio updates")
+    call = api.create_activity_subscription(
+        "profile.update.bio", ActivityFilter(user_id="2244994945"), tag="Xdevelopers' bio updates"
+    )
     assert json.loads(built(call).content) == example("api.activity.subscriptions.create.request.json")
 
 
@@ -179,8 +186,9 @@ def test_activity_list_page_token_goes_in_the_query() -> None:
 
 
 def test_activity_update_and_delete_read_the_documented_bodies() -> None:
-    updated = answer(api.update_activity_subscription("1", tag="my new tag"),
-                     example("api.activity.subscriptions.update.200.json"))
+    updated = answer(
+        api.update_activity_subscription("1", tag="my new tag"), example("api.activity.subscriptions.update.200.json")
+    )
     assert (updated.tag, updated.webhook_id) == ("my new tag", "192846273860294839")
     deleted = answer(api.delete_activity_subscription("1"), example("api.activity.subscriptions.delete.200.json"))
     assert (deleted.deleted, deleted.total_subscriptions) == (True, 0)

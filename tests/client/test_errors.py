@@ -19,15 +19,26 @@ from xhooks.client.errors import (
 from xhooks.errors import ClientError, TransportError, XApiError, XhooksError
 
 DOCUMENTED_REASONS = [
-    "CrcValidationFailed", "UrlValidationFailed", "DuplicateUrlFailed", "WebhookLimitExceeded", "WebhookIdInvalid",
-    "DuplicateSubscriptionFailed", "SubscriptionLimitExceeded", "SubscriptionNotFound", "ReplayConflictError",
+    "CrcValidationFailed",
+    "UrlValidationFailed",
+    "DuplicateUrlFailed",
+    "WebhookLimitExceeded",
+    "WebhookIdInvalid",
+    "DuplicateSubscriptionFailed",
+    "SubscriptionLimitExceeded",
+    "SubscriptionNotFound",
+    "ReplayConflictError",
     "QueryParamInvalid",
 ]
 
 
 def response(status: int, body: object, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(status, content=json.dumps(body).encode(), headers=headers,
-                          request=httpx.Request("POST", "http://127.0.0.1/2/webhooks"))
+    return httpx.Response(
+        status,
+        content=json.dumps(body).encode(),
+        headers=headers,
+        request=httpx.Request("POST", "http://127.0.0.1/2/webhooks"),
+    )
 
 
 @pytest.mark.parametrize("reason", DOCUMENTED_REASONS)
@@ -44,8 +55,11 @@ def test_reason_table_holds_exactly_the_documented_reasons() -> None:
 
 @pytest.mark.parametrize(
     ("status", "cls"),
-    [pytest.param(401, Unauthorized, id="401"), pytest.param(403, Forbidden, id="403"),
-     pytest.param(429, RateLimited, id="429")],
+    [
+        pytest.param(401, Unauthorized, id="401"),
+        pytest.param(403, Forbidden, id="403"),
+        pytest.param(429, RateLimited, id="429"),
+    ],
 )
 def test_statuses_without_a_reason_have_their_own_class(status: int, cls: type[XApiError]) -> None:
     error = error_from_response(response(status, {"title": "T", "detail": "D", "type": "about:blank"}))

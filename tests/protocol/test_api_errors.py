@@ -14,8 +14,12 @@ INVALID = "One or more parameters to your request was invalid."
 
 
 def test_reason_and_details_come_from_the_message_prefix() -> None:
-    body = {"errors": [{"message": "CrcValidationFailed: Invalid response_token"}], "title": "Invalid Request",
-            "detail": INVALID, "type": "https://api.twitter.com/2/problems/invalid-request"}
+    body = {
+        "errors": [{"message": "CrcValidationFailed: Invalid response_token"}],
+        "title": "Invalid Request",
+        "detail": INVALID,
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+    }
     problem = parse_problem(json.dumps(body).encode())
     assert (problem.reason, problem.message) == ("CrcValidationFailed", "Invalid response_token")
     assert (problem.title, problem.detail) == ("Invalid Request", INVALID)
@@ -26,8 +30,12 @@ def test_reason_and_details_come_from_the_message_prefix() -> None:
     ("message", "reason", "rest"),
     [
         pytest.param("WebhookLimitExceeded: ", "WebhookLimitExceeded", "", id="empty-details"),
-        pytest.param("CrcValidationFailed:... Invalid response_token", "CrcValidationFailed",
-                     "... Invalid response_token", id="no-space"),
+        pytest.param(
+            "CrcValidationFailed:... Invalid response_token",
+            "CrcValidationFailed",
+            "... Invalid response_token",
+            id="no-space",
+        ),
         pytest.param("The 'query' parameter is required.", None, "The 'query' parameter is required.", id="prose"),
     ],
 )

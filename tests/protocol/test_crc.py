@@ -84,7 +84,9 @@ def test_query_signature_is_verified_over_the_raw_query_string() -> None:
     ("url", "target", "query"),
     [
         pytest.param(
-            "https://example.com/webhook", "https://example.com/webhook?crc_token=foo&nonce=1", "crc_token=foo&nonce=1",
+            "https://example.com/webhook",
+            "https://example.com/webhook?crc_token=foo&nonce=1",
+            "crc_token=foo&nonce=1",
             id="plain",
         ),
         pytest.param(

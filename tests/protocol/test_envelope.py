@@ -131,8 +131,12 @@ def test_follow_and_unfollow_share_the_array_but_not_the_key() -> None:
 
 def test_identifierless_event_is_keyed_by_actor_object_and_time() -> None:
     item = {"type": "block", "created_timestamp": "1518127020304", "source": {"id": "1"}, "target": {"id": "2"}}
-    reordered = {"target": {"id": "2", "screen_name": "changed"}, "created_timestamp": "1518127020304",
-                 "source": {"id": "1"}, "type": "block"}
+    reordered = {
+        "target": {"id": "2", "screen_name": "changed"},
+        "created_timestamp": "1518127020304",
+        "source": {"id": "1"},
+        "type": "block",
+    }
     first = parse_envelope(json.dumps({"for_user_id": "1", "block_events": [item]}).encode()).events[0]
     again = parse_envelope(json.dumps({"for_user_id": "1", "block_events": [reordered]}).encode()).events[0]
     assert first.key == again.key == "aaa:1:block_events:block:1:2:1518127020304"
@@ -174,10 +178,33 @@ def test_unrecognised_bodies_are_kept_with_a_raw_key(body: bytes, shape: Shape) 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(
-        st.sampled_from(["for_user_id", "data", "event_uuid", "event_type", "tweet_create_events", "follow_events",
-                         "id", "id_str", "type", "source", "target", "matching_rules", "user_event", "revoke",
-                         "replay_job_status", "x"]), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "for_user_id",
+                    "data",
+                    "event_uuid",
+                    "event_type",
+                    "tweet_create_events",
+                    "follow_events",
+                    "id",
+                    "id_str",
+                    "type",
+                    "source",
+                    "target",
+                    "matching_rules",
+                    "user_event",
+                    "revoke",
+                    "replay_job_status",
+                    "x",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
     max_leaves=20,
 )
 

@@ -91,9 +91,10 @@ def test_sigkill_loses_no_acknowledged_delivery(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     stored = {bytes(row[0]) for row in conn.execute("SELECT body FROM deliveries")}
     assert set(acked) <= stored, "an acknowledged delivery is missing from the store"
-    assert conn.execute("SELECT count(*) FROM (SELECT 1 FROM events GROUP BY app, key HAVING count(*) > 1)").fetchone()[
-        0
-    ] == 0
+    assert (
+        conn.execute("SELECT count(*) FROM (SELECT 1 FROM events GROUP BY app, key HAVING count(*) > 1)").fetchone()[0]
+        == 0
+    )
     stored_keys = {row[0] for row in conn.execute("SELECT key FROM events")}
     from xhooks.protocol import parse_envelope
 

@@ -72,14 +72,25 @@ def _cli(*args: str) -> str:
 def test_crc_oracle_body_is_stored_quarantined_and_never_handled(tmp_path: Path) -> None:
     db, log, port = tmp_path / "x.db", tmp_path / "handled.log", free_port()
     (tmp_path / "handlers.py").write_text(HANDLERS)
-    serve = xhooks_cmd("serve", "--consumer-secret", SECRET, "--db", str(db), "--port", str(port),
-                       "--app", "handlers:hooks", "--no-watch")
+    serve = xhooks_cmd(
+        "serve",
+        "--consumer-secret",
+        SECRET,
+        "--db",
+        str(db),
+        "--port",
+        str(port),
+        "--app",
+        "handlers:hooks",
+        "--no-watch",
+    )
     base = f"http://127.0.0.1:{port}"
     with spawn(serve, ready_url=f"{base}/healthz", env={"HANDLED_LOG": str(log)}, cwd=tmp_path):
         for token in FORGED:
             assert _forge(f"{base}/webhook", token).status_code == 200  # stored, so acknowledged
-        genuine = httpx.post(f"{base}/webhook", content=GENUINE,
-                             headers={"x-twitter-webhooks-signature": signature(GENUINE, SECRET)})
+        genuine = httpx.post(
+            f"{base}/webhook", content=GENUINE, headers={"x-twitter-webhooks-signature": signature(GENUINE, SECRET)}
+        )
         assert genuine.status_code == 200
         # The worker claims oldest first: once the later, genuine event is handled, the forged ones were passed over.
         handled = _wait_for_line(log, f"any {GENUINE_KEY}")

@@ -113,6 +113,10 @@ def test_unfinished_means_the_states_a_worker_still_has_to_finish(schema: Module
     assert [_values(found) for found in lists] == [unfinished] * len(lists)
     # A relay leases one user's pending events together, as a run in arrival order, so only a claimed or
     # retrying older event of that user holds the later ones back.
-    relay = [found for name, text in _statements(schema).items() if name.startswith("RELAY_")
-             for found in _OTHER_ROW_STATUS.findall(text)]
+    relay = [
+        found
+        for name, text in _statements(schema).items()
+        if name.startswith("RELAY_")
+        for found in _OTHER_ROW_STATUS.findall(text)
+    ]
     assert [_values(found) for found in relay] == [unfinished - {"pending"}]

@@ -48,8 +48,10 @@ def _table(result: msgspec.Struct) -> Table:
         rows = [{k: _cell(v) for k, v in msgspec.structs.asdict(item).items()} for item in items]
         names = [name for name in (rows[0] if rows else {}) if name not in _HIDDEN]
         # Ids are what users copy into the next command: never cut them; fold the other columns instead.
-        columns = [Column(name, overflow="fold", min_width=max(len(r[name]) for r in rows) if _is_id(name) else None)
-                   for name in names]
+        columns = [
+            Column(name, overflow="fold", min_width=max(len(r[name]) for r in rows) if _is_id(name) else None)
+            for name in names
+        ]
         table = Table(*columns, show_header=bool(columns))
         for row in rows:
             table.add_row(*(row[name] for name in names))

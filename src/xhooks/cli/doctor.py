@@ -50,14 +50,26 @@ def doctor_command(
     config: Annotated[Path | None, typer.Option(help="A TOML config file. [default: ./xhooks.toml if present]")] = None,
 ) -> None:
     """Check a consumer URL as X does: https, no port, the CRC answer, latency, redirects, a signed POST."""
-    creds = Credentials.load(Settings.load(config), consumer_secret=consumer_secret, bearer_token=bearer_token,
-                             access_token_secret=access_token_secret)
+    creds = Credentials.load(
+        Settings.load(config),
+        consumer_secret=consumer_secret,
+        bearer_token=bearer_token,
+        access_token_secret=access_token_secret,
+    )
     if not creds.consumer_secret:
-        raise ConfigError("the doctor needs the app's consumer secret: pass --consumer-secret or set "
-                          "XHOOKS_CONSUMER_SECRET")
-    report = asyncio.run(diagnose(url, creds.consumer_secret, bearer_token=creds.bearer_token,
-                                  access_token_secret=creds.access_token_secret, crc_timeout=crc_timeout,
-                                  post_timeout=post_timeout))
+        raise ConfigError(
+            "the doctor needs the app's consumer secret: pass --consumer-secret or set XHOOKS_CONSUMER_SECRET"
+        )
+    report = asyncio.run(
+        diagnose(
+            url,
+            creds.consumer_secret,
+            bearer_token=creds.bearer_token,
+            access_token_secret=creds.access_token_secret,
+            crc_timeout=crc_timeout,
+            post_timeout=post_timeout,
+        )
+    )
     if json:
         typer.echo(msgspec.json.encode(report).decode())
     else:

@@ -93,8 +93,9 @@ class _Running:
         apps = [AppConfig((config.credentials.consumer_secret or "",), config.path)]
         sockets = [listen_socket(config.host, config.port)]  # a port in use fails here, before the store exists
         self.server = build_server(ServeConfig(apps=apps, db=config.db, host=config.host, port=config.port))
-        self.thread = threading.Thread(target=self.server.run, args=(sockets,), name="xhooks-listen-receiver",
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, args=(sockets,), name="xhooks-listen-receiver", daemon=True
+        )
 
     def __enter__(self) -> _Running:
         self.thread.start()
@@ -125,8 +126,9 @@ async def listen(config: ListenConfig, stop: asyncio.Event, out: Callable[[str],
         ConfigError: no consumer secret, or the receiver cannot start. XApiError: X refused the registration.
     """
     if not config.credentials.consumer_secret:
-        raise ConfigError("listen needs the app's consumer secret: pass --consumer-secret or set "
-                          "XHOOKS_CONSUMER_SECRET")
+        raise ConfigError(
+            "listen needs the app's consumer secret: pass --consumer-secret or set XHOOKS_CONSUMER_SECRET"
+        )
     reader = open_store(config.db)
     with _Running(config):
         async with AsyncXClient(config.credentials, base_url=config.api_base) as x:
@@ -143,8 +145,9 @@ async def listen(config: ListenConfig, stop: asyncio.Event, out: Callable[[str],
                     except DuplicateSubscriptionFailed:  # what was asked for holds already: not a failure
                         out(f"the user is already subscribed to webhook {hook.id}")
                 for event_type in config.activity:
-                    sub = await x.create_activity_subscription(event_type, ActivityFilter(user_id=config.user_id),
-                                                               webhook_id=hook.id)
+                    sub = await x.create_activity_subscription(
+                        event_type, ActivityFilter(user_id=config.user_id), webhook_id=hook.id
+                    )
                     made.append(sub.subscription_id)
                 out(f"listening on {config.url} as webhook {hook.id}; Ctrl-C to stop")
                 try:
@@ -177,18 +180,22 @@ async def _print_events(store: Store, config: ListenConfig, stop: asyncio.Event,
 
 
 def listen_command(
-    api_base: Annotated[str | None, typer.Option(help=f"API base URL. Env: XHOOKS_API_BASE. [default: "
-                                                      f"{DEFAULT_BASE_URL}]")] = None,
-    public_url: Annotated[str | None, typer.Option(help="The https URL X should call (e.g. your tunnel's), "
-                                                        "forwarded to this receiver.")] = None,
+    api_base: Annotated[
+        str | None, typer.Option(help=f"API base URL. Env: XHOOKS_API_BASE. [default: {DEFAULT_BASE_URL}]")
+    ] = None,
+    public_url: Annotated[
+        str | None, typer.Option(help="The https URL X should call (e.g. your tunnel's), forwarded to this receiver.")
+    ] = None,
     host: Annotated[str, typer.Option(help="Interface the receiver binds.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port the receiver binds.")] = 8080,
     path: Annotated[str, typer.Option(help="Webhook path.")] = "/webhook",
     db: Annotated[str, typer.Option(help="Store for what arrives (see `xhooks events`).")] = "xhooks.db",
-    subscribe: Annotated[bool, typer.Option("--subscribe", help="Subscribe the access token's user "
-                                                               "(Account Activity).")] = False,
-    activity: Annotated[list[str] | None, typer.Option(help="An X Activity event type to subscribe to for "
-                                                            "--user-id (repeatable).")] = None,
+    subscribe: Annotated[
+        bool, typer.Option("--subscribe", help="Subscribe the access token's user (Account Activity).")
+    ] = False,
+    activity: Annotated[
+        list[str] | None, typer.Option(help="An X Activity event type to subscribe to for --user-id (repeatable).")
+    ] = None,
     user_id: Annotated[str | None, typer.Option(help="The user --activity subscriptions watch.")] = None,
     raw: Annotated[bool, typer.Option("--raw", help="Print each delivery's body instead of a summary.")] = False,
     bearer_token: Annotated[str | None, typer.Option(help="Env: XHOOKS_BEARER_TOKEN.")] = None,
@@ -201,13 +208,30 @@ def listen_command(
 ) -> None:
     """Receive, register and print events live; Ctrl-C deletes the webhook again."""
     settings = Settings.load(config)
-    creds = Credentials.load(settings, bearer_token=bearer_token, consumer_key=consumer_key,
-                             consumer_secret=consumer_secret, access_token=access_token,
-                             access_token_secret=access_token_secret, user_token=user_token)
+    creds = Credentials.load(
+        settings,
+        bearer_token=bearer_token,
+        consumer_key=consumer_key,
+        consumer_secret=consumer_secret,
+        access_token=access_token,
+        access_token_secret=access_token_secret,
+        user_token=user_token,
+    )
     if activity and not user_id:
         raise ConfigError("--activity needs --user-id: the user whose events to receive")
-    options = ListenConfig(creds, settings.get("api_base", api_base, DEFAULT_BASE_URL), db, host, port, path,
-                           public_url, subscribe, tuple(activity or ()), user_id, raw)
+    options = ListenConfig(
+        creds,
+        settings.get("api_base", api_base, DEFAULT_BASE_URL),
+        db,
+        host,
+        port,
+        path,
+        public_url,
+        subscribe,
+        tuple(activity or ()),
+        user_id,
+        raw,
+    )
     asyncio.run(_until_interrupted(options))
 
 

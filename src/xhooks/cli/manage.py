@@ -44,8 +44,17 @@ class Connection:
         return Settings.load(self.config)
 
     def client(self) -> XClient:
-        explicit = {name: getattr(self, name) for name in (
-            "bearer_token", "consumer_key", "consumer_secret", "access_token", "access_token_secret", "user_token")}
+        explicit = {
+            name: getattr(self, name)
+            for name in (
+                "bearer_token",
+                "consumer_key",
+                "consumer_secret",
+                "access_token",
+                "access_token_secret",
+                "user_token",
+            )
+        }
         credentials = Credentials.load(self.settings, **explicit)
         return XClient(credentials, base_url=self.settings.get("api_base", self.api_base, DEFAULT_BASE_URL))
 
@@ -63,14 +72,23 @@ def _opt(help: str) -> Any:
 _SHARED = [
     inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
     for name, annotation, default in (
-        ("api_base", Annotated[str | None, _opt(f"API base URL, e.g. the emulator's. Env: XHOOKS_API_BASE. "
-                                                f"[default: {DEFAULT_BASE_URL}]")], None),
+        (
+            "api_base",
+            Annotated[
+                str | None,
+                _opt(f"API base URL, e.g. the emulator's. Env: XHOOKS_API_BASE. [default: {DEFAULT_BASE_URL}]"),
+            ],
+            None,
+        ),
         ("bearer_token", Annotated[str | None, _opt("App bearer token. Env: XHOOKS_BEARER_TOKEN.")], None),
         ("consumer_key", Annotated[str | None, _opt("OAuth 1.0a consumer key. Env: XHOOKS_CONSUMER_KEY.")], None),
         ("consumer_secret", Annotated[str | None, _opt("Consumer secret. Env: XHOOKS_CONSUMER_SECRET.")], None),
         ("access_token", Annotated[str | None, _opt("User access token. Env: XHOOKS_ACCESS_TOKEN.")], None),
-        ("access_token_secret", Annotated[str | None, _opt("User access token secret. "
-                                                           "Env: XHOOKS_ACCESS_TOKEN_SECRET.")], None),
+        (
+            "access_token_secret",
+            Annotated[str | None, _opt("User access token secret. Env: XHOOKS_ACCESS_TOKEN_SECRET.")],
+            None,
+        ),
         ("user_token", Annotated[str | None, _opt("OAuth 2.0 user access token. Env: XHOOKS_USER_TOKEN.")], None),
         ("json", Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")], False),
         ("config", Annotated[Path | None, _opt("A TOML config file. [default: ./xhooks.toml if present]")], None),
@@ -98,8 +116,9 @@ def _command(group: typer.Typer, name: str) -> Callable[[Callable[..., None]], C
 
 
 webhooks = typer.Typer(help="Register, list, re-validate and delete webhooks.", no_args_is_help=True)
-subscriptions = typer.Typer(help="Account Activity subscriptions (user context for add and check).",
-                            no_args_is_help=True)
+subscriptions = typer.Typer(
+    help="Account Activity subscriptions (user context for add and check).", no_args_is_help=True
+)
 activity = typer.Typer(help="X Activity API subscriptions.", no_args_is_help=True)
 links = typer.Typer(help="Filtered Stream ↔ webhook links.", no_args_is_help=True)
 rules = typer.Typer(help="Filtered Stream rules.", no_args_is_help=True)
@@ -156,8 +175,11 @@ def _subs_list(conn: Connection, webhook: WebhookOpt = None) -> None:
 
 
 @_command(subscriptions, "remove")
-def _subs_remove(conn: Connection, user: Annotated[str, typer.Option("--user", help="The user id to remove.")],
-                 webhook: WebhookOpt = None) -> None:
+def _subs_remove(
+    conn: Connection,
+    user: Annotated[str, typer.Option("--user", help="The user id to remove.")],
+    webhook: WebhookOpt = None,
+) -> None:
     """Unsubscribe a user from the webhook (app auth)."""
     with conn.client() as x:
         emit(x.remove_subscription(conn.webhook_id(webhook), user), conn.json)
@@ -188,8 +210,10 @@ def _activity_create(
 
 
 @_command(activity, "list")
-def _activity_list(conn: Connection, max_results: Annotated[int | None, typer.Option(help="Page size.")] = None,
-                   ) -> None:
+def _activity_list(
+    conn: Connection,
+    max_results: Annotated[int | None, typer.Option(help="Page size.")] = None,
+) -> None:
     """Every X Activity subscription of the app (all pages)."""
     with conn.client() as x:
         emit(x.list_activity_subscriptions(max_results), conn.json)

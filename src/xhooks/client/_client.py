@@ -120,8 +120,13 @@ class XClient(BaseClient):
         TransportError: no HTTP answer. ConfigError: the credentials the endpoint needs are missing.
     """
 
-    def __init__(self, credentials: Credentials | None = None, *, transport: httpx.BaseTransport | None = None,
-                 **options: Unpack[ClientOptions]) -> None:
+    def __init__(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        **options: Unpack[ClientOptions],
+    ) -> None:
         super().__init__(credentials, **options)
         self._http = httpx.Client(transport=transport, timeout=self.timeout)
 
@@ -144,8 +149,9 @@ class XClient(BaseClient):
     def __enter__(self) -> XClient:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def create_webhook(self, url: str) -> Webhook:
@@ -186,18 +192,21 @@ class XClient(BaseClient):
         """Send a DM to `participant_id` as the user of the user-context credentials."""
         return self._run(self._send(api.send_dm(participant_id, text)))
 
-    def create_activity_subscription(self, event_type: str, filter: ActivityFilter, *, tag: str | None = None,
-                                     webhook_id: str | None = None) -> ActivitySubscription:
+    def create_activity_subscription(
+        self, event_type: str, filter: ActivityFilter, *, tag: str | None = None, webhook_id: str | None = None
+    ) -> ActivitySubscription:
         """Subscribe to X Activity events of `event_type` matching `filter`, delivered to `webhook_id`."""
-        return self._run(self._send(api.create_activity_subscription(event_type, filter, tag=tag,
-                                                                     webhook_id=webhook_id)))
+        return self._run(
+            self._send(api.create_activity_subscription(event_type, filter, tag=tag, webhook_id=webhook_id))
+        )
 
     def list_activity_subscriptions(self, max_results: int | None = None) -> ActivitySubscriptions:
         """All X Activity subscriptions, following `next_token` up to `policy.max_pages` pages."""
         return self._run(self._pages(lambda token: api.list_activity_subscriptions(token, max_results)))
 
-    def update_activity_subscription(self, subscription_id: str, *, tag: str | None = None,
-                                     webhook_id: str | None = None) -> ActivitySubscription:
+    def update_activity_subscription(
+        self, subscription_id: str, *, tag: str | None = None, webhook_id: str | None = None
+    ) -> ActivitySubscription:
         return self._run(self._send(api.update_activity_subscription(subscription_id, tag=tag, webhook_id=webhook_id)))
 
     def delete_activity_subscription(self, subscription_id: str) -> Deleted:
@@ -228,8 +237,13 @@ class XClient(BaseClient):
 class AsyncXClient(BaseClient):
     """`XClient` for asyncio: the same methods, awaited; `aclose` and `async with`."""
 
-    def __init__(self, credentials: Credentials | None = None, *, transport: httpx.AsyncBaseTransport | None = None,
-                 **options: Unpack[ClientOptions]) -> None:
+    def __init__(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **options: Unpack[ClientOptions],
+    ) -> None:
         super().__init__(credentials, **options)
         self._http = httpx.AsyncClient(transport=transport, timeout=self.timeout)
 
@@ -252,8 +266,9 @@ class AsyncXClient(BaseClient):
     async def __aenter__(self) -> AsyncXClient:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.aclose()
 
     async def create_webhook(self, url: str) -> Webhook:
@@ -268,8 +283,7 @@ class AsyncXClient(BaseClient):
     async def delete_webhook(self, webhook_id: str) -> Deleted:
         return await self._run(self._send(api.delete_webhook(webhook_id)))
 
-    async def create_replay_job(self, webhook_id: str, from_date: datetime | str,
-                                to_date: datetime | str) -> ReplayJob:
+    async def create_replay_job(self, webhook_id: str, from_date: datetime | str, to_date: datetime | str) -> ReplayJob:
         return await self._run(self._send(api.create_replay_job(webhook_id, from_date, to_date)))
 
     async def add_subscription(self, webhook_id: str) -> Subscribed:
@@ -290,16 +304,18 @@ class AsyncXClient(BaseClient):
     async def send_dm(self, participant_id: str, text: str) -> DmSent:
         return await self._run(self._send(api.send_dm(participant_id, text)))
 
-    async def create_activity_subscription(self, event_type: str, filter: ActivityFilter, *, tag: str | None = None,
-                                           webhook_id: str | None = None) -> ActivitySubscription:
+    async def create_activity_subscription(
+        self, event_type: str, filter: ActivityFilter, *, tag: str | None = None, webhook_id: str | None = None
+    ) -> ActivitySubscription:
         call = api.create_activity_subscription(event_type, filter, tag=tag, webhook_id=webhook_id)
         return await self._run(self._send(call))
 
     async def list_activity_subscriptions(self, max_results: int | None = None) -> ActivitySubscriptions:
         return await self._run(self._pages(lambda token: api.list_activity_subscriptions(token, max_results)))
 
-    async def update_activity_subscription(self, subscription_id: str, *, tag: str | None = None,
-                                           webhook_id: str | None = None) -> ActivitySubscription:
+    async def update_activity_subscription(
+        self, subscription_id: str, *, tag: str | None = None, webhook_id: str | None = None
+    ) -> ActivitySubscription:
         call = api.update_activity_subscription(subscription_id, tag=tag, webhook_id=webhook_id)
         return await self._run(self._send(call))
 

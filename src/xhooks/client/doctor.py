@@ -82,8 +82,14 @@ def check_url(url: str) -> list[Check]:
     elif loopback:
         checks.append(Check("https", Status.WARN, "http on loopback: fine for local testing, X itself needs https"))
     else:
-        checks.append(Check("https", Status.FAIL, "X only calls https URLs",
-                            "serve it over https; a tunnel (cloudflared, ngrok) gives a local server one"))
+        checks.append(
+            Check(
+                "https",
+                Status.FAIL,
+                "X only calls https URLs",
+                "serve it over https; a tunnel (cloudflared, ngrok) gives a local server one",
+            )
+        )
     try:
         port = parts.port
     except ValueError:
@@ -93,8 +99,14 @@ def check_url(url: str) -> list[Check]:
     elif loopback:
         checks.append(Check("no port", Status.WARN, f"port {port} on loopback: fine locally, X refuses URLs with one"))
     else:
-        checks.append(Check("no port", Status.FAIL, f"the URL names port {port}; X refuses any explicit port",
-                            "serve on the default port (443) and drop the port from the URL"))
+        checks.append(
+            Check(
+                "no port",
+                Status.FAIL,
+                f"the URL names port {port}; X refuses any explicit port",
+                "serve on the default port (443) and drop the port from the URL",
+            )
+        )
     if len(url) > 200:
         checks.append(Check("length", Status.FAIL, f"{len(url)} characters; X allows 200", "use a shorter path"))
     return checks
@@ -106,7 +118,7 @@ def _wrong_token_fix(got: str, token: str, consumer_secret: str, others: Sequenc
         if other and hmac.compare_digest(got, signature(token.encode(), other)):
             return f"it was made with the {label}: sign the crc_token with the app's consumer secret (API secret key)"
     right = signature(token.encode(), consumer_secret)
-    if got == right[len(PREFIX):]:
+    if got == right[len(PREFIX) :]:
         return "prepend 'sha256=' to the base64 digest"
     digest = hmac.new(consumer_secret.encode(), token.encode(), hashlib.sha256).digest()
     if got in (PREFIX + digest.hex(), digest.hex()):
@@ -115,14 +127,18 @@ def _wrong_token_fix(got: str, token: str, consumer_secret: str, others: Sequenc
         return "key and message are swapped: the key is the consumer secret, the message is the crc_token"
     if got == PREFIX + base64.b64encode(hashlib.sha256(token.encode()).digest()).decode():
         return "use HMAC-SHA256 keyed with the consumer secret, not a plain SHA-256 of the token"
-    return ("it was not made with this consumer secret; check the consumer uses the secret of the app that owns "
-            "the webhook (not the bearer token, access token or consumer key)")
+    return (
+        "it was not made with this consumer secret; check the consumer uses the secret of the app that owns "
+        "the webhook (not the bearer token, access token or consumer key)"
+    )
 
 
 def _status_fix(status: int) -> str:
     if status in (404, 405):
-        return ("the URL does not handle GET ?crc_token=…; add a GET handler that answers the CRC "
-                "(xhooks.receiver does, or run `xhooks serve`)")
+        return (
+            "the URL does not handle GET ?crc_token=…; add a GET handler that answers the CRC "
+            "(xhooks.receiver does, or run `xhooks serve`)"
+        )
     if status >= 500:
         return "the consumer failed on the CRC; see its logs (a missing consumer secret is a common cause)"
     return "answer the CRC GET with status 200"
@@ -130,20 +146,36 @@ def _status_fix(status: int) -> str:
 
 def _redirect(response: httpx.Response, what: str) -> Check:
     target = response.headers.get("location", "?")
-    return Check(f"{what} no redirect", Status.FAIL, f"answered {response.status_code} redirecting to {target}",
-                 f"X treats any 3xx as invalid: register the final URL ({target}) instead")
+    return Check(
+        f"{what} no redirect",
+        Status.FAIL,
+        f"answered {response.status_code} redirecting to {target}",
+        f"X treats any 3xx as invalid: register the final URL ({target}) instead",
+    )
 
 
 def _no_answer(exc: httpx.RequestError, what: str, limit: float) -> Check:
     if isinstance(exc, httpx.TimeoutException):
-        return Check(f"{what} answered", Status.FAIL, f"no answer within {limit:g} s",
-                     "answer straight away and do slow work after responding")
+        return Check(
+            f"{what} answered",
+            Status.FAIL,
+            f"no answer within {limit:g} s",
+            "answer straight away and do slow work after responding",
+        )
     text = str(exc) or type(exc).__name__
     if "SSL" in text or "CERTIFICATE" in text.upper():
-        return Check(f"{what} answered", Status.FAIL, f"TLS error: {text}",
-                     "X marks a webhook invalid on any SSL error: serve a valid certificate chain for this host")
-    return Check(f"{what} answered", Status.FAIL, f"{_UNREACHABLE}: {text}",
-                 "is the consumer running, and reachable at this address?")
+        return Check(
+            f"{what} answered",
+            Status.FAIL,
+            f"TLS error: {text}",
+            "X marks a webhook invalid on any SSL error: serve a valid certificate chain for this host",
+        )
+    return Check(
+        f"{what} answered",
+        Status.FAIL,
+        f"{_UNREACHABLE}: {text}",
+        "is the consumer running, and reachable at this address?",
+    )
 
 
 def _latency(name: str, seconds: float, limit: float) -> Check:
@@ -178,37 +210,66 @@ async def _crc_checks(
         return [*checks, _redirect(response, "crc")]
     checks.append(Check("crc no redirect", Status.OK, "no redirect"))
     if response.status_code != 200:
-        return [*checks, Check("crc status 200", Status.FAIL, f"answered {response.status_code}",
-                               _status_fix(response.status_code))]
+        return [
+            *checks,
+            Check("crc status 200", Status.FAIL, f"answered {response.status_code}", _status_fix(response.status_code)),
+        ]
     checks.append(Check("crc status 200", Status.OK, "200"))
     content_type = response.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() == "application/json":
         checks.append(Check("crc content-type", Status.OK, content_type))
     else:
-        checks.append(Check("crc content-type", Status.FAIL, f"Content-Type is {content_type or 'missing'!r}",
-                            "send Content-Type: application/json (return a JSON object, not a string)"))
+        checks.append(
+            Check(
+                "crc content-type",
+                Status.FAIL,
+                f"Content-Type is {content_type or 'missing'!r}",
+                "send Content-Type: application/json (return a JSON object, not a string)",
+            )
+        )
     try:
         body = msgspec.json.decode(response.content)
     except msgspec.DecodeError:
-        return [*checks, Check("crc json", Status.FAIL, f"the body is not JSON: {response.content[:80]!r}",
-                               'answer {"response_token": "sha256=…"} as JSON')]
+        return [
+            *checks,
+            Check(
+                "crc json",
+                Status.FAIL,
+                f"the body is not JSON: {response.content[:80]!r}",
+                'answer {"response_token": "sha256=…"} as JSON',
+            ),
+        ]
     got = body.get("response_token") if isinstance(body, dict) else None
     if not isinstance(got, str):
-        return [*checks, Check("crc json", Status.FAIL, "JSON without a response_token string",
-                               'answer {"response_token": "sha256=…"}')]
+        return [
+            *checks,
+            Check(
+                "crc json", Status.FAIL, "JSON without a response_token string", 'answer {"response_token": "sha256=…"}'
+            ),
+        ]
     checks.append(Check("crc json", Status.OK, "JSON with a response_token"))
     if hmac.compare_digest(got, crc.response_token):
         checks.append(Check("crc response_token", Status.OK, "matches the consumer secret"))
     else:
-        checks.append(Check("crc response_token", Status.FAIL, "wrong response_token",
-                            _wrong_token_fix(got, crc.crc_token, consumer_secret, others)))
+        checks.append(
+            Check(
+                "crc response_token",
+                Status.FAIL,
+                "wrong response_token",
+                _wrong_token_fix(got, crc.crc_token, consumer_secret, others),
+            )
+        )
     checks.append(_latency("crc latency", elapsed, CRC_LIMIT))
     return checks
 
 
 def _test_event() -> bytes:
-    event = {"event_uuid": f"xhooks-doctor-{secrets.token_hex(8)}", "event_type": "xhooks.doctor", "filter": {},
-             "payload": {"note": "a test event sent by xhooks doctor; safe to ignore"}}
+    event = {
+        "event_uuid": f"xhooks-doctor-{secrets.token_hex(8)}",
+        "event_type": "xhooks.doctor",
+        "filter": {},
+        "payload": {"note": "a test event sent by xhooks doctor; safe to ignore"},
+    }
     return msgspec.json.encode({"data": event})
 
 
@@ -224,14 +285,28 @@ async def _post(http: httpx.AsyncClient, url: str, consumer_secret: str, timeout
     if response.is_redirect:
         return [_redirect(response, "post")]
     if response.status_code in (401, 403):
-        return [Check("post status 200", Status.FAIL, f"a correctly signed POST was refused ({response.status_code})",
-                      "the consumer verifies with another secret: configure this app's consumer secret in it")]
+        return [
+            Check(
+                "post status 200",
+                Status.FAIL,
+                f"a correctly signed POST was refused ({response.status_code})",
+                "the consumer verifies with another secret: configure this app's consumer secret in it",
+            )
+        ]
     if response.status_code != 200:
         status = Status.WARN if response.is_success else Status.FAIL
-        return [Check("post status 200", status, f"answered {response.status_code}",
-                      "acknowledge each event with 200 once it is stored")]
-    checks = [Check("post status 200", Status.OK, "a signed test event was acknowledged with 200"),
-              _latency("post latency", elapsed, POST_LIMIT)]
+        return [
+            Check(
+                "post status 200",
+                status,
+                f"answered {response.status_code}",
+                "acknowledge each event with 200 once it is stored",
+            )
+        ]
+    checks = [
+        Check("post status 200", Status.OK, "a signed test event was acknowledged with 200"),
+        _latency("post latency", elapsed, POST_LIMIT),
+    ]
     forged = _test_event()
     headers["x-twitter-webhooks-signature"] = signature(forged, secrets.token_urlsafe(16))
     try:
@@ -241,9 +316,15 @@ async def _post(http: httpx.AsyncClient, url: str, consumer_secret: str, timeout
     if refused:
         checks.append(Check("post signature checked", Status.OK, "a POST with a wrong signature was refused"))
     else:
-        checks.append(Check("post signature checked", Status.WARN, "a POST with a wrong signature was accepted",
-                            "verify x-twitter-webhooks-signature over the raw body (xhooks.protocol.verify), "
-                            "or anyone can forge events"))
+        checks.append(
+            Check(
+                "post signature checked",
+                Status.WARN,
+                "a POST with a wrong signature was accepted",
+                "verify x-twitter-webhooks-signature over the raw body (xhooks.protocol.verify), "
+                "or anyone can forge events",
+            )
+        )
     return checks
 
 

@@ -175,8 +175,9 @@ def create_activity_subscription(
 ) -> Call[m.ActivitySubscription]:
     body: dict[str, Any] = {"event_type": event_type, "filter": filter}
     body.update({k: v for k, v in (("tag", tag), ("webhook_id", webhook_id)) if v is not None})
-    return Call("POST", "/2/activity/subscriptions", m.ActivitySubscription, _activity_subscription, Auth.USER_OR_APP,
-                json=body)
+    return Call(
+        "POST", "/2/activity/subscriptions", m.ActivitySubscription, _activity_subscription, Auth.USER_OR_APP, json=body
+    )
 
 
 def _activity_page(body: Any) -> dict[str, Any]:
@@ -260,8 +261,9 @@ def list_stream_links() -> Call[m.StreamLinks]:
 
 def create_stream_link(webhook_id: str, fields: Mapping[str, str] | None = None) -> Call[m.Provisioned]:
     """Link the filtered stream to a webhook; `fields` are query parameters such as `{"expansions": "author_id"}`."""
-    return Call("POST", f"/2/tweets/search/webhooks/{_seg(webhook_id)}", m.Provisioned, _data,
-                params=dict(fields or {}))
+    return Call(
+        "POST", f"/2/tweets/search/webhooks/{_seg(webhook_id)}", m.Provisioned, _data, params=dict(fields or {})
+    )
 
 
 def delete_stream_link(webhook_id: str) -> Call[m.Deleted]:
@@ -285,8 +287,9 @@ def add_rules(rules: Iterable[tuple[str, str | None]], *, dry_run: bool = False)
     """Add `(value, tag)` rules to the filtered stream."""
     add = [{"value": value, **({"tag": tag} if tag else {})} for value, tag in rules]
     params = _params(dry_run="true" if dry_run else None)
-    return Call("POST", "/2/tweets/search/stream/rules", m.RulesChanged, _rules_changed, params=params,
-                json={"add": add})
+    return Call(
+        "POST", "/2/tweets/search/stream/rules", m.RulesChanged, _rules_changed, params=params, json={"add": add}
+    )
 
 
 def delete_rules(ids: Sequence[str] = (), values: Sequence[str] = ()) -> Call[m.RulesChanged]:

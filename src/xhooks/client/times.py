@@ -15,8 +15,18 @@ from xhooks.protocol.replay import ReplayProblem, replay_window_problem
 __all__ = ["check_replay_window", "parse_time", "x_timestamp"]
 
 _AGO = re.compile(r"\s*(\d+)\s*(s|sec|m|min|h|hour|hours|d|day|days)\s+ago\s*", re.IGNORECASE)
-_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400,
-          "days": 86400}
+_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "m": 60,
+    "min": 60,
+    "h": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+}
 _X_FORMAT = "%Y%m%d%H%M"
 
 

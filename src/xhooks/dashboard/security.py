@@ -27,6 +27,8 @@ from xhooks._net import is_loopback
 __all__ = ["Guard", "cross_site", "host_name"]
 
 SESSION_COOKIE = "xhooks_session"
+
+
 def host_name(host_header: str) -> str:
     """The name part of a `Host` header: `127.0.0.1:8080` → `127.0.0.1`, `[::1]:80` → `::1`."""
     if host_header.startswith("["):

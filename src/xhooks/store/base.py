@@ -68,6 +68,8 @@ def relayable(event_type: str, status: str, wanted: Callable[[str], bool] | None
     """True when a relay sink takes in an event: never a quarantined one (it cannot be an X event), and only one
     whose type `wanted` accepts when the relay routes by type (`xhooks relay --only post.*`)."""
     return status != DeliveryState.QUARANTINED.value and (wanted is None or wanted(event_type))
+
+
 class DeliveryPath(enum.Enum):
     """How a delivery reached xhooks: a POST to the webhook, or a line of the X Activity stream.
 
