@@ -4,8 +4,9 @@
 
 - the receiver, whose lifespan starts the store, then the services as tasks on its loop; at shutdown it stops
   them (the worker finishes its handlers or releases their leases) and only then closes the store;
-- the services (`xhooks.service`): the dispatch worker when `hooks` are given, the watcher when `watch` is;
-  both share the receiver's store and its `Metrics`, so `/metrics` shows theirs too;
+- the services (`xhooks.service`): the dispatch worker when `hooks` are given, the watcher when `watch` is, a
+  relay per sink when `relay` is; all share the receiver's store, and the worker and the watcher its `Metrics`,
+  so `/metrics` shows theirs too;
 - the dashboard, a child app under its prefix on the receiver's port, or on a port of its own served by a
   second uvicorn server on the same loop (it captures no signals and stops with the receiver). Either way
   its open live streams are ended when shutdown begins, so they never hold it up.
@@ -37,6 +38,7 @@ from xhooks.dispatch import WorkerConfig, XHooks, build_worker
 from xhooks.errors import ConfigError
 from xhooks.metrics import Metrics
 from xhooks.receiver import Receiver, ServeConfig, listen_socket, server_config
+from xhooks.relay import RelayConfig, relays_for
 from xhooks.service import Service
 from xhooks.store import Store, open_store
 from xhooks.watch import WatchConfig, WatchService
@@ -53,6 +55,7 @@ class ProcessConfig(ServeConfig):
     - `hooks`: run these handlers in this process, as `worker` says (its `db` and `metrics` are not used:
       the worker shares the process's store and metrics; `paths` defaults to the apps' webhook paths).
     - `watch`: run the watcher, which reaches X (or the emulator) at `api_base` with `credentials`.
+    - `relay`: relay the committed events to each sink of `relay.to` (`xhooks.relay`; its `db` is not used).
 
     ```python
     import xhooks
@@ -70,6 +73,7 @@ class ProcessConfig(ServeConfig):
     hooks: XHooks | None = None
     worker: WorkerConfig = field(default_factory=WorkerConfig)
     watch: WatchConfig | None = None
+    relay: RelayConfig | None = None
     credentials: Credentials = field(default_factory=Credentials)
     api_base: str = DEFAULT_BASE_URL
 
@@ -140,6 +144,8 @@ def _services(config: ProcessConfig, store: Store, metrics: Metrics) -> list[Ser
         services.append(
             WatchService(store, config.credentials, config.watch, api_base=config.api_base, metrics=metrics)
         )
+    if config.relay is not None:
+        services.extend(relays_for(store, config.relay))
     return services
 
 
