@@ -6,8 +6,8 @@
   them (the worker finishes its handlers or releases their leases) and only then closes the store;
 - the services (`xhooks.service`): the dispatch worker when `hooks` are given, the watcher when `watch` is, the
   X Activity stream consumer when `stream` is (it records into the same store under the first app's name, and
-  uses the watcher's alerts and replays when the watcher runs); they share the receiver's store and its
-  `Metrics`, so `/metrics` shows theirs too;
+  uses the watcher's alerts and replays when the watcher runs), a relay per sink when `relay` is; they share the
+  receiver's store, and the worker and the watcher its `Metrics`, so `/metrics` shows theirs too;
 - the dashboard, a child app under its prefix on the receiver's port, or on a port of its own served by a
   second uvicorn server on the same loop (it captures no signals and stops with the receiver). Either way
   its open live streams are ended when shutdown begins, so they never hold it up.
@@ -39,6 +39,7 @@ from xhooks.dispatch import WorkerConfig, XHooks, build_worker
 from xhooks.errors import ConfigError
 from xhooks.metrics import Metrics
 from xhooks.receiver import Receiver, ServeConfig, listen_socket, server_config
+from xhooks.relay import RelayConfig, relays_for
 from xhooks.service import Service
 from xhooks.store import Store, open_store
 from xhooks.stream import Recover, StreamConfig, StreamConsumer
@@ -58,6 +59,7 @@ class ProcessConfig(ServeConfig):
       the worker shares the process's store and metrics; `paths` defaults to the apps' webhook paths).
     - `watch`: run the watcher, which reaches X (or the emulator) at `api_base` with `credentials`.
     - `stream`: read the app's X Activity stream at `api_base` into the same store (docs/stream.md).
+    - `relay`: relay the committed events to each sink of `relay.to` (`xhooks.relay`; its `db` is not used).
 
     ```python
     import xhooks
@@ -76,6 +78,7 @@ class ProcessConfig(ServeConfig):
     worker: WorkerConfig = field(default_factory=WorkerConfig)
     watch: WatchConfig | None = None
     stream: StreamConfig | None = None
+    relay: RelayConfig | None = None
     credentials: Credentials = field(default_factory=Credentials)
     api_base: str = DEFAULT_BASE_URL
 
@@ -162,6 +165,8 @@ def _services(config: ProcessConfig, store: Store, metrics: Metrics) -> list[Ser
                 recover=_replays(watching.watcher) if watching else None,
             )
         )
+    if config.relay is not None:
+        services.extend(relays_for(store, config.relay))
     return services
 
 

@@ -26,6 +26,7 @@ from xhooks.dispatch import WorkerConfig, XHooks, load_hooks
 from xhooks.errors import ConfigError
 from xhooks.receiver import AppConfig
 from xhooks.receiver.config import DEFAULT_MAX_BODY, DEFAULT_PATH
+from xhooks.relay import RelayConfig, parse_only, sinks_for
 from xhooks.serving import ProcessConfig, open_sockets, serve
 from xhooks.store.migrations import redact
 from xhooks.stream import StreamConfig
@@ -119,6 +120,17 @@ def serve_command(
         int | None, typer.Option(min=0, max=5, help="The most backfill the stream asks for after a gap. [default: 5]")
     ] = None,
     app: AppOption = None,
+    relay_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--relay-to",
+            help="Also relay every stored event to this sink, as `xhooks relay --to` does (repeat for several)."
+            " Env: XHOOKS_RELAY_TO (comma-separated).",
+        ),
+    ] = None,
+    relay_only: Annotated[
+        str | None, typer.Option(help="With --relay-to: only these event types, e.g. post.*,dm.*. [default: all]")
+    ] = None,
     concurrency: ConcurrencyOption = None,
     lease: LeaseOption = None,
     max_attempts: MaxAttemptsOption = None,
@@ -144,6 +156,7 @@ def serve_command(
     hooks, worker, worker_line = _worker(settings, db_url, app, concurrency, lease, max_attempts, retry_base)
     watcher, watcher_line = _watcher(settings, credentials, watch, alert_url)
     streaming, stream_line = _stream(settings, stream, stream_backfill_minutes)
+    relay, relay_line = _relay(settings, relay_to, relay_only)
     host_name = str(settings.get("host", host, "127.0.0.1"))
     serve_config = ProcessConfig(
         apps=apps,
@@ -164,12 +177,23 @@ def serve_command(
         worker=worker,
         watch=watcher,
         stream=streaming,
+        relay=relay,
         credentials=credentials,
         api_base=api,
     )
     sockets = open_sockets(serve_config)  # a port in use fails here, before the store or a worker starts
-    logger.info("%s; %s; %s; %s", _serving(serve_config), worker_line, watcher_line, stream_line)
+    logger.info("%s; %s; %s; %s; %s", _serving(serve_config), worker_line, watcher_line, stream_line, relay_line)
     serve(serve_config, sockets)
+
+
+def _relay(settings: Settings, to: list[str] | None, only: str | None) -> tuple[RelayConfig | None, str]:
+    """With --relay-to: the relays this process runs beside the receiver (the sinks checked now, in one line if
+    wrong), and the start-up line's part naming them. Without: none."""
+    urls = settings.get_list("relay_to", to)
+    if not urls:
+        return None, "relay off (--relay-to URL relays to HTTP, Redis, NATS or RabbitMQ)"
+    config = RelayConfig(to=urls, only=parse_only(settings.get("relay_only", only)))
+    return config, "relay to " + ", ".join(sink.name for sink in sinks_for(config))
 
 
 def _serving(config: ProcessConfig) -> str:
