@@ -4,6 +4,9 @@
     python -m bench.run --quick       # ~3 s per target, smaller request file
     python -m bench.run --soak 300    # xhooks only, 5 minutes under load, memory sampled every few seconds
 
+After the webhook targets, the same run measures the X Activity stream intake (`bench/stream.py`): `xhooks
+stream` on the server core, committing `--stream-events` lines; `--stream-events 0` skips it.
+
 Each server is pinned to one core and the load generator to the other. Results go to
 bench/results/<timestamp>.json and .png, copied to latest.json and latest.png. See bench/README.md.
 """
@@ -31,6 +34,7 @@ from bench.check import check_store
 from bench.load import LoadResult, read_requests, run_python, run_wrk, write_requests, wrk_available
 from bench.payloads import crc_query, deliveries, post_request
 from bench.relay import SINKS, bench_relays
+from bench.stream import stream_intake
 from bench.targets import ROOT, Target, core_busy_seconds, reference_targets, running, xhooks_target
 
 SECRET = "xhooks-bench-consumer-secret-not-a-real-one"
@@ -307,6 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--load-cpu", type=int, default=1)
+    parser.add_argument("--stream-events", type=int, default=-1, help="lines for the stream phase (0: skip it)")
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.rounds = min(args.duration, 3.0), 1
@@ -316,6 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"--relay: no sink {sorted(unknown)[0]!r}; choose from {','.join(SINKS)}")
     args.relay_after = ("xhooks-disk",) if args.relay_sinks else ()
+    if args.stream_events < 0:
+        args.stream_events = 5_000 if args.quick else 20_000
     if (os.cpu_count() or 1) < 2:
         print("only one CPU: server and load generator share it; figures are not comparable", file=sys.stderr)
         args.server_cpu = args.load_cpu = None
@@ -329,6 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.time()
 
     results: list[dict[str, Any]] = []
+    streamed: dict[str, Any] | None = None
     soaked: dict[str, Any] | None = None
     if args.soak:
         print(f"soak: xhooks serve (disk) for {args.soak:.0f} s, load generator: {engine}")
@@ -363,6 +371,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if relayed:
             print()
             print(relayed)
+        if args.stream_events:
+            streamed = stream_intake(args.stream_events, RESULTS, args.server_cpu)
+            print(
+                f"\nxhooks stream (X Activity stream intake, SQLite disk): {streamed['events_per_s']:.0f} events/s,"
+                f" {streamed['cpu_us_per_event']:.0f} µs CPU per event,"
+                f" {streamed['committed']}/{streamed['events']} committed"
+            )
     warnings = report.interference(results)
     if warnings:
         print("\nthis machine was not quiet; these figures are low and noisy:\n  " + "\n  ".join(warnings))
@@ -384,6 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "warnings": warnings,
         "verdicts": [{"target": g, "measured": m, "met": ok} for g, m, ok in verdicts],
         "soak": soaked,
+        "stream": streamed,
     }
     kind = "-soak" if soaked else ""
     out = RESULTS / f"{stamp}{kind}.json"
@@ -394,7 +410,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     shutil.copyfile(out, RESULTS / f"latest{kind}.json")
     shutil.copyfile(out.with_suffix(".png"), RESULTS / f"latest{kind}.png")
     print(f"\nwrote {out.relative_to(ROOT)} and latest{kind}.json / latest{kind}.png")
-    return 0 if all(result.get("store_check") in (None,) or result["store_check"]["ok"] for result in results) else 1
+    stored = all(result.get("store_check") in (None,) or result["store_check"]["ok"] for result in results)
+    return 0 if stored and (streamed is None or streamed["ok"]) else 1
 
 
 if __name__ == "__main__":

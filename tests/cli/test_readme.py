@@ -1,11 +1,12 @@
-"""The README's two emulator walk-throughs, run command by command in the order it gives them.
+"""The README's emulator walk-throughs, run command by command in the order it gives them.
 
 The commands are read from README.md itself, so the test fails when the README's sequence stops working.
 Only what a reader supplies is filled in: free ports instead of 8090 and 8080 (added to the commands that
 bind them, replaced in the URLs), the emulator's keys and ids where the README writes KEY, TOKEN, `…`,
 WEBHOOK_ID, FRIEND_ID or DEV_ID, and `examples/` copied to a scratch directory so `../bot.db` lands there.
 The second walk-through runs after the first, against the same emulator (still running in "terminal 1"),
-so its `listen --subscribe` meets the webhook and the subscription the first one made.
+so its `listen --subscribe` meets the webhook and the subscription the first one made; the third (the stream,
+no public URL) runs last on the same emulator.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class Reader:
         args = [self._fill(word) for word in words[1:]]
         if args[0] == "emulator":
             self._emulator(args)
-        elif args[0] in ("serve", "listen"):
+        elif args[0] in ("serve", "listen", "stream"):
             self._receiver(args, cwd)
         else:
             done = subprocess.run(xhooks_cmd(*args), capture_output=True, text=True, cwd=cwd, env=self.env, timeout=60)
@@ -106,8 +107,9 @@ class Reader:
         )
 
     def _receiver(self, args: list[str], cwd: Path) -> None:
+        port = [] if args[0] == "stream" else ["--port", str(self.receiver_port)]
         proc = subprocess.Popen(
-            xhooks_cmd(*args, "--port", str(self.receiver_port)),
+            xhooks_cmd(*args, *port),
             cwd=cwd,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -116,7 +118,9 @@ class Reader:
         )
         lines = Lines(proc)
         self.background.append((proc, lines))
-        if args[0] == "listen":
+        if args[0] == "stream":
+            lines.wait_for("reading the X Activity stream", timeout=30)
+        elif args[0] == "listen":
             lines.wait_for("listening on", timeout=30)
         else:
             wait_ready(f"http://127.0.0.1:{self.receiver_port}/healthz", timeout=30)
@@ -165,7 +169,7 @@ def _handled(db: Path, count: int) -> list[str]:
 
 
 def test_the_readme_walkthroughs_work_as_written(reader: Reader, tmp_path: Path) -> None:
-    dm_bot, offline = _walkthroughs()
+    dm_bot, offline, stream_only = _walkthroughs()
     *setup, last = dm_bot
     assert last.startswith("xhooks events list --db bot.db"), last
     for line in setup:
@@ -181,4 +185,11 @@ def test_the_readme_walkthroughs_work_as_written(reader: Reader, tmp_path: Path)
         if line.startswith("xhooks trigger"):
             reader.background[0][1].wait_for("direct_message_events", timeout=30)
     assert any("already subscribed" in line for line in reader.background[0][1].seen)
+    assert reader.interrupt() == [0]
+
+    for line in stream_only:  # no webhook for this subscription: only the stream carries its events
+        reader.run(line)
+        if line.startswith("xhooks trigger"):
+            reader.background[0][1].wait_for("profile.update.bio", timeout=30)
+    assert "seen on: stream=1" in reader.outputs[-1]
     assert reader.interrupt() == [0]

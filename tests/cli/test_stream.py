@@ -35,7 +35,7 @@ def emulator() -> Iterator[Running]:
 class Streaming:
     """`xhooks stream …` as a child process, its output lines queued by a reader thread."""
 
-    def __init__(self, emulator: Running, db: Path, *extra: str) -> None:
+    def __init__(self, emulator: Running, db: str | Path, *extra: str) -> None:
         args = ["stream", "--api-base", emulator.url, "--bearer-token", emulator.app["bearer_token"], "--db", str(db)]
         self.proc = subprocess.Popen(
             xhooks_cmd(*args, *extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ}

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from uvicorn.config import LOG_LEVELS
 
+from xhooks.cli._logging import configure_logging
 from xhooks.cli.listen import summary_line
 from xhooks.client import DEFAULT_BASE_URL, Credentials
 from xhooks.config import Settings
@@ -89,10 +91,14 @@ def stream_command(
         ),
     ] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Print each event's line instead of a summary.")] = False,
+    log_level: Annotated[
+        str | None, typer.Option(help=f"Log level of xhooks (stderr): {', '.join(LOG_LEVELS)}. [default: warning]")
+    ] = None,
     config: Annotated[Path | None, typer.Option(help="A TOML config file. [default: ./xhooks.toml if present]")] = None,
 ) -> None:
     """Read the X Activity stream into the store and print each new event; no public URL needed."""
     settings = Settings.load(config)
+    configure_logging(str(settings.get("log_level", log_level, "warning")))
     creds = Credentials.load(settings, bearer_token=bearer_token)
     if not creds.bearer_token:
         raise ConfigError("the stream needs the app's Bearer token: pass --bearer-token or set XHOOKS_BEARER_TOKEN")
