@@ -192,3 +192,14 @@ def test_an_unknown_stream_control_is_404(running: Running) -> None:
     assert running.http.post("/_emulator/stream/nothing", json={}).status_code == 404
     with pytest.raises(httpx.HTTPStatusError):
         running.http.post("/_emulator/stream/stall", json={"stalled": "yes"}).raise_for_status()
+
+
+def test_connections_of_one_endpoint_can_be_killed(running: Running) -> None:
+    _control(running, "ghosts", {"count": 1})
+    other = running.http.delete("/2/connections/filtered_stream", headers=running.bearer).json()["data"]
+    assert (other["successful_kills"], other["failed_kills"]) == (0, 0)
+    ours = running.http.delete("/2/connections/activity_stream", headers=running.bearer).json()["data"]
+    assert ours["successful_kills"] == 1
+    assert running.http.get("/2/connections", params={"status": "active"}, headers=running.bearer).json() == {
+        "meta": {"result_count": 0}
+    }
