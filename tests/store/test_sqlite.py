@@ -26,7 +26,9 @@ async def test_the_claims_index_has_no_in_list_which_sqlite_would_evaluate_on_ev
     await store.close()
     indexes = _indexes(tmp_path / "x.db")
     assert "events_open_user" in indexes
-    assert not [name for name, text in indexes.items() if " IN " in text.upper()]
+    # The intake's table (every delivery inserts into it). The relay sinks' `relay_events` indexes keep their
+    # `IN` lists: a relay's take-in pays for them, not the receiver's intake.
+    assert not [name for name, text in indexes.items() if name.startswith("events_") and " IN " in text.upper()]
 
 
 async def test_a_database_with_the_old_claims_index_gets_the_new_one_on_start(tmp_path: Path) -> None:
