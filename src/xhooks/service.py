@@ -15,7 +15,8 @@ class Pruner:
         while not self._stopping.is_set():
             ...  # one round of work on self.store
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), 3600)
+                async with asyncio.timeout(3600):
+                    await self._stopping.wait()
 
     def stop(self) -> None:
         self._stopping.set()

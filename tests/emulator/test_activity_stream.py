@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -10,7 +11,13 @@ import httpx
 import pytest
 
 from tests.emulator.conftest import Consumer, Running
-from xhooks.emulator.activity_stream import CONNECTION_LIMIT, CREDITS_DEPLETED, OPERATIONAL_DISCONNECT
+from xhooks.clock import ManualClock
+from xhooks.emulator.activity_stream import (
+    CONNECTION_LIMIT,
+    CREDITS_DEPLETED,
+    OPERATIONAL_DISCONNECT,
+    ActivityStreams,
+)
 
 STREAM = "/2/activity/stream"
 
@@ -203,3 +210,36 @@ def test_connections_of_one_endpoint_can_be_killed(running: Running) -> None:
     assert running.http.get("/2/connections", params={"status": "active"}, headers=running.bearer).json() == {
         "meta": {"result_count": 0}
     }
+
+
+def test_a_reader_cancelled_just_as_an_event_arrives_still_ends_its_connection() -> None:
+    """The connection's writer is cancelled when its client goes away. If that cancellation lands in the loop step
+    where an event has just been taken off the connection's queue, the writer must still stop and the connection
+    must be ended; otherwise a killed client leaves a connection that counts against X's two forever (under
+    `asyncio.wait_for` on Python 3.11 the cancellation was swallowed there and the writer went on alone)."""
+
+    async def scenario() -> tuple[bool, bool]:
+        streams = ActivityStreams(ManualClock(), keep_alive=3600)
+        conn = streams.connect("app")
+        lines = streams.lines(conn, [])
+
+        async def pump() -> None:
+            async for _ in lines:
+                pass
+
+        writer = asyncio.ensure_future(pump())
+        for _ in range(3):
+            await asyncio.sleep(0)  # the writer now waits on the connection's queue
+        conn.lines.put_nowait(b"{}\r\n")
+        for _ in range(100):  # until the queue's getter has taken the event (its waiter not yet run)
+            if conn.lines.empty():
+                break
+            await asyncio.sleep(0)
+        writer.cancel()
+        done, _ = await asyncio.wait([writer], timeout=5)  # a hang guard: the writer ends in a few loop steps
+        if not done:
+            writer.cancel()
+        return bool(done), conn.active
+
+    ended, still_active = asyncio.run(scenario())
+    assert ended and not still_active

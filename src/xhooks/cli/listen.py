@@ -176,7 +176,8 @@ async def _print_events(store: Store, config: ListenConfig, stop: asyncio.Event,
                 printed_deliveries.add(event.delivery_id)
                 out(body.decode("utf-8", "replace"))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), config.poll)
+            async with asyncio.timeout(config.poll):
+                await stop.wait()
 
 
 def listen_command(

@@ -197,7 +197,8 @@ class ActivityStreams:
                 queue = conn.lines
                 line: bytes | None
                 try:
-                    line = await asyncio.wait_for(queue.get(), self.keep_alive)
+                    async with asyncio.timeout(self.keep_alive):  # not wait_for: on 3.11 it can swallow a cancel
+                        line = await queue.get()
                 except TimeoutError:
                     line = LINE_END
                 if line is not None:

@@ -56,7 +56,8 @@ class Wakeup:
             timeout = min(timeout, self._retries[0] - loop.time())
         if not event.is_set():
             try:
-                await asyncio.wait_for(event.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await event.wait()
             except TimeoutError:
                 return self._retry_due(loop.time())
         event.clear()

@@ -249,7 +249,8 @@ class PostgresStore(Store):
         pool, self._pool = self._pool, None
         if pool is not None:
             with contextlib.suppress(*FOREIGN_ERRORS):
-                await asyncio.wait_for(pool.close(), self.timeout)
+                async with asyncio.timeout(self.timeout):
+                    await pool.close()
 
     def _require_pool(self) -> asyncpg.Pool:
         if self._pool is None or self._intake is None or self._closing:
