@@ -162,6 +162,10 @@ class StoredEvent(msgspec.Struct, frozen=True):
     stream_at: float | None = None
     """When a stream line first carried the event; None if none did."""
 
+    def seen_at(self, path: DeliveryPath) -> float | None:
+        """When `path` first carried the event; None if it never did."""
+        return self.webhook_at if path is DeliveryPath.WEBHOOK else self.stream_at
+
 
 class ClaimedEvent(msgspec.Struct, frozen=True):
     """An event leased to one worker, with what its handlers need: the delivery's raw body and context."""
@@ -204,6 +208,27 @@ class Stats(msgspec.Struct, frozen=True):
     """Events each path carried at least once (an event seen on both counts under both)."""
     first_by_path: dict[str, int]
     """Events by the path that brought them first."""
+
+
+SINK_RATE_WINDOW = 60.0
+"""Seconds over which the dashboard and `xhooks events stats` count a sink's sends (`SinkStats.relayed_since`)."""
+
+
+class SinkStats(msgspec.Struct, frozen=True):
+    """One relay sink's state (`Store.sinks`): what waits, what went, what failed."""
+
+    sink: str
+    backlog: int
+    """Events the sink took in and has not sent yet (`pending`, `claimed`, `retry`)."""
+    not_taken_in: int
+    """Events committed after the sink's last take-in (it takes them in at its next claim, routing by type)."""
+    relayed: int
+    dead: int
+    relayed_since: int
+    """Events the sink confirmed at or after the `since` of the read (the dashboard's rate)."""
+    last_relayed_at: float | None
+    last_error: str | None
+    """The error of the newest event whose last send failed, if any."""
 
 
 class CrcRecord(msgspec.Struct, frozen=True):
@@ -400,3 +425,7 @@ class Store(ABC):
     @abstractmethod
     async def stats(self) -> Stats:
         """Counts over the whole store, read in one snapshot."""
+
+    @abstractmethod
+    async def sinks(self, since: float) -> Sequence[SinkStats]:
+        """Each relay sink's backlog, counts, sends confirmed since `since`, and last error, by sink name."""
