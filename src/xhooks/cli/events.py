@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 from typing import Annotated
 
 import msgspec
@@ -16,6 +17,7 @@ from xhooks.dispatch import redispatch
 from xhooks.errors import ConfigError
 from xhooks.protocol.lifecycle import DeliveryState
 from xhooks.store import EVENT_STATUSES, EventQuery, SyncReader, open_reader
+from xhooks.store.base import SINK_RATE_WINDOW
 
 app = typer.Typer(help="Read what the receiver stored.", no_args_is_help=True)
 
@@ -119,11 +121,13 @@ def show_command(event_id: int, db: DbOption = None, as_json: JsonOption = False
 
 @app.command("stats")
 def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Counts: deliveries, events, duplicates, by type, status and path (webhook, stream), unparsed, rejections."""
+    """Counts: deliveries, events, duplicates, by type, status and path (webhook, stream), unparsed, rejections,
+    and each relay sink's backlog, sends in the last minute and last error."""
     with _reader(db) as store:
         stats = store.stats()
+        sinks = store.sinks(time.time() - SINK_RATE_WINDOW)
     if as_json:
-        _print_json(stats)
+        _print_json({**msgspec.to_builtins(stats), "sinks": sinks})
         return
     typer.echo(
         f"deliveries {stats.deliveries}  events {stats.events}  duplicates {stats.duplicates}"
@@ -138,6 +142,12 @@ def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     ):
         if counts:
             typer.echo(f"{title}: " + ", ".join(f"{name}={count}" for name, count in counts.items()))
+    for sink in sinks:
+        line = (
+            f"sink {sink.sink}: backlog {sink.backlog + sink.not_taken_in}, relayed {sink.relayed}"
+            f" ({sink.relayed_since} in the last {SINK_RATE_WINDOW:.0f} s), dead {sink.dead}"
+        )
+        typer.echo(line + (f"; last error: {sink.last_error}" if sink.last_error else ""))
 
 
 def _epoch(value: str | None) -> float | None:

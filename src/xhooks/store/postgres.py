@@ -40,7 +40,7 @@ import msgspec
 from xhooks.errors import StoreError
 from xhooks.store import _postgres_schema as sql
 from xhooks.store._postgres_errors import FOREIGN_ERRORS, mapped
-from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, numbered, source, where
+from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, SINK_STATS, numbered, source, where
 from xhooks.store.base import (
     TAKE_IN_BATCH,
     ClaimedEvent,
@@ -48,6 +48,7 @@ from xhooks.store.base import (
     Delivery,
     EventQuery,
     Intake,
+    SinkStats,
     Span,
     Stats,
     Store,
@@ -562,6 +563,11 @@ class PostgresStore(Store):
             limit,
         )
         return [CrcRecord(*row) for row in rows]
+
+    async def sinks(self, since: float) -> Sequence[SinkStats]:
+        async with self._reading() as conn:
+            rows = await conn.fetch(numbered(SINK_STATS), since)
+        return [SinkStats(*row) for row in rows]
 
     async def stats(self) -> Stats:
         async with self._reading() as conn, conn.transaction(isolation="repeatable_read", readonly=True):

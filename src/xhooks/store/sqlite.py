@@ -36,7 +36,7 @@ import msgspec
 from xhooks._threads import name_os_thread
 from xhooks.errors import SchemaMismatch, StoreError
 from xhooks.store import _sqlite_schema as sql
-from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, source, where
+from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, SINK_STATS, source, where
 from xhooks.store.base import (
     TAKE_IN_BATCH,
     ClaimedEvent,
@@ -44,6 +44,7 @@ from xhooks.store.base import (
     Delivery,
     EventQuery,
     Intake,
+    SinkStats,
     Span,
     Stats,
     Store,
@@ -465,6 +466,12 @@ class SQLiteStore(Store):
 
     async def stats(self) -> Stats:
         return await self._readers.run(_stats)
+
+    async def sinks(self, since: float) -> Sequence[SinkStats]:
+        def read(conn: sqlite3.Connection) -> list[SinkStats]:
+            return [SinkStats(*row) for row in conn.execute(SINK_STATS, (since,))]
+
+        return await self._readers.run(read)
 
 
 def _stats(conn: sqlite3.Connection) -> Stats:
