@@ -473,6 +473,7 @@ class PostgresStore(Store):
                 await (transaction.commit() if marked else transaction.rollback())
             if not marked:
                 raise StoreError(f"event {event_id}: {worker} no longer holds its lease; its writes were rolled back")
+            self._wakeup.wake()  # as `complete`: the next event of the same user may be due now
         finally:
             with contextlib.suppress(*FOREIGN_ERRORS):
                 await pool.release(conn)
