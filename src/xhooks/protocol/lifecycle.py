@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["STORED_STATES", "TRANSITIONS", "DeliveryState", "IllegalTransition", "Move", "advance"]
+__all__ = ["SETTLED_STATES", "STORED_STATES", "TRANSITIONS", "DeliveryState", "IllegalTransition", "Move", "advance"]
 
 
 class DeliveryState(enum.Enum):
@@ -74,6 +74,12 @@ TRANSITIONS: dict[DeliveryState, dict[Move, DeliveryState]] = {
     _S.DEAD: {_M.REDISPATCH: _S.PENDING},
     _S.QUARANTINED: {},
 }
+
+
+SETTLED_STATES: tuple[DeliveryState, ...] = tuple(
+    state for state in STORED_STATES if not set(TRANSITIONS[state]) - {Move.REDISPATCH}
+)
+"""The states no worker moves an event out of (only a redispatch does): its handling is over, one way or another."""
 
 
 class IllegalTransition(RuntimeError):
