@@ -23,7 +23,7 @@ from xhooks.testing.servers import in_thread
 __all__ = ["SETTLED", "RunningReceiver", "run_receiver"]
 
 SETTLED = frozenset(state.value for state in SETTLED_STATES)
-"""The statuses of an event whose handling is over: handled, dead …"""
+"""The statuses of an event whose handling is over: handled, ignored, dead …"""
 
 WAIT_TIMEOUT = 60.0
 """A hang guard, not a wait: `wait_until` returns as soon as its condition holds."""
@@ -89,7 +89,7 @@ class RunningReceiver:
         self, count: int = 1, event_type: str | None = None, timeout: float = WAIT_TIMEOUT
     ) -> list[StoredEvent]:
         """Wait until at least `count` events (of `event_type`) are stored and every one of them is settled
-        (`SETTLED`: handled, dead …); return them, oldest first. Assert on their `status`.
+        (`SETTLED`: handled, ignored, dead …); return them, oldest first. Assert on their `status`.
 
         Raises:
             AssertionError: that did not happen within `timeout` seconds (a hang guard).
