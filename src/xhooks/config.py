@@ -19,10 +19,15 @@ from typing import Any
 
 from xhooks.errors import ConfigError
 
-__all__ = ["Settings", "mask"]
+__all__ = ["Settings", "env_name", "mask"]
 
 ENV_PREFIX = "XHOOKS_"
 DEFAULT_FILE = "xhooks.toml"
+
+
+def env_name(name: str) -> str:
+    """The environment variable of the setting `name`: `consumer_secret` → `XHOOKS_CONSUMER_SECRET`."""
+    return ENV_PREFIX + name.upper()
 
 
 def mask(secret: str | bytes | None) -> str:
@@ -65,7 +70,7 @@ class Settings:
         """The value of `name`: `explicit` if not None, else `XHOOKS_<NAME>`, else the file's `name`, else default."""
         if explicit is not None:
             return explicit
-        env_value = self._environ.get(ENV_PREFIX + name.upper())
+        env_value = self._environ.get(env_name(name))
         if env_value is not None:
             return env_value
         return self._file.get(name, default)
@@ -74,7 +79,7 @@ class Settings:
         """A list setting; the environment form is comma-separated (`XHOOKS_CONSUMER_SECRET=old,new`)."""
         if explicit:
             return list(explicit)
-        env_value = self._environ.get(ENV_PREFIX + name.upper())
+        env_value = self._environ.get(env_name(name))
         if env_value is not None:
             return [part.strip() for part in env_value.split(",") if part.strip()]
         value = self._file.get(name, [])

@@ -30,24 +30,37 @@ from xhooks.emulator.web import Request, Response
 if TYPE_CHECKING:
     from xhooks.emulator.app import Emulator
 
-__all__ = ["EVENT_TYPES", "handle", "trigger", "trigger_remote"]
+__all__ = ["EVENT_TYPES", "event_factory", "handle", "known_type", "trigger", "trigger_remote"]
 
 EVENT_TYPES = (*AAA_TYPES, *XAA_TYPES, *STREAM_TYPES)
+
+
+def known_type(event_type: str) -> str:
+    """`event_type` in its canonical spelling. Raises `ApiError` (400) for a type the emulator cannot produce."""
+    event_type = ALIASES.get(event_type, event_type)
+    if event_type not in EVENT_TYPES:
+        raise malformed(f"Unknown event type {event_type!r}; GET /_emulator/event-types lists them")
+    return event_type
+
+
+def event_factory(
+    emu: Emulator, user_id: str | None = None, target_id: str | None = None, text: str | None = None
+) -> Factory:
+    """The builders of events by `user_id` (default: the dev user) towards `target_id` (default: someone else),
+    with the emulator's ids and time. Raises `ApiError` (400) for a user the emulator does not know."""
+    actor = emu.state.user(user_id) if user_id else emu.dev_user()
+    target = emu.state.user(target_id) if target_id else emu.counterpart(actor)
+    if actor is None or target is None:
+        raise malformed("user_id and target_id must be ids of users the emulator knows")
+    return Factory(emu.new_id, emu.clock.now(), actor, target, text, emu.state.apps()[0].id)
 
 
 def trigger(
     emu: Emulator, event_type: str, user_id: str | None = None, target_id: str | None = None, text: str | None = None
 ) -> dict[str, Any]:
     """Produce one event of `event_type` by `user_id` (default: the dev user) towards `target_id` and route it."""
-    event_type = ALIASES.get(event_type, event_type)
-    if event_type not in EVENT_TYPES:
-        raise malformed(f"Unknown event type {event_type!r}; GET /_emulator/event-types lists them")
-    actor = emu.state.user(user_id) if user_id else emu.dev_user()
-    target = emu.state.user(target_id) if target_id else emu.counterpart(actor)
-    if actor is None or target is None:
-        raise malformed("user_id and target_id must be ids of users the emulator knows")
-    app = emu.state.apps()[0]
-    factory = Factory(emu.new_id, emu.clock.now(), actor, target, text, app.id)
+    event_type = known_type(event_type)
+    factory = event_factory(emu, user_id, target_id, text)
     if event_type in AAA_TYPES:
         routed = route_aaa(factory.aaa(event_type), emu.state, emu.deliverer)
     elif event_type in STREAM_TYPES:
@@ -56,7 +69,7 @@ def trigger(
         event = factory.xaa(event_type)
         style = emu.config.event_uuid_style
         routed = route_xaa(event, emu.state, emu.deliverer, emu.new_id, style, emu.activity_streams.publish)
-    return {"type": event_type, "user_id": actor.id, "target_id": target.id, "routed": routed}
+    return {"type": event_type, "user_id": factory.actor.id, "target_id": factory.target.id, "routed": routed}
 
 
 async def handle(emu: Emulator, req: Request) -> Response:

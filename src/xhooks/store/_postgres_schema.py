@@ -198,7 +198,7 @@ CLAIM = f"""
         (SELECT d.body FROM deliveries d WHERE d.id = c.delivery_id) AS body
 """
 COMPLETE = """
-    UPDATE events SET status = 'handled', handled_at = $1, lease_owner = NULL, lease_until = NULL, last_error = NULL
+    UPDATE events SET status = $4, handled_at = $1, lease_owner = NULL, lease_until = NULL, last_error = NULL
     WHERE id = $2 AND status = 'claimed' AND lease_owner = $3
 """
 FAIL = """
@@ -215,7 +215,7 @@ RELEASE = f"""
 """
 REDISPATCH = """
     UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-    WHERE status IN ('retry', 'handled', 'dead')
+    WHERE status IN ('retry', 'handled', 'ignored', 'dead')
 """
 NOTIFY = f"SELECT pg_notify('{CHANNEL}', '')"
 
@@ -322,5 +322,5 @@ RELAY_RELEASE = f"""
 RELAY_REDISPATCH = """
     UPDATE relay_events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL,
         lease_until = NULL
-    WHERE sink = ? AND status IN ('retry', 'handled', 'dead')
+    WHERE sink = ? AND status IN ('retry', 'handled', 'ignored', 'dead')
 """

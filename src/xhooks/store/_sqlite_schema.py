@@ -120,7 +120,7 @@ DUE_EVENTS = """
 """
 CLAIM = "UPDATE events SET status = 'claimed', lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?"
 COMPLETE = """
-    UPDATE events SET status = 'handled', handled_at = ?, lease_owner = NULL, lease_until = NULL, last_error = NULL
+    UPDATE events SET status = ?, handled_at = ?, lease_owner = NULL, lease_until = NULL, last_error = NULL
     WHERE id = ? AND status = 'claimed' AND lease_owner = ?
 """
 FAIL = """
@@ -133,7 +133,7 @@ RELEASE = """
 """
 REDISPATCH = """
     UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-    WHERE status IN ('retry', 'handled', 'dead')
+    WHERE status IN ('retry', 'handled', 'ignored', 'dead')
 """
 
 # Added without a version bump: new tables only, created on every start if missing (`IF NOT EXISTS`).
@@ -220,7 +220,7 @@ RELAY_RELEASE = """
 RELAY_REDISPATCH = """
     UPDATE relay_events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL,
         lease_until = NULL
-    WHERE sink = ? AND status IN ('retry', 'handled', 'dead')
+    WHERE sink = ? AND status IN ('retry', 'handled', 'ignored', 'dead')
 """
 
 CREATE = STATEMENTS + RELAY_STATEMENTS + V4

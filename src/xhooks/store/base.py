@@ -35,6 +35,7 @@ __all__ = [
     "StoredDelivery",
     "StoredEvent",
     "arrival_status",
+    "completed_status",
     "failed_status",
     "relayable",
 ]
@@ -53,6 +54,11 @@ def arrival_status(shape: Shape) -> DeliveryState:
     """The state a new event of a delivery of `shape` is stored in: the lifecycle's `quarantine` move when the body
     cannot be an X event (`Shape.quarantined`), otherwise its `store` move (`pending`)."""
     return advance(DeliveryState.RECEIVED, Move.QUARANTINE if shape.quarantined else Move.STORE)
+
+
+def completed_status(ignored: bool) -> DeliveryState:
+    """The state a finished attempt leaves its event in: `handled`, or `ignored` when the registry skipped it."""
+    return advance(DeliveryState.CLAIMED, Move.IGNORE if ignored else Move.SUCCEED)
 
 
 def failed_status(retry_at: float | None) -> DeliveryState:
@@ -318,8 +324,9 @@ class Store(ABC):
         """
 
     @abstractmethod
-    async def complete(self, event_id: int, worker: str, now: float) -> bool:
-        """Mark a claimed event handled. False (and nothing changed) if `worker` no longer holds its lease."""
+    async def complete(self, event_id: int, worker: str, now: float, ignored: bool = False) -> bool:
+        """Mark a claimed event handled (`ignored`: skipped by the registry, no handler ran; `completed_status`).
+        False (and nothing changed) if `worker` no longer holds its lease."""
 
     @abstractmethod
     async def fail(self, event_id: int, worker: str, error: str, retry_at: float | None, now: float) -> bool:
@@ -333,10 +340,10 @@ class Store(ABC):
     async def redispatch(self, query: EventQuery, now: float) -> int:
         """Make the events matching `query` due again (`pending`, attempts reset); return how many.
 
-        Only the lifecycle's `redispatch` move is made: from `retry`, `handled` or `dead`. Pending events (already
-        due), claimed ones (a worker holds them) and quarantined ones (never handed to handlers) are left as they
-        are and not counted. With `query.sink`, it is that sink's status that is reset (its dead letters are sent
-        again).
+        Only the lifecycle's `redispatch` move is made: from `retry`, `handled`, `ignored` or `dead`. Pending
+        events (already due), claimed ones (a worker holds them) and quarantined ones (never handed to handlers)
+        are left as they are and not counted. With `query.sink`, it is that sink's status that is reset (its dead
+        letters are sent again).
         """
 
     # -- relays: each sink's own status per event -------------------------------------------------------

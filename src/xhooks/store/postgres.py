@@ -55,6 +55,7 @@ from xhooks.store.base import (
     StoredDelivery,
     StoredEvent,
     arrival_status,
+    completed_status,
     failed_status,
     relayable,
 )
@@ -356,9 +357,10 @@ class PostgresStore(Store):
             for row in sorted(rows, key=lambda row: int(row["id"]))
         ]
 
-    async def complete(self, event_id: int, worker: str, now: float) -> bool:
+    async def complete(self, event_id: int, worker: str, now: float, ignored: bool = False) -> bool:
+        status = completed_status(ignored).value
         async with self._connection("could not complete an event") as conn:
-            done = bool(await conn.execute(sql.COMPLETE, now, event_id, worker) == "UPDATE 1")
+            done = bool(await conn.execute(sql.COMPLETE, now, event_id, worker, status) == "UPDATE 1")
         if done:
             self._wakeup.wake()  # the next event of the same user may be due now
         return done
@@ -469,7 +471,8 @@ class PostgresStore(Store):
                     await transaction.rollback()
                 raise
             with mapped(what):
-                marked = await conn.execute(sql.COMPLETE, now, event_id, worker) == "UPDATE 1"
+                marked = await conn.execute(sql.COMPLETE, now, event_id, worker, completed_status(False).value)
+                marked = marked == "UPDATE 1"
                 await (transaction.commit() if marked else transaction.rollback())
             if not marked:
                 raise StoreError(f"event {event_id}: {worker} no longer holds its lease; its writes were rolled back")

@@ -51,6 +51,7 @@ from xhooks.store.base import (
     StoredDelivery,
     StoredEvent,
     arrival_status,
+    completed_status,
     failed_status,
     relayable,
 )
@@ -279,8 +280,9 @@ class SQLiteStore(Store):
 
         return await self._write(apply)
 
-    async def complete(self, event_id: int, worker: str, now: float) -> bool:
-        done = await self._write(lambda cur: cur.execute(sql.COMPLETE, (now, event_id, worker)).rowcount == 1)
+    async def complete(self, event_id: int, worker: str, now: float, ignored: bool = False) -> bool:
+        status = completed_status(ignored).value
+        done = await self._write(lambda cur: cur.execute(sql.COMPLETE, (status, now, event_id, worker)).rowcount == 1)
         if done:
             self._wakeup.wake()  # the next event of the same user may be due now
         return done
