@@ -19,6 +19,7 @@ from xhooks._types import Headers
 from xhooks.protocol.envelope import EventRef, Shape, parse_envelope
 from xhooks.protocol.lifecycle import STORED_STATES, DeliveryState, Move, advance
 from xhooks.store._wakeup import Wakeup
+from xhooks.store.retention import PruneReport, RetentionPolicy
 
 __all__ = [
     "EVENT_STATUSES",
@@ -161,6 +162,8 @@ class StoredEvent(msgspec.Struct, frozen=True):
     """When a webhook POST first carried the event; None if none did."""
     stream_at: float | None = None
     """When a stream line first carried the event; None if none did."""
+    pruned_at: float | None = None
+    """When the event became a tombstone (its delivery's body pruned or erased); None while the body is kept."""
 
 
 class ClaimedEvent(msgspec.Struct, frozen=True):
@@ -204,6 +207,10 @@ class Stats(msgspec.Struct, frozen=True):
     """Events each path carried at least once (an event seen on both counts under both)."""
     first_by_path: dict[str, int]
     """Events by the path that brought them first."""
+    tombstones: int = 0
+    """Events whose body went (pruned or erased): only their key and counts are kept (`store/retention.py`)."""
+    oldest_body: float | None = None
+    """When the oldest delivery whose body is still kept was received; None when none is."""
 
 
 class CrcRecord(msgspec.Struct, frozen=True):
@@ -373,6 +380,19 @@ class Store(ABC):
             NotImplementedError: the engine cannot share its transaction (SQLite: a single writer thread).
         """
         raise NotImplementedError(f"{type(self).__name__} has no transactional handlers; use the postgres engine")
+
+    # -- retention (`store/retention.py`) --------------------------------------------------------------
+
+    @abstractmethod
+    async def prune(self, policy: RetentionPolicy, now: float, *, dry_run: bool = False) -> PruneReport:
+        """Remove one batch of what `policy` no longer keeps at `now`; return what went. Raises `StoreError`.
+
+        One transaction: up to `policy.batch` deliveries lose their raw body and headers (their events become
+        tombstones, `StoredEvent.pruned_at`), and up to `policy.batch` tombstones past `tombstone_days` go with
+        their sightings. `report.more` says a batch was full: call again. An event that is not finished, or that
+        a relay sink has still to send, keeps its bodies. With `dry_run`, nothing changes and the report counts
+        everything that would go now. SQLite gives the freed pages back to the file system (incremental vacuum).
+        """
 
     # -- reads -----------------------------------------------------------------------------------------
     #

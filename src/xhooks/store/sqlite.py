@@ -35,6 +35,7 @@ import msgspec
 
 from xhooks._threads import name_os_thread
 from xhooks.errors import SchemaMismatch, StoreError
+from xhooks.store import _sqlite_retention
 from xhooks.store import _sqlite_schema as sql
 from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, source, where
 from xhooks.store.base import (
@@ -53,6 +54,7 @@ from xhooks.store.base import (
     failed_status,
     relayable,
 )
+from xhooks.store.retention import PruneReport, RetentionPolicy
 
 __all__ = ["SQLiteStore"]
 
@@ -67,12 +69,13 @@ _headers_decoder = msgspec.json.Decoder(list[tuple[str, str]])
 
 _EVENT_COLUMNS = (
     "id, app, key, event_type, for_user_id, delivery_id, idx, received_at, status, attempts, duplicates,"
-    " last_seen_at, last_error, first_path, webhook_at, stream_at"
+    " last_seen_at, last_error, first_path, webhook_at, stream_at, pruned_at"
 )
 
 
 def _connect(path: str, durability: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=2.0)
+    conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file only (before WAL and any table)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'disk' else 'NORMAL'}")
     conn.execute("PRAGMA foreign_keys=OFF")
@@ -357,6 +360,13 @@ class SQLiteStore(Store):
             statement = f"{sql.RELAY_RELEASE} AND event_id IN ({marks})"
             await self._write(lambda cur: cur.execute(statement, (sink, worker, *event_ids)))
 
+    # -- retention -------------------------------------------------------------------------------------
+
+    async def prune(self, policy: RetentionPolicy, now: float, *, dry_run: bool = False) -> PruneReport:
+        if dry_run:
+            return await self._readers.run(lambda conn: _sqlite_retention.count(conn, policy, now))
+        return await self._write(lambda cur: _sqlite_retention.prune_batch(cur, policy, now))
+
     async def _write(self, apply: Callable[[sqlite3.Cursor], _T]) -> _T:
         future = self._submit(apply, wait=True)
         assert future is not None
@@ -480,9 +490,23 @@ def _stats(conn: sqlite3.Connection) -> Stats:
         }
         by_path = dict(zip(PATH_NAMES, conn.execute(COUNT_BY_PATH).fetchone(), strict=True))
         first_by_path = dict(conn.execute("SELECT first_path, count(*) FROM events GROUP BY 1"))
+        (tombstones,) = conn.execute("SELECT count(*) FROM events WHERE pruned_at IS NOT NULL").fetchone()
+        (oldest,) = conn.execute("SELECT min(received_at) FROM deliveries WHERE pruned_at IS NULL").fetchone()
     finally:
         conn.execute("COMMIT")
-    return Stats(deliveries, events, duplicates, by_type, by_status, unparsed, rejections, by_path, first_by_path)
+    return Stats(
+        deliveries,
+        events,
+        duplicates,
+        by_type,
+        by_status,
+        unparsed,
+        rejections,
+        by_path,
+        first_by_path,
+        tombstones,
+        oldest,
+    )
 
 
 class _Readers:
