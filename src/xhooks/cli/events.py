@@ -109,6 +109,8 @@ def show_command(event_id: int, db: DbOption = None, as_json: JsonOption = False
     typer.echo(f"key {event.key}\nreceived {_time(event.received_at)}  duplicates {event.duplicates}")
     if event.last_error:
         typer.echo(f"\nlast error:\n{event.last_error.rstrip()}")
+    if event.pruned_at is not None:
+        typer.echo(f"\ntombstone since {_time(event.pruned_at)}: body and headers went, the key stays for dedup")
     if delivery is not None:
         typer.echo(f"\ndelivery {delivery.id} (app {delivery.app}, {delivery.shape}, {delivery.secret_label()})")
         for name, value in delivery.headers:
@@ -119,7 +121,8 @@ def show_command(event_id: int, db: DbOption = None, as_json: JsonOption = False
 
 @app.command("stats")
 def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Counts: deliveries, events, duplicates, by type, status and path (webhook, stream), unparsed, rejections."""
+    """Counts: deliveries, events, duplicates, tombstones, by type, status and path (webhook, stream), unparsed,
+    rejections; the oldest body still kept."""
     with _reader(db) as store:
         stats = store.stats()
     if as_json:
@@ -127,8 +130,10 @@ def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
         return
     typer.echo(
         f"deliveries {stats.deliveries}  events {stats.events}  duplicates {stats.duplicates}"
-        f"  unparsed {stats.unparsed}"
+        f"  unparsed {stats.unparsed}  tombstones {stats.tombstones}"
     )
+    if stats.oldest_body is not None:
+        typer.echo(f"oldest body kept: received {_time(stats.oldest_body)}")
     for title, counts in (
         ("by type", stats.by_type),
         ("by status", stats.by_status),

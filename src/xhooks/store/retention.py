@@ -26,12 +26,16 @@ report = await store.prune(policy, time.time())          # one batch; report.mor
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from xhooks.errors import ConfigError
 from xhooks.protocol.lifecycle import STORED_STATES, TRANSITIONS, DeliveryState, Move
+
+if TYPE_CHECKING:
+    from xhooks.config import Settings
 
 __all__ = [
     "DAY",
@@ -125,16 +129,18 @@ class RetentionPolicy(msgspec.Struct, frozen=True):
         return kept
 
     @classmethod
-    def from_settings(cls, values: Any) -> RetentionPolicy:
-        """The policy from a `Settings` section (`settings.section("retention")`): file, then environment.
+    def from_settings(cls, settings: Settings, explicit: Mapping[str, Any] | None = None) -> RetentionPolicy:
+        """The policy from flags (`explicit`, None for a flag not given), else `XHOOKS_RETENTION_<NAME>`, else
+        `[retention]` in xhooks.toml, else the defaults.
 
         Raises:
-            ConfigError: a value is not a number (or, for `background`, a boolean).
+            ConfigError: a value is not a number (or, for `background`, a boolean), or out of range.
         """
-        defaults = cls.__struct_defaults__
+        section = settings.section("retention")
+        given = explicit or {}
         fields: dict[str, Any] = {}
-        for name, default in zip(cls.__struct_fields__, defaults, strict=True):
-            raw = values.get(name, None, default)
+        for name, default in zip(cls.__struct_fields__, cls.__struct_defaults__, strict=True):
+            raw = section.get(name, given.get(name), default)
             try:
                 if name == "background":
                     fields[name] = (
