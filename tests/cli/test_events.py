@@ -125,3 +125,16 @@ def test_show_and_stats_tell_a_tombstone(tmp_path: Path) -> None:
     stats = CliRunner().invoke(app, ["events", "stats", "--db", str(db)])
     assert "events 4  duplicates 0  unparsed 0  tombstones 2" in stats.output
     assert "oldest body kept: received 1970-01-10 00:00:00.000Z" in stats.output
+
+
+def test_forget_erases_a_user_and_stats_lists_the_audit_record(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    asyncio.run(_fill(db))
+    forgot = CliRunner().invoke(app, ["events", "forget", "--user", "7", "--reason", "GDPR 12", "--db", str(db)])
+    assert forgot.exit_code == 0, forgot.output
+    assert forgot.output.startswith("erased user:7 at ")
+    assert forgot.output.rstrip().endswith(": 1 bodies, 2 events made tombstones (why: GDPR 12)")
+    shown = CliRunner().invoke(app, ["events", "show", "1", "--db", str(db)]).output
+    assert '"text":"hi"' not in shown and "erased (GDPR 12): its body is gone" in shown
+    stats = CliRunner().invoke(app, ["events", "stats", "--db", str(db)]).output
+    assert "erased: user:7 at " in stats and "(why: GDPR 12)" in stats

@@ -82,3 +82,21 @@ def test_serve_prunes_in_the_background_unless_turned_off(tmp_path: Path) -> Non
     on = _services(ProcessConfig(apps=apps), store, Metrics())
     off = _services(ProcessConfig(apps=apps, retention=RetentionPolicy(background=False)), store, Metrics())
     assert [type(service) for service in on] == [Pruner] and off == []
+
+
+async def test_a_round_erases_what_a_revoking_user_stored_unless_turned_off(tmp_path: Path) -> None:
+    revoke = (Path(__file__).parents[1] / "fixtures" / "x-api" / "examples" / "xaa.oauth.revoke.json").read_bytes()
+    (ref,) = _delivery(revoke).events
+    assert ref.for_user_id is not None
+    for erase_on_revoke, erased in ((False, []), (True, [f"user:{ref.for_user_id}"])):
+        store = SQLiteStore(tmp_path / f"{erase_on_revoke}.db")
+        await store.start()
+        try:
+            await store.record(_delivery(_xaa("1", user=ref.for_user_id), at=T0))
+            await store.record(_delivery(revoke, at=T0 + 1))
+            pruner = Pruner(store, RetentionPolicy(erase_on_revoke=erase_on_revoke), ManualClock(T0 + 2))
+            await pruner.round()
+            assert [record.scope for record in pruner.erased] == erased
+            assert [bool(record.scope) for record in (await store.stats()).erasures] == [True] * len(erased)
+        finally:
+            await store.close()

@@ -1,4 +1,4 @@
-"""`xhooks events list|show|stats|redispatch`: read the store, and re-run chosen events."""
+"""`xhooks events list|show|stats|redispatch|forget`: read the store, re-run chosen events, erase a user's."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from xhooks.dispatch import redispatch
 from xhooks.errors import ConfigError
 from xhooks.protocol.lifecycle import DeliveryState
 from xhooks.store import EVENT_STATUSES, EventQuery, SyncReader, open_reader
+from xhooks.store.erasure import ErasureRecord
+from xhooks.store.pruner import forget
 
 app = typer.Typer(help="Read what the receiver stored.", no_args_is_help=True)
 
@@ -134,6 +136,8 @@ def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     )
     if stats.oldest_body is not None:
         typer.echo(f"oldest body kept: received {_time(stats.oldest_body)}")
+    for record in stats.erasures:
+        typer.echo(f"erased: {describe_erasure(record)}")
     for title, counts in (
         ("by type", stats.by_type),
         ("by status", stats.by_status),
@@ -188,3 +192,25 @@ def redispatch_command(
         typer.echo(f"{count} event(s) due again for sink {sink!r}; a running `xhooks relay` will send them")
         return
     typer.echo(f"{count} event(s) due again; a running worker (xhooks worker or serve --app) will handle them")
+
+
+def describe_erasure(record: ErasureRecord) -> str:
+    """One line of an erasure's audit record: what, when, how many, why."""
+    asked = f", revoke event {record.event_id}" if record.event_id is not None else ""
+    return (
+        f"{record.scope} at {_time(record.at)}: {record.deliveries} bodies, {record.events} events made tombstones"
+        f" (why: {record.reason}{asked})"
+    )
+
+
+@app.command("forget")
+def forget_command(
+    user: Annotated[str, typer.Option(help="The for_user_id whose stored bodies are erased.")],
+    reason: Annotated[str, typer.Option(help="Why, for the audit record (e.g. a request's reference).")] = "forget",
+    db: DbOption = None,
+) -> None:
+    """Erase every stored body and header set of one user's events (GDPR). Their keys stay as tombstones, so a
+    copy X sends again is still a duplicate; events of theirs not yet handled are given up. Writes an audit
+    record, listed by `xhooks events stats`."""
+    record = forget(str(Settings.load().get("db", db, "xhooks.db")), user, reason)
+    typer.echo(f"erased {describe_erasure(record)}")

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import asyncpg
 
+from xhooks.store import _postgres_schema as sql
 from xhooks.store._query import numbered
+from xhooks.store.erasure import (
+    INSERT_ERASURE,
+    UNERASED_REVOKES,
+    USER_DELIVERIES,
+    USER_EVENTS,
+    ErasureRecord,
+    erased_error,
+)
 from xhooks.store.retention import (
     EMPTY_DELIVERIES,
     PruneReport,
@@ -20,7 +29,7 @@ from xhooks.store.retention import (
     prunable_deliveries,
 )
 
-__all__ = ["count", "prune_batch"]
+__all__ = ["count", "erase_revoked", "erase_user", "prune_batch"]
 
 _EMPTY_DELIVERIES = EMPTY_DELIVERIES.format(ids="= ANY ($1::bigint[])")
 
@@ -74,3 +83,53 @@ async def count(conn: asyncpg.Connection, policy: RetentionPolicy, now: float) -
     statement, params = expired_tombstones(policy, now)
     tombstones = await conn.fetchval(numbered(f"SELECT count(*) FROM ({statement}) AS due"), *params)
     return PruneReport(int(bodies), int(size), int(tombstones))
+
+
+async def erase_user(
+    conn: asyncpg.Connection, user_id: str, reason: str, now: float, before: int, event_id: int | None = None
+) -> ErasureRecord:
+    """Erase what the events of `user_id` stored before event id `before` (`store/erasure.py`), and audit it, in
+    the caller's transaction."""
+    error = erased_error(reason)
+    ids = [int(row[0]) for row in await conn.fetch(numbered(USER_DELIVERIES), user_id, before, user_id, before)]
+    if ids:
+        await conn.execute(
+            "UPDATE deliveries SET body = $2, headers = $3, pruned_at = $4 WHERE id = ANY ($1::bigint[])",
+            ids,
+            b"",
+            b"[]",
+            now,
+        )
+    await conn.execute(sql.ERASE_UNFINISHED, error, user_id, before)
+    await conn.execute(sql.RELAY_ERASE, error, user_id, before)
+    done = await conn.execute(
+        "UPDATE events SET pruned_at = $1 WHERE pruned_at IS NULL AND for_user_id = $2 AND id < $3",
+        now,
+        user_id,
+        before,
+    )
+    await conn.execute(
+        "UPDATE events SET last_error = $1 WHERE last_error IS NOT NULL AND for_user_id = $2 AND id < $3",
+        error,
+        user_id,
+        before,
+    )
+    await conn.execute(
+        numbered(
+            "UPDATE relay_events SET last_error = ? WHERE last_error IS NOT NULL"
+            f" AND sink IN (SELECT sink FROM relay_sinks) AND event_id IN ({USER_EVENTS})"
+        ),
+        error,
+        user_id,
+        before,
+    )
+    record = ErasureRecord(now, reason, f"user:{user_id}", len(ids), int(done.rpartition(" ")[2]), event_id)
+    await conn.execute(numbered(INSERT_ERASURE), now, reason, record.scope, record.deliveries, record.events, event_id)
+    return record
+
+
+async def erase_revoked(conn: asyncpg.Connection, now: float) -> list[ErasureRecord]:
+    """Erase, for each revoke event not yet answered, what its user's earlier events stored (one transaction)."""
+    async with conn.transaction():
+        revokes = await conn.fetch(UNERASED_REVOKES + " FOR UPDATE OF e SKIP LOCKED")
+        return [await erase_user(conn, row[1], row[2], now, int(row[0]), int(row[0])) for row in revokes]

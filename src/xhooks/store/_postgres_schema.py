@@ -175,8 +175,10 @@ V6 = (
         reason text NOT NULL,
         scope text NOT NULL,
         deliveries integer NOT NULL,
-        events integer NOT NULL
+        events integer NOT NULL,
+        event_id bigint
     )""",
+    "CREATE INDEX erasures_event ON erasures (event_id)",
 )
 
 HAS_META = "SELECT to_regclass('meta') IS NOT NULL"
@@ -342,4 +344,16 @@ RELAY_REDISPATCH = """
     UPDATE relay_events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL,
         lease_until = NULL
     WHERE sink = ? AND status IN ('retry', 'handled', 'dead')
+"""
+
+# Erasure (`store/erasure.py`): an erased event not yet handled, or a sink's row of it, is given up (the `erase` move).
+ERASE_UNFINISHED = """
+    UPDATE events SET status = 'dead', last_error = $1, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+    WHERE status IN ('pending', 'claimed', 'retry') AND for_user_id = $2 AND id < $3
+"""
+RELAY_ERASE = """
+    UPDATE relay_events SET status = 'dead', last_error = $1, next_attempt_at = NULL, lease_owner = NULL,
+        lease_until = NULL
+    WHERE status IN ('pending', 'claimed', 'retry') AND sink IN (SELECT sink FROM relay_sinks)
+      AND event_id IN (SELECT id FROM events WHERE for_user_id = $2 AND id < $3)
 """

@@ -13,6 +13,15 @@ from __future__ import annotations
 
 import sqlite3
 
+from xhooks.store import _sqlite_schema as sql
+from xhooks.store.erasure import (
+    INSERT_ERASURE,
+    UNERASED_REVOKES,
+    USER_DELIVERIES,
+    USER_EVENTS,
+    ErasureRecord,
+    erased_error,
+)
 from xhooks.store.retention import (
     EMPTY_DELIVERIES,
     PruneReport,
@@ -21,7 +30,7 @@ from xhooks.store.retention import (
     prunable_deliveries,
 )
 
-__all__ = ["count", "make_incremental", "prune_batch", "vacuum"]
+__all__ = ["count", "erase_revoked", "erase_user", "make_incremental", "prune_batch", "vacuum"]
 
 _VACUUM_PAGES = 20_000
 """At most this many free pages are given back per batch (80 MB of 4 KB pages); the rest at the next."""
@@ -72,6 +81,51 @@ def prune_batch(cur: sqlite3.Cursor, policy: RetentionPolicy, now: float) -> Pru
     vacuum(cur.connection, _VACUUM_PAGES)
     full = len(ids) == policy.batch or len(gone) == policy.batch
     return PruneReport(len(ids), sum(row[1] for row in rows), len(gone), full)
+
+
+def _strip(cur: sqlite3.Cursor, ids: list[int], now: float) -> None:
+    """Replace deliveries `ids` by stubs without body and headers (deleted, then inserted again: see above)."""
+    marks = _marks(ids)
+    stubs = cur.execute(f"SELECT {_STUB_COLUMNS} FROM deliveries WHERE id IN ({marks})", ids).fetchall()
+    cur.execute(f"DELETE FROM deliveries WHERE id IN ({marks})", ids)
+    cur.executemany(
+        f"INSERT INTO deliveries ({_STUB_COLUMNS}, headers, body, pruned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*stub, EMPTY_HEADERS, b"", now) for stub in stubs],
+    )
+
+
+def erase_user(
+    cur: sqlite3.Cursor, user_id: str, reason: str, now: float, before: int, event_id: int | None = None
+) -> ErasureRecord:
+    """Erase what the events of `user_id` stored before event id `before` (`store/erasure.py`), and audit it."""
+    error = erased_error(reason)
+    ids = [row[0] for row in cur.execute(USER_DELIVERIES, (user_id, before, user_id, before)).fetchall()]
+    if ids:
+        _strip(cur, ids, now)
+    cur.execute(sql.ERASE_UNFINISHED, (error, user_id, before))
+    cur.execute(sql.RELAY_ERASE, (error, user_id, before))
+    events = cur.execute(
+        "UPDATE events SET pruned_at = ? WHERE pruned_at IS NULL AND for_user_id = ? AND id < ?", (now, user_id, before)
+    ).rowcount
+    cur.execute(
+        "UPDATE events SET last_error = ? WHERE last_error IS NOT NULL AND for_user_id = ? AND id < ?",
+        (error, user_id, before),
+    )
+    cur.execute(
+        "UPDATE relay_events SET last_error = ? WHERE last_error IS NOT NULL AND sink IN (SELECT sink FROM relay_sinks)"
+        f" AND event_id IN ({USER_EVENTS})",
+        (error, user_id, before),
+    )
+    record = ErasureRecord(now, reason, f"user:{user_id}", len(ids), events, event_id)
+    cur.execute(INSERT_ERASURE, (now, reason, record.scope, record.deliveries, record.events, event_id))
+    vacuum(cur.connection, _VACUUM_PAGES)
+    return record
+
+
+def erase_revoked(cur: sqlite3.Cursor, now: float) -> list[ErasureRecord]:
+    """Erase, for each revoke event not yet answered, what its user's earlier events stored."""
+    revokes = cur.execute(UNERASED_REVOKES).fetchall()
+    return [erase_user(cur, user, kind, now, event_id, event_id) for event_id, user, kind in revokes]
 
 
 def vacuum(conn: sqlite3.Connection, pages: int) -> int:

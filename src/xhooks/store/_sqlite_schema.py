@@ -241,9 +241,23 @@ V5 = (
         reason TEXT NOT NULL,           -- why: forget (by hand), post.delete, consent.revoke, …
         scope TEXT NOT NULL,            -- what: user:<id>, post:<id>
         deliveries INTEGER NOT NULL,    -- how many bodies were erased
-        events INTEGER NOT NULL         -- how many events became tombstones
+        events INTEGER NOT NULL,        -- how many events became tombstones
+        event_id INTEGER                -- the revoke event that asked for it (automatic erasures)
     )""",
+    "CREATE INDEX IF NOT EXISTS erasures_event ON erasures (event_id)",
 )
 
 CREATE = STATEMENTS + RELAY_STATEMENTS + V4 + V5
 """What a new database runs: every migration's statements, in order."""
+
+# Erasure (`store/erasure.py`): an erased event not yet handled, or a sink's row of it, is given up (the `erase` move).
+ERASE_UNFINISHED = """
+    UPDATE events SET status = 'dead', last_error = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+    WHERE status IN ('pending', 'claimed', 'retry') AND for_user_id = ? AND id < ?
+"""
+RELAY_ERASE = """
+    UPDATE relay_events SET status = 'dead', last_error = ?, next_attempt_at = NULL, lease_owner = NULL,
+        lease_until = NULL
+    WHERE status IN ('pending', 'claimed', 'retry') AND sink IN (SELECT sink FROM relay_sinks)
+      AND event_id IN (SELECT id FROM events WHERE for_user_id = ? AND id < ?)
+"""

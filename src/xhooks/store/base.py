@@ -19,6 +19,7 @@ from xhooks._types import Headers
 from xhooks.protocol.envelope import EventRef, Shape, parse_envelope
 from xhooks.protocol.lifecycle import STORED_STATES, DeliveryState, Move, advance
 from xhooks.store._wakeup import Wakeup
+from xhooks.store.erasure import ErasureRecord
 from xhooks.store.retention import PruneReport, RetentionPolicy
 
 __all__ = [
@@ -211,6 +212,8 @@ class Stats(msgspec.Struct, frozen=True):
     """Events whose body went (pruned or erased): only their key and counts are kept (`store/retention.py`)."""
     oldest_body: float | None = None
     """When the oldest delivery whose body is still kept was received; None when none is."""
+    erasures: list[ErasureRecord] = msgspec.field(default_factory=list)
+    """The newest erasure audit records (at most 20), newest first."""
 
 
 class CrcRecord(msgspec.Struct, frozen=True):
@@ -393,6 +396,19 @@ class Store(ABC):
         a relay sink has still to send, keeps its bodies. With `dry_run`, nothing changes and the report counts
         everything that would go now. SQLite gives the freed pages back to the file system (incremental vacuum).
         """
+
+    @abstractmethod
+    async def erase(self, user_id: str, reason: str, now: float) -> ErasureRecord:
+        """Erase the stored bodies of every event of `user_id` and write the audit record (`store/erasure.py`).
+
+        The events become tombstones (a late duplicate is still one); those not yet handled are given up. On
+        SQLite the erased bytes are overwritten in the file and the WAL is checkpointed. Raises `StoreError`.
+        """
+
+    @abstractmethod
+    async def erase_revoked(self, now: float) -> Sequence[ErasureRecord]:
+        """For each stored revoke event (`REVOKE_TYPES`) not yet answered, erase what its user's earlier events
+        stored; return the audit records (the revoke events stay for their handlers)."""
 
     # -- reads -----------------------------------------------------------------------------------------
     #

@@ -58,6 +58,7 @@ from xhooks.store.base import (
     failed_status,
     relayable,
 )
+from xhooks.store.erasure import FOREVER, RECENT_ERASURES, ErasureRecord
 from xhooks.store.migrations import prepare_postgres, redact
 from xhooks.store.retention import PruneReport, RetentionPolicy
 
@@ -462,6 +463,14 @@ class PostgresStore(Store):
         async with self._connection("could not prune") as conn:
             return await _postgres_retention.prune_batch(conn, policy, now)
 
+    async def erase(self, user_id: str, reason: str, now: float) -> ErasureRecord:
+        async with self._connection("could not erase") as conn, conn.transaction():
+            return await _postgres_retention.erase_user(conn, user_id, reason, now, FOREVER)
+
+    async def erase_revoked(self, now: float) -> Sequence[ErasureRecord]:
+        async with self._connection("could not erase") as conn:
+            return await _postgres_retention.erase_revoked(conn, now)
+
     @contextlib.asynccontextmanager
     async def completing(self, event_id: int, worker: str, now: float) -> AsyncIterator[asyncpg.Connection]:
         pool = self._require_pool()
@@ -586,6 +595,7 @@ class PostgresStore(Store):
             first_by_path = await conn.fetch("SELECT first_path, count(*) FROM events GROUP BY 1")
             tombstones = await conn.fetchval("SELECT count(*) FROM events WHERE pruned_at IS NOT NULL")
             oldest = await conn.fetchval("SELECT min(received_at) FROM deliveries WHERE pruned_at IS NULL")
+            erasures = await conn.fetch(RECENT_ERASURES)
         return Stats(
             int(deliveries),
             int(events),
@@ -598,4 +608,5 @@ class PostgresStore(Store):
             {row[0]: int(row[1]) for row in first_by_path},
             int(tombstones),
             None if oldest is None else float(oldest),
+            [ErasureRecord(*row) for row in erasures],
         )

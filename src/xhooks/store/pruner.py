@@ -1,6 +1,8 @@
 """Pruning in the background of `xhooks serve` and `xhooks worker` (a `xhooks.service.Service`), and by hand.
 
-Every `policy.interval` seconds the `Pruner` removes what the policy no longer keeps (`Store.prune`), one batch
+Every `policy.interval` seconds the `Pruner` erases what users who revoked the app's access had stored
+(`Store.erase_revoked`, unless `policy.erase_on_revoke` is off), then removes what the policy no longer keeps
+(`Store.prune`), one batch
 per transaction, yielding to the event loop between batches: on SQLite each batch is one job of the writer,
 so deliveries arriving meanwhile commit between two batches and wait for at most one. A round that fails (the
 store is down, a PostgreSQL batch met a concurrent change) is logged and tried again at the next round.
@@ -8,6 +10,7 @@ store is down, a PostgreSQL batch met a concurrent change) is logged and tried a
 ```python
 receiver = Receiver(store, apps, services=[Pruner(store, RetentionPolicy(body_days=3))])
 report = prune("xhooks.db", RetentionPolicy(), dry_run=True)     # what would go now (`xhooks db prune`)
+record = forget("xhooks.db", "2244994945", "GDPR request 12")       # `xhooks events forget --user`
 ```
 """
 
@@ -22,10 +25,11 @@ from pathlib import Path
 from xhooks.clock import Clock, SystemClock
 from xhooks.errors import StoreError
 from xhooks.store.base import Store
+from xhooks.store.erasure import ErasureRecord
 from xhooks.store.registry import open_store
 from xhooks.store.retention import PruneReport, RetentionPolicy
 
-__all__ = ["Pruner", "prune"]
+__all__ = ["Pruner", "forget", "prune"]
 
 logger = logging.getLogger("xhooks.store")
 
@@ -42,6 +46,8 @@ class Pruner:
         self.policy = policy
         self.clock = clock or SystemClock()
         self.last = PruneReport()
+        self.erased: list[ErasureRecord] = []
+        """Every erasure the pruner made on X's revoke events, oldest first."""
         self.next_at: float | None = None
         self.rounds = 0
         self._stopping = asyncio.Event()
@@ -64,7 +70,12 @@ class Pruner:
             await self._wait(self.policy.interval)
 
     async def round(self) -> PruneReport:
-        """Prune batch after batch until one is not full (or `stop()` is called); return what went in all."""
+        """Erase what revoked users stored (`policy.erase_on_revoke`), then prune batch after batch until one is
+        not full (or `stop()` is called); return what pruning removed in all."""
+        if self.policy.erase_on_revoke:
+            for record in await self.store.erase_revoked(self.clock.now()):
+                logger.info("erased %s (%s): %d bodies", record.scope, record.reason, record.deliveries)
+                self.erased.append(record)
         total = PruneReport()
         while not self._stopping.is_set():
             report = await self.store.prune(self.policy, self.clock.now())
@@ -108,6 +119,25 @@ def prune(db: str | Path, policy: RetentionPolicy, *, dry_run: bool = False, now
         await store.start()
         try:
             return await Pruner(store, policy).round()
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+def forget(db: str | Path, user_id: str, reason: str = "forget", now: float | None = None) -> ErasureRecord:
+    """Erase every stored body of the events of `user_id` in the store at `db`, and write the audit record
+    (`store/erasure.py`): what `xhooks events forget --user` runs.
+
+    Raises:
+        StoreError: the store cannot be opened or written.
+    """
+
+    async def main() -> ErasureRecord:
+        store = open_store(str(db))
+        await store.start()
+        try:
+            return await store.erase(user_id, reason, time.time() if now is None else now)
         finally:
             await store.close()
 

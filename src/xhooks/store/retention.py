@@ -94,7 +94,8 @@ class RetentionPolicy(msgspec.Struct, frozen=True):
     Defaults: handled bodies 7 days (long enough to look at last week's traffic and re-run it), dead letters
     and quarantined deliveries 30 days (time to notice, fix the handler and `redispatch`), tombstones 30 days
     after an event was last seen (at least `TOMBSTONE_FLOOR`, 6 days). Background pruning runs every 300 s, in
-    batches of 500 deliveries per transaction, so it never holds the writer for long.
+    batches of 500 deliveries per transaction, so it never holds the writer for long, and erases what a user
+    who revoked the app's access had stored (`erase_on_revoke`).
 
     Raises:
         ConfigError: a value is not positive, or `tombstone_days` is shorter than X's redelivery window.
@@ -107,6 +108,8 @@ class RetentionPolicy(msgspec.Struct, frozen=True):
     batch: int = 500
     interval: float = 300.0
     background: bool = True
+    erase_on_revoke: bool = True
+    """Each round, erase the stored bodies of a user who revoked the app's access (`store/erasure.py`)."""
 
     def __post_init__(self) -> None:
         for name in ("body_days", "dead_days", "quarantine_days", "tombstone_days", "batch", "interval"):
@@ -142,7 +145,7 @@ class RetentionPolicy(msgspec.Struct, frozen=True):
         for name, default in zip(cls.__struct_fields__, cls.__struct_defaults__, strict=True):
             raw = section.get(name, given.get(name), default)
             try:
-                if name == "background":
+                if isinstance(default, bool):
                     fields[name] = (
                         raw.strip().lower() not in ("0", "false", "no", "off") if isinstance(raw, str) else bool(raw)
                     )

@@ -54,6 +54,7 @@ from xhooks.store.base import (
     failed_status,
     relayable,
 )
+from xhooks.store.erasure import FOREVER, RECENT_ERASURES, ErasureRecord
 from xhooks.store.retention import PruneReport, RetentionPolicy
 
 __all__ = ["SQLiteStore"]
@@ -79,6 +80,7 @@ def _connect(path: str, durability: str) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'disk' else 'NORMAL'}")
     conn.execute("PRAGMA foreign_keys=OFF")
+    conn.execute("PRAGMA secure_delete=ON")  # erased and pruned bytes are overwritten, not left in free space
     return conn
 
 
@@ -367,6 +369,23 @@ class SQLiteStore(Store):
             return await self._readers.run(lambda conn: _sqlite_retention.count(conn, policy, now))
         return await self._write(lambda cur: _sqlite_retention.prune_batch(cur, policy, now))
 
+    async def erase(self, user_id: str, reason: str, now: float) -> ErasureRecord:
+        record = await self._write(lambda cur: _sqlite_retention.erase_user(cur, user_id, reason, now, FOREVER))
+        await asyncio.to_thread(self._checkpoint)
+        return record
+
+    async def erase_revoked(self, now: float) -> Sequence[ErasureRecord]:
+        records = await self._write(lambda cur: _sqlite_retention.erase_revoked(cur, now))
+        if records:
+            await asyncio.to_thread(self._checkpoint)
+        return records
+
+    def _checkpoint(self) -> None:
+        """Move the WAL into the file and truncate it, so erased bytes stay in neither (best effort: a reader
+        holding an old snapshot makes it wait, then it gives up until the next checkpoint)."""
+        with contextlib.closing(sqlite3.connect(self.path, isolation_level=None, timeout=5.0)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
     async def _write(self, apply: Callable[[sqlite3.Cursor], _T]) -> _T:
         future = self._submit(apply, wait=True)
         assert future is not None
@@ -492,6 +511,7 @@ def _stats(conn: sqlite3.Connection) -> Stats:
         first_by_path = dict(conn.execute("SELECT first_path, count(*) FROM events GROUP BY 1"))
         (tombstones,) = conn.execute("SELECT count(*) FROM events WHERE pruned_at IS NOT NULL").fetchone()
         (oldest,) = conn.execute("SELECT min(received_at) FROM deliveries WHERE pruned_at IS NULL").fetchone()
+        erasures = [ErasureRecord(*row) for row in conn.execute(RECENT_ERASURES)]
     finally:
         conn.execute("COMMIT")
     return Stats(
@@ -506,6 +526,7 @@ def _stats(conn: sqlite3.Connection) -> Stats:
         first_by_path,
         tombstones,
         oldest,
+        erasures,
     )
 
 
