@@ -6,7 +6,11 @@ is the same everywhere and lives nowhere else. Secret values are masked in `repr
 ```python
 settings = Settings.load()                      # reads ./xhooks.toml if present, and os.environ
 secrets = settings.get_list("consumer_secret", explicit=cli_values)
+days = settings.section("retention").get("body_days", explicit=None, default=7)  # XHOOKS_RETENTION_BODY_DAYS
 ```
+
+A section is a table of `xhooks.toml` (`[retention]`); its environment variables carry the table's name after
+the prefix (`XHOOKS_RETENTION_BODY_DAYS` for `body_days` in `[retention]`).
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ ENV_PREFIX = "XHOOKS_"
 DEFAULT_FILE = "xhooks.toml"
 
 
-def env_name(name: str) -> str:
-    """The environment variable of the setting `name`: `consumer_secret` → `XHOOKS_CONSUMER_SECRET`."""
-    return ENV_PREFIX + name.upper()
+def env_name(name: str, prefix: str = ENV_PREFIX) -> str:
+    """The environment variable of the setting `name`: `consumer_secret` → `XHOOKS_CONSUMER_SECRET` (in a
+    section, `prefix` carries the table's name: `XHOOKS_RETENTION_`)."""
+    return prefix + name.upper()
 
 
 def mask(secret: str | bytes | None) -> str:
@@ -41,10 +46,17 @@ def mask(secret: str | bytes | None) -> str:
 class Settings:
     """Resolved configuration sources (environment and file); ask it for one setting at a time."""
 
-    def __init__(self, environ: Mapping[str, str], file_values: Mapping[str, Any], file_path: Path | None) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        file_values: Mapping[str, Any],
+        file_path: Path | None,
+        prefix: str = ENV_PREFIX,
+    ) -> None:
         self._environ = environ
         self._file = file_values
         self.file_path = file_path
+        self.prefix = prefix
 
     @classmethod
     def load(cls, path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -70,16 +82,27 @@ class Settings:
         """The value of `name`: `explicit` if not None, else `XHOOKS_<NAME>`, else the file's `name`, else default."""
         if explicit is not None:
             return explicit
-        env_value = self._environ.get(env_name(name))
+        env_value = self._environ.get(env_name(name, self.prefix))
         if env_value is not None:
             return env_value
         return self._file.get(name, default)
+
+    def section(self, name: str) -> Settings:
+        """The settings of the `[name]` table of the file, with environment variables `XHOOKS_<NAME>_<KEY>`.
+
+        Raises:
+            ConfigError: `name` in the file is not a table.
+        """
+        values = self._file.get(name, {})
+        if not isinstance(values, dict):
+            raise ConfigError(f"{name} in {self.file_path} must be a table: [{name}] followed by key = value lines")
+        return Settings(self._environ, values, self.file_path, f"{self.prefix}{name.upper()}_")
 
     def get_list(self, name: str, explicit: Sequence[str] | None = None) -> list[str]:
         """A list setting; the environment form is comma-separated (`XHOOKS_CONSUMER_SECRET=old,new`)."""
         if explicit:
             return list(explicit)
-        env_value = self._environ.get(env_name(name))
+        env_value = self._environ.get(env_name(name, self.prefix))
         if env_value is not None:
             return [part.strip() for part in env_value.split(",") if part.strip()]
         value = self._file.get(name, [])

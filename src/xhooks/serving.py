@@ -4,10 +4,11 @@
 
 - the receiver, whose lifespan starts the store, then the services as tasks on its loop; at shutdown it stops
   them (the worker finishes its handlers or releases their leases) and only then closes the store;
-- the services (`xhooks.service`): the dispatch worker when `hooks` are given, the watcher when `watch` is, the
-  X Activity stream consumer when `stream` is (it records into the same store under the first app's name, and
-  uses the watcher's alerts and replays when the watcher runs), a relay per sink when `relay` is; they share the
-  receiver's store, and the worker and the watcher its `Metrics`, so `/metrics` shows theirs too;
+- the services (`xhooks.service`): the pruner (`retention`, on unless turned off), the dispatch worker when
+  `hooks` are given, the watcher when `watch` is, the X Activity stream consumer when `stream` is (it records
+  into the same store under the first app's name, and uses the watcher's alerts and replays when the watcher
+  runs), a relay per sink when `relay` is; they share the receiver's store, and the worker and the watcher its
+  `Metrics`, so `/metrics` shows theirs too;
 - the dashboard, a child app under its prefix on the receiver's port, or on a port of its own served by a
   second uvicorn server on the same loop (it captures no signals and stops with the receiver). Either way
   its open live streams are ended when shutdown begins, so they never hold it up.
@@ -42,6 +43,8 @@ from xhooks.receiver import Receiver, ServeConfig, listen_socket, server_config
 from xhooks.relay import RelayConfig, relays_for
 from xhooks.service import Service
 from xhooks.store import Store, open_store
+from xhooks.store.pruner import Pruner
+from xhooks.store.retention import RetentionPolicy
 from xhooks.stream import Recover, StreamConfig, StreamConsumer
 from xhooks.watch import WatchConfig, WatchService, Window
 from xhooks.watch.watcher import Watcher
@@ -60,6 +63,8 @@ class ProcessConfig(ServeConfig):
     - `watch`: run the watcher, which reaches X (or the emulator) at `api_base` with `credentials`.
     - `stream`: read the app's X Activity stream at `api_base` into the same store (docs/stream.md).
     - `relay`: relay the committed events to each sink of `relay.to` (`xhooks.relay`; its `db` is not used).
+    - `retention`: prune the store in the background by this policy (on by default: `xhooks.store.pruner`); None,
+      or `background=False`, turns it off.
 
     ```python
     import xhooks
@@ -81,6 +86,7 @@ class ProcessConfig(ServeConfig):
     relay: RelayConfig | None = None
     credentials: Credentials = field(default_factory=Credentials)
     api_base: str = DEFAULT_BASE_URL
+    retention: RetentionPolicy | None = field(default_factory=RetentionPolicy)
 
     def __post_init__(self) -> None:
         if self.watch is not None and self.credentials.bearer_token is None:
@@ -167,6 +173,8 @@ def _services(config: ProcessConfig, store: Store, metrics: Metrics) -> list[Ser
         )
     if config.relay is not None:
         services.extend(relays_for(store, config.relay))
+    if config.retention is not None and config.retention.background:
+        services.append(Pruner(store, config.retention))
     return services
 
 

@@ -96,3 +96,45 @@ def test_cli_and_dashboard_number_the_verifying_secret_alike(tmp_path: Path) -> 
     old, new = "consumer secret #2 (an older secret: finish the rotation)", "consumer secret #1"
     assert old in shown[0] and old in pages[0]
     assert new in shown[1] and new in pages[1] and "#2" not in shown[1]
+
+
+async def _pruned(db: Path) -> None:
+    """One handled event whose body retention pruned; it stays as a tombstone."""
+    from xhooks.store.retention import DAY, RetentionPolicy
+
+    store = SQLiteStore(db)
+    await store.start()
+    try:
+        await store.record(Delivery.received("/webhook", BODY, 1.0))
+        for _ in range(2):
+            (claimed,) = await store.claim("w1", 1, 60.0, 2.0)
+            await store.complete(claimed.event.id, "w1", 2.0)
+        await store.record(Delivery.received("/webhook", BODY.replace(b'"7"', b'"8"'), 9 * DAY))
+        assert (await store.prune(RetentionPolicy(), 8 * DAY + 1)).bodies == 1
+    finally:
+        await store.close()
+
+
+def test_show_and_stats_tell_a_tombstone(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    asyncio.run(_pruned(db))
+    shown = CliRunner().invoke(app, ["events", "show", "1", "--db", str(db)])
+    assert shown.exit_code == 0, shown.output
+    assert "tombstone since 1970-01-09 00:00:01.000Z: body and headers went, the key stays for dedup" in shown.output
+    assert '"text":"hi"' not in shown.output
+    stats = CliRunner().invoke(app, ["events", "stats", "--db", str(db)])
+    assert "events 4  duplicates 0  unparsed 0  tombstones 2" in stats.output
+    assert "oldest body kept: received 1970-01-10 00:00:00.000Z" in stats.output
+
+
+def test_forget_erases_a_user_and_stats_lists_the_audit_record(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    asyncio.run(_fill(db))
+    forgot = CliRunner().invoke(app, ["events", "forget", "--user", "7", "--reason", "GDPR 12", "--db", str(db)])
+    assert forgot.exit_code == 0, forgot.output
+    assert forgot.output.startswith("erased user:7 at ")
+    assert forgot.output.rstrip().endswith(": 1 bodies, 2 events made tombstones (why: GDPR 12)")
+    shown = CliRunner().invoke(app, ["events", "show", "1", "--db", str(db)]).output
+    assert '"text":"hi"' not in shown and "erased (GDPR 12): its body is gone" in shown
+    stats = CliRunner().invoke(app, ["events", "stats", "--db", str(db)]).output
+    assert "erased: user:7 at " in stats and "(why: GDPR 12)" in stats

@@ -183,7 +183,8 @@ def test_serve_logs_what_it_serves_and_every_refusal(tmp_path: Path) -> None:
         f"INFO:     xhooks.serve: serving http://127.0.0.1:{port}: webhook /webhook; store {tmp_path / 'x.db'}"
         f" (durability disk); dashboard http://127.0.0.1:{port}/_xhooks/;"
         " worker off (--app runs your handlers here); watcher off; stream off;"
-        " relay off (--relay-to URL relays to HTTP, Redis, NATS or RabbitMQ)\n"
+        " relay off (--relay-to URL relays to HTTP, Redis, NATS or RabbitMQ);"
+        " pruning every 300 s (bodies 7 d, dead letters 30 d, quarantined 30 d, tombstones 30 d)\n"
     ) in logged
     assert "WARNING:  xhooks.receiver: POST /webhook refused with 403 SignatureMismatch" in logged
     assert "INFO:     xhooks.receiver: CRC GET /webhook answered" in logged

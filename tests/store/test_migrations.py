@@ -348,7 +348,7 @@ async def test_sqlite_version_2_upgrades_to_delivery_paths(tmp_path: Path) -> No
         db.execute(V1_EVENT, (event.key, event.event_type, event.for_user_id, delivery_id, 10.0, 10.0, delivery_id))
     with pytest.raises(SchemaMismatch, match="version 2"):
         await SQLiteStore(path).start()
-    assert await asyncio.to_thread(upgrade, path) == (2, 4)  # 3: the relay tables, 4: the paths
+    assert await asyncio.to_thread(upgrade, path) == (2, 5)  # 3: the relay tables, 4: the paths, 5: retention
     await _upgraded_paths(SQLiteStore(path), 10.0)
 
 
@@ -367,7 +367,7 @@ async def test_postgres_version_3_upgrades_to_delivery_paths_with_one_intake_fun
         await conn.execute(numbered(V1_EVENT), *row)
     finally:
         await conn.close()
-    assert await asyncio.to_thread(upgrade, url) == (3, 5)  # 4: the relay tables, 5: the paths
+    assert await asyncio.to_thread(upgrade, url) == (3, 6)  # 4: the relay tables, 5: the paths, 6: retention
     conn = await asyncpg.connect(url)
     try:
         functions = await conn.fetchval(

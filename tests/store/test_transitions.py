@@ -28,6 +28,8 @@ SQLITE = {
     "relay fail": ("RELAY_FAIL", "RELAY_FAIL", (Move.FAIL, Move.GIVE_UP)),
     "relay release": ("RELAY_RELEASE", "RELAY_RELEASE", (Move.RELEASE,)),
     "relay redispatch": ("RELAY_REDISPATCH", "RELAY_REDISPATCH", (Move.REDISPATCH,)),
+    "erase": ("ERASE_UNFINISHED", "ERASE_UNFINISHED", (Move.ERASE,)),
+    "relay erase": ("RELAY_ERASE", "RELAY_ERASE", (Move.ERASE,)),
 }
 POSTGRES = {  # one statement reads and sets
     **SQLITE,

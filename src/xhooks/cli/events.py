@@ -1,4 +1,4 @@
-"""`xhooks events list|show|stats|redispatch`: read the store, and re-run chosen events."""
+"""`xhooks events list|show|stats|redispatch|forget`: read the store, re-run chosen events, erase a user's."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from xhooks.errors import ConfigError
 from xhooks.protocol.lifecycle import DeliveryState
 from xhooks.store import EVENT_STATUSES, EventQuery, SyncReader, open_reader
 from xhooks.store.base import SINK_RATE_WINDOW
+from xhooks.store.erasure import ErasureRecord
+from xhooks.store.pruner import forget
 
 app = typer.Typer(help="Read what the receiver stored.", no_args_is_help=True)
 
@@ -111,6 +113,8 @@ def show_command(event_id: int, db: DbOption = None, as_json: JsonOption = False
     typer.echo(f"key {event.key}\nreceived {_time(event.received_at)}  duplicates {event.duplicates}")
     if event.last_error:
         typer.echo(f"\nlast error:\n{event.last_error.rstrip()}")
+    if event.pruned_at is not None:
+        typer.echo(f"\ntombstone since {_time(event.pruned_at)}: body and headers went, the key stays for dedup")
     if delivery is not None:
         typer.echo(f"\ndelivery {delivery.id} (app {delivery.app}, {delivery.shape}, {delivery.secret_label()})")
         for name, value in delivery.headers:
@@ -121,8 +125,8 @@ def show_command(event_id: int, db: DbOption = None, as_json: JsonOption = False
 
 @app.command("stats")
 def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Counts: deliveries, events, duplicates, by type, status and path (webhook, stream), unparsed, rejections,
-    and each relay sink's backlog, sends in the last minute and last error."""
+    """Counts: deliveries, events, duplicates, tombstones, by type, status and path (webhook, stream), unparsed,
+    rejections; the oldest body still kept; each relay sink's backlog, sends in the last minute and last error."""
     with _reader(db) as store:
         stats = store.stats()
         sinks = store.sinks(time.time() - SINK_RATE_WINDOW)
@@ -131,8 +135,12 @@ def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
         return
     typer.echo(
         f"deliveries {stats.deliveries}  events {stats.events}  duplicates {stats.duplicates}"
-        f"  unparsed {stats.unparsed}"
+        f"  unparsed {stats.unparsed}  tombstones {stats.tombstones}"
     )
+    if stats.oldest_body is not None:
+        typer.echo(f"oldest body kept: received {_time(stats.oldest_body)}")
+    for record in stats.erasures:
+        typer.echo(f"erased: {describe_erasure(record)}")
     for title, counts in (
         ("by type", stats.by_type),
         ("by status", stats.by_status),
@@ -193,3 +201,25 @@ def redispatch_command(
         typer.echo(f"{count} event(s) due again for sink {sink!r}; a running `xhooks relay` will send them")
         return
     typer.echo(f"{count} event(s) due again; a running worker (xhooks worker or serve --app) will handle them")
+
+
+def describe_erasure(record: ErasureRecord) -> str:
+    """One line of an erasure's audit record: what, when, how many, why."""
+    asked = f", revoke event {record.event_id}" if record.event_id is not None else ""
+    return (
+        f"{record.scope} at {_time(record.at)}: {record.deliveries} bodies, {record.events} events made tombstones"
+        f" (why: {record.reason}{asked})"
+    )
+
+
+@app.command("forget")
+def forget_command(
+    user: Annotated[str, typer.Option(help="The for_user_id whose stored bodies are erased.")],
+    reason: Annotated[str, typer.Option(help="Why, for the audit record (e.g. a request's reference).")] = "forget",
+    db: DbOption = None,
+) -> None:
+    """Erase every stored body and header set of one user's events (GDPR). Their keys stay as tombstones, so a
+    copy X sends again is still a duplicate; events of theirs not yet handled are given up. Writes an audit
+    record, listed by `xhooks events stats`."""
+    record = forget(str(Settings.load().get("db", db, "xhooks.db")), user, reason)
+    typer.echo(f"erased {describe_erasure(record)}")

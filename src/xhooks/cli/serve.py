@@ -29,6 +29,7 @@ from xhooks.receiver.config import DEFAULT_MAX_BODY, DEFAULT_PATH
 from xhooks.relay import RelayConfig, parse_only, sinks_for
 from xhooks.serving import ProcessConfig, open_sockets, serve
 from xhooks.store.migrations import redact
+from xhooks.store.retention import RetentionPolicy
 from xhooks.stream import StreamConfig
 from xhooks.watch import WatchConfig
 
@@ -158,6 +159,7 @@ def serve_command(
     streaming, stream_line = _stream(settings, stream, stream_backfill_minutes)
     relay, relay_line = _relay(settings, relay_to, relay_only)
     host_name = str(settings.get("host", host, "127.0.0.1"))
+    retention = RetentionPolicy.from_settings(settings)
     serve_config = ProcessConfig(
         apps=apps,
         db=db_url,
@@ -180,9 +182,11 @@ def serve_command(
         relay=relay,
         credentials=credentials,
         api_base=api,
+        retention=retention,
     )
     sockets = open_sockets(serve_config)  # a port in use fails here, before the store or a worker starts
-    logger.info("%s; %s; %s; %s; %s", _serving(serve_config), worker_line, watcher_line, stream_line, relay_line)
+    lines = (_serving(serve_config), worker_line, watcher_line, stream_line, relay_line, _pruning(retention))
+    logger.info("; ".join(["%s"] * len(lines)), *lines)
     serve(serve_config, sockets)
 
 
@@ -194,6 +198,16 @@ def _relay(settings: Settings, to: list[str] | None, only: str | None) -> tuple[
         return None, "relay off (--relay-to URL relays to HTTP, Redis, NATS or RabbitMQ)"
     config = RelayConfig(to=urls, only=parse_only(settings.get("relay_only", only)))
     return config, "relay to " + ", ".join(sink.name for sink in sinks_for(config))
+
+
+def _pruning(policy: RetentionPolicy) -> str:
+    """The start-up line's part on retention: what is kept how long, or that background pruning is off."""
+    if not policy.background:
+        return "pruning off ([retention] background = false)"
+    return (
+        f"pruning every {policy.interval:g} s (bodies {policy.body_days:g} d, dead letters {policy.dead_days:g} d,"
+        f" quarantined {policy.quarantine_days:g} d, tombstones {policy.tombstone_days:g} d)"
+    )
 
 
 def _serving(config: ProcessConfig) -> str:

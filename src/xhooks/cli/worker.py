@@ -12,6 +12,7 @@ from xhooks.dispatch import RetryPolicy, WorkerConfig, load_hooks, run_workers
 from xhooks.errors import ConfigError
 from xhooks.store.migrations import redact
 from xhooks.store.registry import engine_for
+from xhooks.store.retention import RetentionPolicy
 
 AppOption = Annotated[
     str | None, typer.Option("--app", help="Your handlers, as module:attribute naming an XHooks (e.g. bot:hooks).")
@@ -26,7 +27,8 @@ def worker_config(
     max_attempts: int | None,
     retry_base: float | None,
 ) -> WorkerConfig:
-    """The worker settings: flags, then XHOOKS_*, then xhooks.toml (shared with `xhooks serve --app`)."""
+    """The worker settings: flags, then XHOOKS_*, then xhooks.toml (shared with `xhooks serve --app`), and the
+    retention it prunes by in the background (`[retention]`; `xhooks serve` prunes by the same)."""
     return WorkerConfig(
         db=str(settings.get("db", db, "xhooks.db")),
         concurrency=int(settings.get("concurrency", concurrency, 8)),
@@ -35,6 +37,7 @@ def worker_config(
             max_attempts=int(settings.get("max_attempts", max_attempts, 8)),
             base=float(settings.get("retry_base", retry_base, 1.0)),
         ),
+        retention=RetentionPolicy.from_settings(settings),
     )
 
 

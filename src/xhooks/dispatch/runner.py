@@ -18,15 +18,19 @@ from xhooks.dispatch.registry import XHooks
 from xhooks.dispatch.worker import RetryPolicy, Worker
 from xhooks.errors import StoreError, XhooksError
 from xhooks.metrics import Metrics
+from xhooks.service import Services
 from xhooks.store import EventQuery, Store, open_store
+from xhooks.store.pruner import Pruner
+from xhooks.store.retention import RetentionPolicy
 
 __all__ = ["WorkerConfig", "build_worker", "redispatch", "run_workers", "workers_in_background"]
 
 
 @dataclass
 class WorkerConfig:
-    """What `xhooks worker` and `xhooks serve --app` need besides the handlers (in `xhooks serve`, the store and
-    the metrics are the process's: `db` and `metrics` are not used)."""
+    """What `xhooks worker` and `xhooks serve --app` need besides the handlers (in `xhooks serve`, the store, the
+    metrics and the retention are the process's: `db`, `metrics` and `retention` are not used). With `retention`,
+    a worker run by `run_workers` or `workers_in_background` also prunes its store in the background."""
 
     db: str | Path = "xhooks.db"
     concurrency: int = 8
@@ -35,6 +39,7 @@ class WorkerConfig:
     grace: float = 10.0
     paths: dict[str, str] = field(default_factory=dict)
     metrics: Metrics | None = None
+    retention: RetentionPolicy | None = None
 
 
 def build_worker(store: Store, hooks: XHooks, config: WorkerConfig) -> Worker:
@@ -59,13 +64,17 @@ def build_worker(store: Store, hooks: XHooks, config: WorkerConfig) -> Worker:
 async def _run(config: WorkerConfig, hooks: XHooks, started: threading.Event | None, worker_box: list[Worker]) -> None:
     store = open_store(config.db)
     await store.start()
+    retention = config.retention
+    beside = Services([Pruner(store, retention)] if retention is not None and retention.background else [])
     try:
         worker = build_worker(store, hooks, config)
         worker_box.append(worker)
+        beside.start()
         if started is not None:
             started.set()
         await worker.run()
     finally:
+        await beside.stop()
         await store.close()
 
 

@@ -8,6 +8,7 @@ received ──store──▶ pending ──claim──▶ claimed ──succeed
                        └────release──────┘   (lease_expired: claimed ──▶ claimed, by another worker)
 handled | ignored | retry | dead ──redispatch──▶ pending
 received ──quarantine──▶ quarantined   (terminal: never claimed, never redispatched)
+pending | claimed | retry ──erase──▶ dead   (its body was erased: it can never run)
 ```
 
 An event is ignored when the handlers' registry skips it without running a handler: with
@@ -16,6 +17,9 @@ back by X). It is over, like a handled one, but says that nothing ran.
 
 An event is quarantined when its body cannot be an X event (`Shape.quarantined`: a signed body that is not a
 JSON object). It stays stored and visible, but no move leads out of it, so no worker ever leases it.
+
+An event whose body is erased (`xhooks events forget`, or X's signal that the user revoked consent) before it
+was handled is given up: `erase` makes it `dead`, and as a tombstone it is never made due again.
 
 This table is the only statement of these rules: the store's `status` column holds `STORED_STATES`, and each
 engine's status-changing SQL makes only the moves listed here (`tests/store/test_transitions.py` reads the SQL
@@ -62,13 +66,14 @@ class Move(enum.Enum):
     LEASE_EXPIRED = "lease_expired"
     REDISPATCH = "redispatch"
     QUARANTINE = "quarantine"
+    ERASE = "erase"
 
 
 _S, _M = DeliveryState, Move
 
 TRANSITIONS: dict[DeliveryState, dict[Move, DeliveryState]] = {
     _S.RECEIVED: {_M.STORE: _S.PENDING, _M.QUARANTINE: _S.QUARANTINED},
-    _S.PENDING: {_M.CLAIM: _S.CLAIMED},
+    _S.PENDING: {_M.CLAIM: _S.CLAIMED, _M.ERASE: _S.DEAD},
     _S.CLAIMED: {
         _M.SUCCEED: _S.HANDLED,
         _M.IGNORE: _S.IGNORED,
@@ -76,8 +81,9 @@ TRANSITIONS: dict[DeliveryState, dict[Move, DeliveryState]] = {
         _M.GIVE_UP: _S.DEAD,
         _M.RELEASE: _S.PENDING,
         _M.LEASE_EXPIRED: _S.CLAIMED,
+        _M.ERASE: _S.DEAD,
     },
-    _S.RETRY: {_M.CLAIM: _S.CLAIMED, _M.REDISPATCH: _S.PENDING},
+    _S.RETRY: {_M.CLAIM: _S.CLAIMED, _M.REDISPATCH: _S.PENDING, _M.ERASE: _S.DEAD},
     _S.HANDLED: {_M.REDISPATCH: _S.PENDING},
     _S.IGNORED: {_M.REDISPATCH: _S.PENDING},
     _S.DEAD: {_M.REDISPATCH: _S.PENDING},

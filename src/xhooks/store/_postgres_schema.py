@@ -161,6 +161,26 @@ V5 = (
     INTAKE_FUNCTION,
 )
 
+V6 = (
+    # Retention and erasure (`store/retention.py`), as SQLite's migration 5: when a delivery's body and an event's
+    # body went, the indexes pruning reads, and the audit record of erasures.
+    "ALTER TABLE deliveries ADD COLUMN pruned_at double precision",
+    "ALTER TABLE events ADD COLUMN pruned_at double precision",
+    "CREATE INDEX events_delivery ON events (delivery_id)",
+    "CREATE INDEX deliveries_unpruned ON deliveries (received_at) WHERE pruned_at IS NULL",
+    "CREATE INDEX events_tombstones ON events (last_seen_at) WHERE pruned_at IS NOT NULL",
+    """CREATE TABLE erasures (
+        id bigserial PRIMARY KEY,
+        at double precision NOT NULL,
+        reason text NOT NULL,
+        scope text NOT NULL,
+        deliveries integer NOT NULL,
+        events integer NOT NULL,
+        event_id bigint
+    )""",
+    "CREATE INDEX erasures_event ON erasures (event_id)",
+)
+
 HAS_META = "SELECT to_regclass('meta') IS NOT NULL"
 READ_VERSION = "SELECT value FROM meta WHERE name = 'schema_version'"
 WRITE_VERSION = """
@@ -171,7 +191,7 @@ INTAKE = "SELECT out_delivery_id, out_duplicates FROM xhooks_intake(" + ", ".joi
 
 EVENT_COLUMNS = (
     "id, app, key, event_type, for_user_id, delivery_id, idx, received_at, status, attempts, duplicates,"
-    " last_seen_at, last_error, first_path, webhook_at, stream_at"
+    " last_seen_at, last_error, first_path, webhook_at, stream_at, pruned_at"
 )
 
 # Due events, oldest first: an event is never due while an older unfinished event of its app and user exists.
@@ -215,8 +235,9 @@ RELEASE = f"""
 """
 REDISPATCH = """
     UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-    WHERE status IN ('retry', 'handled', 'ignored', 'dead')
+    WHERE status IN ('retry', 'handled', 'ignored', 'dead') AND pruned_at IS NULL
 """
+"""A tombstone (its body pruned or erased) is never made due again: its handlers would get no body."""
 NOTIFY = f"SELECT pg_notify('{CHANNEL}', '')"
 
 # Spans: one writer per kind at a time (an advisory lock on the kind), then grow the newest or start a new one.
@@ -323,4 +344,16 @@ RELAY_REDISPATCH = """
     UPDATE relay_events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL,
         lease_until = NULL
     WHERE sink = ? AND status IN ('retry', 'handled', 'ignored', 'dead')
+"""
+
+# Erasure (`store/erasure.py`): an erased event not yet handled, or a sink's row of it, is given up (the `erase` move).
+ERASE_UNFINISHED = """
+    UPDATE events SET status = 'dead', last_error = $1, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+    WHERE status IN ('pending', 'claimed', 'retry') AND for_user_id = $2 AND id < $3
+"""
+RELAY_ERASE = """
+    UPDATE relay_events SET status = 'dead', last_error = $1, next_attempt_at = NULL, lease_owner = NULL,
+        lease_until = NULL
+    WHERE status IN ('pending', 'claimed', 'retry') AND sink IN (SELECT sink FROM relay_sinks)
+      AND event_id IN (SELECT id FROM events WHERE for_user_id = $2 AND id < $3)
 """

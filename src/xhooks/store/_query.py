@@ -31,7 +31,7 @@ def numbered(statement: str) -> str:
 
 RELAY_COLUMNS = (
     "e.id, e.app, e.key, e.event_type, e.for_user_id, e.delivery_id, e.idx, e.received_at, r.status, r.attempts,"
-    " e.duplicates, e.last_seen_at, r.last_error, e.first_path, e.webhook_at, e.stream_at"
+    " e.duplicates, e.last_seen_at, r.last_error, e.first_path, e.webhook_at, e.stream_at, e.pruned_at"
 )
 """A `StoredEvent` of one sink (`relay_events r` joined to `events e`): the sink's status, attempts and last error."""
 

@@ -2,11 +2,13 @@
 
 Version 2 has the tables of version 1; it differs in how X Activity events are keyed (`store/_rekey.py`).
 Version 3 adds the relay sinks' tables (`RELAY_STATEMENTS`). Version 4 (`V4`) records the path of each
-delivery and, per event, the path that brought it first and when each path first carried it. A new database
-runs `CREATE` (`STATEMENTS`, `RELAY_STATEMENTS`, then `V4`), as an upgrade does.
+delivery and, per event, the path that brought it first and when each path first carried it. Version 5 (`V5`)
+adds retention and erasure (`store/retention.py`): when a delivery's body and an event's body went, the indexes
+pruning reads, and the audit record of erasures. A new database runs `CREATE` (`STATEMENTS`, `RELAY_STATEMENTS`,
+`V4`, then `V5`), as an upgrade does.
 """
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # A duplicate sighting is recorded by the database itself, so intake can insert events with executemany.
 SIGHTING_TRIGGER = """CREATE TRIGGER IF NOT EXISTS events_sighting AFTER UPDATE OF duplicates ON events BEGIN
@@ -133,8 +135,9 @@ RELEASE = """
 """
 REDISPATCH = """
     UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-    WHERE status IN ('retry', 'handled', 'ignored', 'dead')
+    WHERE status IN ('retry', 'handled', 'ignored', 'dead') AND pruned_at IS NULL
 """
+"""A tombstone (its body pruned or erased) is never made due again: its handlers would get no body."""
 
 # Added without a version bump: new tables only, created on every start if missing (`IF NOT EXISTS`).
 HEALTH_STATEMENTS = (
@@ -223,5 +226,38 @@ RELAY_REDISPATCH = """
     WHERE sink = ? AND status IN ('retry', 'handled', 'ignored', 'dead')
 """
 
-CREATE = STATEMENTS + RELAY_STATEMENTS + V4
+# Migration 5: retention and erasure (`store/retention.py`). `pruned_at` is when a delivery's body and headers went
+# (NULL: still there) and when an event became a tombstone; the partial indexes hold only what pruning looks for
+# (bodies still there, tombstones), and `events_delivery` finds the events a delivery brought.
+V5 = (
+    "ALTER TABLE deliveries ADD COLUMN pruned_at REAL",
+    "ALTER TABLE events ADD COLUMN pruned_at REAL",
+    "CREATE INDEX IF NOT EXISTS events_delivery ON events (delivery_id)",
+    "CREATE INDEX IF NOT EXISTS deliveries_unpruned ON deliveries (received_at) WHERE pruned_at IS NULL",
+    "CREATE INDEX IF NOT EXISTS events_tombstones ON events (last_seen_at) WHERE pruned_at IS NOT NULL",
+    """CREATE TABLE IF NOT EXISTS erasures (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        reason TEXT NOT NULL,           -- why: forget (by hand), post.delete, consent.revoke, …
+        scope TEXT NOT NULL,            -- what: user:<id>, post:<id>
+        deliveries INTEGER NOT NULL,    -- how many bodies were erased
+        events INTEGER NOT NULL,        -- how many events became tombstones
+        event_id INTEGER                -- the revoke event that asked for it (automatic erasures)
+    )""",
+    "CREATE INDEX IF NOT EXISTS erasures_event ON erasures (event_id)",
+)
+
+CREATE = STATEMENTS + RELAY_STATEMENTS + V4 + V5
 """What a new database runs: every migration's statements, in order."""
+
+# Erasure (`store/erasure.py`): an erased event not yet handled, or a sink's row of it, is given up (the `erase` move).
+ERASE_UNFINISHED = """
+    UPDATE events SET status = 'dead', last_error = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+    WHERE status IN ('pending', 'claimed', 'retry') AND for_user_id = ? AND id < ?
+"""
+RELAY_ERASE = """
+    UPDATE relay_events SET status = 'dead', last_error = ?, next_attempt_at = NULL, lease_owner = NULL,
+        lease_until = NULL
+    WHERE status IN ('pending', 'claimed', 'retry') AND sink IN (SELECT sink FROM relay_sinks)
+      AND event_id IN (SELECT id FROM events WHERE for_user_id = ? AND id < ?)
+"""

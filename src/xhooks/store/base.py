@@ -19,6 +19,8 @@ from xhooks._types import Headers
 from xhooks.protocol.envelope import EventRef, Shape, parse_envelope
 from xhooks.protocol.lifecycle import STORED_STATES, DeliveryState, Move, advance
 from xhooks.store._wakeup import Wakeup
+from xhooks.store.erasure import ErasureRecord
+from xhooks.store.retention import PruneReport, RetentionPolicy
 
 __all__ = [
     "EVENT_STATUSES",
@@ -167,6 +169,8 @@ class StoredEvent(msgspec.Struct, frozen=True):
     """When a webhook POST first carried the event; None if none did."""
     stream_at: float | None = None
     """When a stream line first carried the event; None if none did."""
+    pruned_at: float | None = None
+    """When the event became a tombstone (its delivery's body pruned or erased); None while the body is kept."""
 
     def seen_at(self, path: DeliveryPath) -> float | None:
         """When `path` first carried the event; None if it never did."""
@@ -214,6 +218,12 @@ class Stats(msgspec.Struct, frozen=True):
     """Events each path carried at least once (an event seen on both counts under both)."""
     first_by_path: dict[str, int]
     """Events by the path that brought them first."""
+    tombstones: int = 0
+    """Events whose body went (pruned or erased): only their key and counts are kept (`store/retention.py`)."""
+    oldest_body: float | None = None
+    """When the oldest delivery whose body is still kept was received; None when none is."""
+    erasures: list[ErasureRecord] = msgspec.field(default_factory=list)
+    """The newest erasure audit records (at most 20), newest first."""
 
 
 SINK_RATE_WINDOW = 60.0
@@ -405,6 +415,32 @@ class Store(ABC):
             NotImplementedError: the engine cannot share its transaction (SQLite: a single writer thread).
         """
         raise NotImplementedError(f"{type(self).__name__} has no transactional handlers; use the postgres engine")
+
+    # -- retention (`store/retention.py`) --------------------------------------------------------------
+
+    @abstractmethod
+    async def prune(self, policy: RetentionPolicy, now: float, *, dry_run: bool = False) -> PruneReport:
+        """Remove one batch of what `policy` no longer keeps at `now`; return what went. Raises `StoreError`.
+
+        One transaction: up to `policy.batch` deliveries lose their raw body and headers (their events become
+        tombstones, `StoredEvent.pruned_at`), and up to `policy.batch` tombstones past `tombstone_days` go with
+        their sightings. `report.more` says a batch was full: call again. An event that is not finished, or that
+        a relay sink has still to send, keeps its bodies. With `dry_run`, nothing changes and the report counts
+        everything that would go now. SQLite gives the freed pages back to the file system (incremental vacuum).
+        """
+
+    @abstractmethod
+    async def erase(self, user_id: str, reason: str, now: float) -> ErasureRecord:
+        """Erase the stored bodies of every event of `user_id` and write the audit record (`store/erasure.py`).
+
+        The events become tombstones (a late duplicate is still one); those not yet handled are given up. On
+        SQLite the erased bytes are overwritten in the file and the WAL is checkpointed. Raises `StoreError`.
+        """
+
+    @abstractmethod
+    async def erase_revoked(self, now: float) -> Sequence[ErasureRecord]:
+        """For each stored revoke event (`REVOKE_TYPES`) not yet answered, erase what its user's earlier events
+        stored; return the audit records (the revoke events stay for their handlers)."""
 
     # -- reads -----------------------------------------------------------------------------------------
     #

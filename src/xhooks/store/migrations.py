@@ -12,7 +12,8 @@ missing migrations, each in its own transaction, or a newer xhooks is needed for
 | 2 | re-keys X Activity events by subscription and splits the events the old key merged (`_rekey.py`) |
 | 3 | PostgreSQL: intake sets each new event's status (quarantine). SQLite: the relay sinks' tables |
 | 4 | PostgreSQL: the relay sinks' tables (`xhooks.relay`). SQLite: the delivery paths (as PostgreSQL's 5) |
-| 5 | PostgreSQL: each delivery's path (webhook or stream) and each event's paths and first times |
+| 5 | PostgreSQL: each delivery's path and each event's paths and first times. SQLite: retention (as PostgreSQL's 6) |
+| 6 | PostgreSQL: retention and erasure: when bodies went, pruning's indexes, the erasure audit (`retention.py`) |
 
 ```python
 from xhooks.store.migrations import upgrade
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from xhooks.errors import SchemaMismatch, StoreError
-from xhooks.store import _postgres_schema, _rekey, _sqlite_schema
+from xhooks.store import _postgres_schema, _rekey, _sqlite_retention, _sqlite_schema
 from xhooks.store._query import numbered
 from xhooks.store.registry import engine_for
 
@@ -54,6 +55,7 @@ SQLITE: tuple[Migration, ...] = (
     Migration(2, (), rekey=True),
     Migration(3, _sqlite_schema.RELAY_STATEMENTS),
     Migration(4, _sqlite_schema.V4),
+    Migration(5, _sqlite_schema.V5),
 )
 POSTGRES: tuple[Migration, ...] = (
     Migration(1, _postgres_schema.V1),
@@ -61,6 +63,7 @@ POSTGRES: tuple[Migration, ...] = (
     Migration(3, _postgres_schema.V3),
     Migration(4, _postgres_schema.V4),
     Migration(5, _postgres_schema.V5),
+    Migration(6, _postgres_schema.V6),
 )
 
 # Two-key advisory locks live apart from the one-key locks intake takes per user.
@@ -197,6 +200,7 @@ def _upgrade_sqlite(path: str) -> tuple[int | None, int]:
         newest = SQLITE[-1].version
         conn.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('schema_version', ?)", (str(newest),))
         conn.execute("COMMIT")
+        _sqlite_retention.make_incremental(conn)  # so that pruning gives space back (`_sqlite_retention`)
         return found, newest
     except sqlite3.Error as exc:
         raise StoreError(f"could not upgrade {path}: {exc}") from exc
@@ -208,7 +212,8 @@ def upgrade(url: str | Path) -> tuple[int | None, int]:
     """Bring the database at `url` (a file path, `sqlite:///PATH` or `postgresql://…`) to the newest schema.
 
     Returns `(version found, version now)`; the first is None for an empty database. Safe to run while
-    nothing else writes; every migration is one transaction.
+    nothing else writes; every migration is one transaction. A SQLite file made before incremental vacuum is
+    then rewritten once by VACUUM (it needs as much free disk as the file takes).
 
     Raises:
         SchemaMismatch: the database is newer than this xhooks.

@@ -38,6 +38,7 @@ import asyncpg
 import msgspec
 
 from xhooks.errors import StoreError
+from xhooks.store import _postgres_retention
 from xhooks.store import _postgres_schema as sql
 from xhooks.store._postgres_errors import FOREIGN_ERRORS, mapped
 from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, SINK_STATS, numbered, source, where
@@ -59,7 +60,9 @@ from xhooks.store.base import (
     failed_status,
     relayable,
 )
+from xhooks.store.erasure import FOREVER, RECENT_ERASURES, ErasureRecord
 from xhooks.store.migrations import prepare_postgres, redact
+from xhooks.store.retention import PruneReport, RetentionPolicy
 
 __all__ = ["FOREIGN_ERRORS", "PostgresStore"]
 
@@ -454,6 +457,23 @@ class PostgresStore(Store):
             async with self._connection("could not release relayed events") as conn:
                 await conn.execute(sql.RELAY_RELEASE, sink, worker, list(event_ids))
 
+    # -- retention -------------------------------------------------------------------------------------
+
+    async def prune(self, policy: RetentionPolicy, now: float, *, dry_run: bool = False) -> PruneReport:
+        if dry_run:
+            async with self._reading() as conn:
+                return await _postgres_retention.count(conn, policy, now)
+        async with self._connection("could not prune") as conn:
+            return await _postgres_retention.prune_batch(conn, policy, now)
+
+    async def erase(self, user_id: str, reason: str, now: float) -> ErasureRecord:
+        async with self._connection("could not erase") as conn, conn.transaction():
+            return await _postgres_retention.erase_user(conn, user_id, reason, now, FOREVER)
+
+    async def erase_revoked(self, now: float) -> Sequence[ErasureRecord]:
+        async with self._connection("could not erase") as conn:
+            return await _postgres_retention.erase_revoked(conn, now)
+
     @contextlib.asynccontextmanager
     async def completing(self, event_id: int, worker: str, now: float) -> AsyncIterator[asyncpg.Connection]:
         pool = self._require_pool()
@@ -583,6 +603,9 @@ class PostgresStore(Store):
             rejections = await conn.fetch("SELECT app, reason, count FROM rejections")
             by_path = await conn.fetchrow(COUNT_BY_PATH)
             first_by_path = await conn.fetch("SELECT first_path, count(*) FROM events GROUP BY 1")
+            tombstones = await conn.fetchval("SELECT count(*) FROM events WHERE pruned_at IS NOT NULL")
+            oldest = await conn.fetchval("SELECT min(received_at) FROM deliveries WHERE pruned_at IS NULL")
+            erasures = await conn.fetch(RECENT_ERASURES)
         return Stats(
             int(deliveries),
             int(events),
@@ -593,4 +616,7 @@ class PostgresStore(Store):
             {f"{row[0]}:{row[1]}": int(row[2]) for row in rejections},
             {name: int(count) for name, count in zip(PATH_NAMES, by_path, strict=True)},
             {row[0]: int(row[1]) for row in first_by_path},
+            int(tombstones),
+            None if oldest is None else float(oldest),
+            [ErasureRecord(*row) for row in erasures],
         )

@@ -35,6 +35,7 @@ import msgspec
 
 from xhooks._threads import name_os_thread
 from xhooks.errors import SchemaMismatch, StoreError
+from xhooks.store import _sqlite_retention
 from xhooks.store import _sqlite_schema as sql
 from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, SINK_STATS, source, where
 from xhooks.store.base import (
@@ -55,6 +56,8 @@ from xhooks.store.base import (
     failed_status,
     relayable,
 )
+from xhooks.store.erasure import FOREVER, RECENT_ERASURES, ErasureRecord
+from xhooks.store.retention import PruneReport, RetentionPolicy
 
 __all__ = ["SQLiteStore"]
 
@@ -69,15 +72,17 @@ _headers_decoder = msgspec.json.Decoder(list[tuple[str, str]])
 
 _EVENT_COLUMNS = (
     "id, app, key, event_type, for_user_id, delivery_id, idx, received_at, status, attempts, duplicates,"
-    " last_seen_at, last_error, first_path, webhook_at, stream_at"
+    " last_seen_at, last_error, first_path, webhook_at, stream_at, pruned_at"
 )
 
 
 def _connect(path: str, durability: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=2.0)
+    conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file only (before WAL and any table)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'disk' else 'NORMAL'}")
     conn.execute("PRAGMA foreign_keys=OFF")
+    conn.execute("PRAGMA secure_delete=ON")  # erased and pruned bytes are overwritten, not left in free space
     return conn
 
 
@@ -360,6 +365,30 @@ class SQLiteStore(Store):
             statement = f"{sql.RELAY_RELEASE} AND event_id IN ({marks})"
             await self._write(lambda cur: cur.execute(statement, (sink, worker, *event_ids)))
 
+    # -- retention -------------------------------------------------------------------------------------
+
+    async def prune(self, policy: RetentionPolicy, now: float, *, dry_run: bool = False) -> PruneReport:
+        if dry_run:
+            return await self._readers.run(lambda conn: _sqlite_retention.count(conn, policy, now))
+        return await self._write(lambda cur: _sqlite_retention.prune_batch(cur, policy, now))
+
+    async def erase(self, user_id: str, reason: str, now: float) -> ErasureRecord:
+        record = await self._write(lambda cur: _sqlite_retention.erase_user(cur, user_id, reason, now, FOREVER))
+        await asyncio.to_thread(self._checkpoint)
+        return record
+
+    async def erase_revoked(self, now: float) -> Sequence[ErasureRecord]:
+        records = await self._write(lambda cur: _sqlite_retention.erase_revoked(cur, now))
+        if records:
+            await asyncio.to_thread(self._checkpoint)
+        return records
+
+    def _checkpoint(self) -> None:
+        """Move the WAL into the file and truncate it, so erased bytes stay in neither (best effort: a reader
+        holding an old snapshot makes it wait, then it gives up until the next checkpoint)."""
+        with contextlib.closing(sqlite3.connect(self.path, isolation_level=None, timeout=5.0)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
     async def _write(self, apply: Callable[[sqlite3.Cursor], _T]) -> _T:
         future = self._submit(apply, wait=True)
         assert future is not None
@@ -489,9 +518,25 @@ def _stats(conn: sqlite3.Connection) -> Stats:
         }
         by_path = dict(zip(PATH_NAMES, conn.execute(COUNT_BY_PATH).fetchone(), strict=True))
         first_by_path = dict(conn.execute("SELECT first_path, count(*) FROM events GROUP BY 1"))
+        (tombstones,) = conn.execute("SELECT count(*) FROM events WHERE pruned_at IS NOT NULL").fetchone()
+        (oldest,) = conn.execute("SELECT min(received_at) FROM deliveries WHERE pruned_at IS NULL").fetchone()
+        erasures = [ErasureRecord(*row) for row in conn.execute(RECENT_ERASURES)]
     finally:
         conn.execute("COMMIT")
-    return Stats(deliveries, events, duplicates, by_type, by_status, unparsed, rejections, by_path, first_by_path)
+    return Stats(
+        deliveries,
+        events,
+        duplicates,
+        by_type,
+        by_status,
+        unparsed,
+        rejections,
+        by_path,
+        first_by_path,
+        tombstones,
+        oldest,
+        erasures,
+    )
 
 
 class _Readers:
