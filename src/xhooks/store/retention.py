@@ -5,8 +5,8 @@ A delivery's raw body and headers are kept while any event it carries still need
 - an event that is not finished (`pending`, `claimed`, `retry`: a worker still has to run it) keeps every
   delivery that carried it, however old; so does an event a relay sink has not yet taken in or sent;
 - a finished event keeps them for as long as its state's retention says (`RetentionPolicy.keep`): `handled`
-  (and `ignored`) for `body_days`, `dead` (a dead letter) for `dead_days`, `quarantined` for `quarantine_days`, counted from
-  when the delivery was received.
+  and `ignored` for `body_days`, `dead` (a dead letter) for `dead_days`, `quarantined` for `quarantine_days`,
+  counted from when the delivery was received.
 
 When a body goes (it is *pruned*), the delivery keeps its app, time, shape and path, and each event it brought
 first becomes a *tombstone*: its key, type, user, status and counts stay, so a late copy of the event from X
