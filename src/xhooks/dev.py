@@ -30,7 +30,7 @@ from typing import Any
 
 import uvicorn
 
-from xhooks.client import AsyncXClient, Credentials, DuplicateSubscriptionFailed
+from xhooks.client import AsyncXClient, Credentials, DuplicateSubscriptionFailed, SubscriptionNotFound
 from xhooks.clock import SystemClock
 from xhooks.config import DEV_STATE, env_name, read_dev_state
 from xhooks.dashboard import DashboardConfig
@@ -209,7 +209,7 @@ async def _unregister(x: AsyncXClient, webhook_id: str, user_id: str) -> None:
     ]
     for subscription_id in made:
         await x.delete_activity_subscription(subscription_id)
-    with contextlib.suppress(Exception):  # not subscribed: nothing to remove
+    with contextlib.suppress(SubscriptionNotFound):  # not subscribed: nothing to remove
         await x.remove_subscription(webhook_id, user_id)
     await x.delete_webhook(webhook_id)
 
