@@ -1,9 +1,10 @@
 """`xhooks dev` as a user runs it: one process in one terminal, `xhooks trigger`/`events`/`webhooks` from another
 with no flags (they read `.xhooks/dev.json` in the same directory), Ctrl-C cleans up, a restart reuses the state.
 
-Issue 18, "Done means" 1: `xhooks dev --app examples.dm_bot:hooks`, then `xhooks trigger dm.received --text
-"hello bot"` from another process shows the handled line and the bot's ignored echo; SIGINT leaves nothing
-registered in the emulator's state.
+Issue 18, "Done means" 1 and 4: the README's first two commands, read from README.md and run as written (in a
+scratch directory holding examples/dm_bot.py): `xhooks dev --app examples.dm_bot:hooks`, then `xhooks trigger
+dm.received --text "hello bot"` from another process, show the handled line and the bot's ignored echo, with
+nothing copied between them; SIGINT leaves nothing registered in the emulator's state.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shlex
 import shutil
 import signal
 import sqlite3
@@ -43,10 +46,20 @@ def home(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _quick_start() -> list[list[str]]:
+    """The arguments of the README's first-screen commands (the block that starts `xhooks dev`), as written."""
+    (block,) = [
+        b for b in re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text("utf-8"), re.S) if "xhooks dev" in b
+    ]
+    commands = [shlex.split(line, comments=True) for line in block.splitlines() if line.strip()]
+    assert all(words[0] == "xhooks" for words in commands)
+    return [words[1:] for words in commands]
+
+
 @contextlib.contextmanager
-def _dev(home: Path) -> Iterator[tuple[subprocess.Popen[str], Lines]]:
-    """`xhooks dev --app examples.dm_bot:hooks` in `home`, once it says it is ready; killed if still running."""
-    args = xhooks_cmd("dev", "--app", "examples.dm_bot:hooks")
+def _dev(home: Path, args: list[str] | None = None) -> Iterator[tuple[subprocess.Popen[str], Lines]]:
+    """`xhooks dev …` in `home`, once it says it is ready; killed if still running."""
+    args = xhooks_cmd(*(args or ["dev", "--app", "examples.dm_bot:hooks"]))
     proc = subprocess.Popen(args, cwd=home, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = Lines(proc)
     try:
@@ -78,11 +91,13 @@ def _registered(home: Path) -> dict[str, int]:
         return {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
 
 
-def test_dev_trigger_events_and_webhooks_work_with_no_flags_and_sigint_cleans_up(home: Path) -> None:
-    with _dev(home) as (proc, lines):
+def test_the_readme_quick_start_works_as_written_and_sigint_cleans_up(home: Path) -> None:
+    dev, trigger = _quick_start()  # two commands, in two terminals, and no value copied from one to the other
+    assert dev[0] == "dev" and trigger[0] == "trigger"
+    with _dev(home, dev) as (proc, lines):
         webhook_id = _state(home)["webhook_id"]
         assert _registered(home)["activity_subscriptions"] > 30  # every X Activity type, for the dev user
-        _run(home, "trigger", "dm.received", "--text", "hello bot")
+        _run(home, *trigger)
         assert "dm.received" in lines.wait_for("-> handled #")
         echo = lines.wait_for("-> ignored #")  # the bot's reply, delivered back to its own webhook
         assert "the bot's own action" in echo
