@@ -9,6 +9,7 @@ add users, read the delivery log, move a manual clock, and wait until due work i
 | POST | `/_emulator/users` | `{"username"?, "name"?, "description"?, "location"?, "url"?, "scopes"?}` | a user |
 | POST | `/_emulator/events` | `{"type", "user_id"?, "target_id"?, "text"?}` | produce one event, route it as X |
 | GET | `/_emulator/event-types` | | every type `events` accepts |
+| POST | `/_emulator/deliveries` | the body to deliver, as is; `?webhook_id=` | deliver it, signed, to every webhook |
 | GET | `/_emulator/deliveries` | `?webhook_id=&since=` | the delivery log with every attempt |
 | GET | `/_emulator/clock` | | the emulator's time and whether it is manual |
 | POST | `/_emulator/clock/advance` | `{"seconds"}` | move a manual clock, running everything due on the way |
@@ -30,7 +31,16 @@ from xhooks.emulator.web import Request, Response
 if TYPE_CHECKING:
     from xhooks.emulator.app import Emulator
 
-__all__ = ["EVENT_TYPES", "event_factory", "handle", "known_type", "trigger", "trigger_remote"]
+__all__ = [
+    "EVENT_TYPES",
+    "deliver",
+    "deliver_remote",
+    "event_factory",
+    "handle",
+    "known_type",
+    "trigger",
+    "trigger_remote",
+]
 
 EVENT_TYPES = (*AAA_TYPES, *XAA_TYPES, *STREAM_TYPES)
 
@@ -72,6 +82,17 @@ def trigger(
     return {"type": event_type, "user_id": factory.actor.id, "target_id": factory.target.id, "routed": routed}
 
 
+def deliver(emu: Emulator, body: bytes, webhook_id: str | None = None) -> dict[str, Any]:
+    """Deliver `body` as it is (a captured event, say), signed, to `webhook_id` or to every webhook of the dev
+    app, with X's retries; no routing: whoever it names, each webhook gets it once."""
+    if not body:
+        raise malformed("the body to deliver is empty")
+    webhooks = [hook for hook in emu.state.webhooks(emu.state.apps()[0].id) if webhook_id in (None, hook.id)]
+    if webhook_id is not None and not webhooks:
+        raise malformed(f"no webhook {webhook_id} in the emulator")
+    return {"routed": [{"webhook_id": hook.id, "delivery_id": emu.deliverer.send(hook, body)} for hook in webhooks]}
+
+
 async def handle(emu: Emulator, req: Request) -> Response:
     route = (req.method, req.path.removeprefix("/_emulator"))
     if route == ("GET", "/credentials"):
@@ -93,6 +114,8 @@ async def handle(emu: Emulator, req: Request) -> Response:
         return Response(
             {"account_activity": list(AAA_TYPES), "activity": list(XAA_TYPES), "stream": list(STREAM_TYPES)}
         )
+    if route == ("POST", "/deliveries"):
+        return Response(deliver(emu, req.body, req.arg("webhook_id")))
     if route == ("GET", "/deliveries"):
         since = req.arg("since") or "0"
         return Response({"data": emu.state.deliveries(req.arg("webhook_id"), int(since) if since.isdigit() else 0)})
@@ -142,5 +165,28 @@ def trigger_remote(
         raise ConfigError(f"cannot reach the emulator at {base_url} ({exc}); start it with `xhooks emulator`") from None
     if response.status_code != 200:
         raise ConfigError(f"the emulator refused the event: {response.text}")
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def deliver_remote(base_url: str, body: bytes, webhook_id: str | None = None, timeout: float = 10.0) -> dict[str, Any]:
+    """Ask a running emulator at `base_url` to deliver `body` as it is (what `xhooks trigger --from-file` calls).
+
+    Raises:
+        ConfigError: the emulator is not reachable or refuses the body.
+    """
+    import httpx
+
+    from xhooks.errors import ConfigError
+
+    params = {"webhook_id": webhook_id} if webhook_id else {}
+    try:
+        response = httpx.post(
+            f"{base_url.rstrip('/')}/_emulator/deliveries", content=body, params=params, timeout=timeout
+        )
+    except httpx.HTTPError as exc:
+        raise ConfigError(f"cannot reach the emulator at {base_url} ({exc}); start it with `xhooks emulator`") from None
+    if response.status_code != 200:
+        raise ConfigError(f"the emulator refused the delivery: {response.text}")
     result: dict[str, Any] = response.json()
     return result
