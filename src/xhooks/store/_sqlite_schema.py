@@ -251,13 +251,14 @@ CREATE = STATEMENTS + RELAY_STATEMENTS + V4 + V5
 """What a new database runs: every migration's statements, in order."""
 
 # Erasure (`store/erasure.py`): an erased event not yet handled, or a sink's row of it, is given up (the `erase` move).
+# `{events}` is the list of the erased events' ids (qmark placeholders; PostgreSQL renumbers).
 ERASE_UNFINISHED = """
     UPDATE events SET status = 'dead', last_error = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-    WHERE status IN ('pending', 'claimed', 'retry') AND for_user_id = ? AND id < ?
+    WHERE status IN ('pending', 'claimed', 'retry') AND id IN ({events})
 """
 RELAY_ERASE = """
     UPDATE relay_events SET status = 'dead', last_error = ?, next_attempt_at = NULL, lease_owner = NULL,
         lease_until = NULL
     WHERE status IN ('pending', 'claimed', 'retry') AND sink IN (SELECT sink FROM relay_sinks)
-      AND event_id IN (SELECT id FROM events WHERE for_user_id = ? AND id < ?)
+      AND event_id IN ({events})
 """

@@ -406,9 +406,10 @@ class Store(ABC):
         """
 
     @abstractmethod
-    async def erase_revoked(self, now: float) -> Sequence[ErasureRecord]:
-        """For each stored revoke event (`REVOKE_TYPES`) not yet answered, erase what its user's earlier events
-        stored; return the audit records (the revoke events stay for their handlers)."""
+    async def erase_signalled(self, now: float, kinds: tuple[str, ...]) -> Sequence[ErasureRecord]:
+        """Answer each stored event of X's of the types `kinds` (`erasure.REVOKE_TYPES`: erase what its user's
+        earlier events stored; `erasure.POST_DELETE_TYPES`: erase the deleted Posts' events) that no erasure
+        answered yet; return the audit records. X's events themselves stay for their handlers."""
 
     # -- reads -----------------------------------------------------------------------------------------
     #

@@ -58,7 +58,7 @@ from xhooks.store.base import (
     failed_status,
     relayable,
 )
-from xhooks.store.erasure import FOREVER, RECENT_ERASURES, ErasureRecord
+from xhooks.store.erasure import FOREVER, RECENT_ERASURES, ErasureRecord, user_events
 from xhooks.store.migrations import prepare_postgres, redact
 from xhooks.store.retention import PruneReport, RetentionPolicy
 
@@ -464,12 +464,13 @@ class PostgresStore(Store):
             return await _postgres_retention.prune_batch(conn, policy, now)
 
     async def erase(self, user_id: str, reason: str, now: float) -> ErasureRecord:
+        query, scope = user_events(user_id, FOREVER), f"user:{user_id}"
         async with self._connection("could not erase") as conn, conn.transaction():
-            return await _postgres_retention.erase_user(conn, user_id, reason, now, FOREVER)
+            return await _postgres_retention.erase_events(conn, query, scope, reason, now)
 
-    async def erase_revoked(self, now: float) -> Sequence[ErasureRecord]:
+    async def erase_signalled(self, now: float, kinds: tuple[str, ...]) -> Sequence[ErasureRecord]:
         async with self._connection("could not erase") as conn:
-            return await _postgres_retention.erase_revoked(conn, now)
+            return await _postgres_retention.erase_signalled(conn, now, kinds)
 
     @contextlib.asynccontextmanager
     async def completing(self, event_id: int, worker: str, now: float) -> AsyncIterator[asyncpg.Connection]:
