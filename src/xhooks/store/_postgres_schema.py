@@ -225,6 +225,8 @@ FAIL = """
     UPDATE events SET status = $1, next_attempt_at = $2, last_error = $3, lease_owner = NULL, lease_until = NULL
     WHERE id = $4 AND status = 'claimed' AND lease_owner = $5
 """
+RENEW = "UPDATE events SET lease_until = $1 WHERE status = 'claimed' AND lease_owner = $2 AND id = ANY ($3::bigint[])"
+"""A running handler's lease, extended (`Store.renew`)."""
 RELEASE = f"""
     WITH released AS (
         UPDATE events SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL

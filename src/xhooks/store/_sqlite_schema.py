@@ -129,6 +129,8 @@ FAIL = """
     UPDATE events SET status = ?, next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
     WHERE id = ? AND status = 'claimed' AND lease_owner = ?
 """
+RENEW = "UPDATE events SET lease_until = ? WHERE status = 'claimed' AND lease_owner = ?"
+"""A running handler's lease, extended (`Store.renew`; the engine appends the ids)."""
 RELEASE = """
     UPDATE events SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL
     WHERE status = 'claimed' AND lease_owner = ?

@@ -311,6 +311,11 @@ class Store(ABC):
         """Record a failed attempt: `retry` at `retry_at`, or `dead` when `retry_at` is None. False if lease lost."""
 
     @abstractmethod
+    async def renew(self, event_ids: Sequence[int], worker: str, until: float) -> int:
+        """Extend to `until` the leases `worker` still holds among `event_ids` (a handler still running); return
+        how many. A lease another worker took over, or an event no longer claimed, is left alone."""
+
+    @abstractmethod
     async def release(self, event_ids: Sequence[int], worker: str) -> None:
         """Give claimed events back (graceful shutdown) without counting an attempt."""
 

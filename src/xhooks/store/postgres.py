@@ -373,6 +373,13 @@ class PostgresStore(Store):
             self._wakeup.failed(retry_at, now)
         return done
 
+    async def renew(self, event_ids: Sequence[int], worker: str, until: float) -> int:
+        if not event_ids:
+            return 0
+        async with self._connection("could not renew leases") as conn:
+            done = await conn.execute(sql.RENEW, until, worker, list(event_ids))
+        return int(done.rpartition(" ")[2])
+
     async def release(self, event_ids: Sequence[int], worker: str) -> None:
         if event_ids:
             async with self._connection("could not release events") as conn:

@@ -298,6 +298,12 @@ class SQLiteStore(Store):
             self._wakeup.failed(retry_at, now)
         return done
 
+    async def renew(self, event_ids: Sequence[int], worker: str, until: float) -> int:
+        if not event_ids:
+            return 0
+        statement = f"{sql.RENEW} AND id IN ({','.join('?' * len(event_ids))})"
+        return await self._write(lambda cur: cur.execute(statement, (until, worker, *event_ids)).rowcount)
+
     async def release(self, event_ids: Sequence[int], worker: str) -> None:
         if event_ids:
             marks = ",".join("?" * len(event_ids))
