@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tests.support import EXAMPLES, documented_deliveries
 from xhooks.errors import InvalidCrcToken
 from xhooks.protocol import Shape, check_crc_token, parse_envelope
-from xhooks.protocol.envelope import event_body
+from xhooks.protocol.envelope import deleted_posts, event_body
 
 DELIVERED = documented_deliveries()
 
@@ -261,3 +261,22 @@ def test_an_event_alone_keeps_what_the_delivery_shares_and_only_its_own_item() -
     assert json.loads(event_body(body, 1)) == {**shared, "direct_message_events": [dms[1]]}
     assert json.loads(event_body(body, 2)) == {**shared, "favorite_events": [{"id": "f"}]}
     assert event_body(b"not json", 0) == b"not json"
+
+
+@pytest.mark.parametrize(
+    ("body", "posts"),
+    [
+        pytest.param(
+            b'{"for_user_id":"7","tweet_delete_events":[{"status":{"id":"12","user_id":"7"}},'
+            b'{"status":{"id":"13","user_id":"7"}}]}',
+            ("12", "13"),
+            id="aaa-two-deletes",
+        ),
+        pytest.param(b'{"data":{"event_type":"post.delete","payload":{"id":"-5"}}}', ("-5",), id="xaa"),
+        pytest.param(b'{"data":{"event_type":"post.create","payload":{"id":"5"}}}', (), id="not-a-delete"),
+        pytest.param(b'{"data":{"event_type":"post.delete","payload":{"id":"5%"}}}', (), id="not-digits"),
+        pytest.param(b"not json", (), id="malformed"),
+    ],
+)
+def test_deleted_posts_reads_the_ids_x_says_were_deleted(body: bytes, posts: tuple[str, ...]) -> None:
+    assert deleted_posts(body) == posts

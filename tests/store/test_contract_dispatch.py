@@ -73,3 +73,17 @@ async def test_a_wait_ends_when_a_retry_falls_due(store: Store) -> None:
     await store.fail(claimed.event.id, "w", "boom", retry_at=11.0, now=11.0)
     woken = [await asyncio.wait_for(store.wait_for_events(3600.0), 10.0) for _ in range(2)]
     assert woken == [True, True]  # the failure's commit, and its retry falling due
+
+
+async def test_renew_extends_only_the_leases_the_worker_still_holds(store: Store) -> None:
+    await store.record(_delivery(_aaa("7", "1")))
+    await store.record(_delivery(_aaa("8", "2")))
+    mine, theirs = (item.event.id for item in await store.claim("w", 2, 30.0, 10.0))
+    assert await store.release([theirs], "w") is None
+    (taken,) = await store.claim("x", 1, 30.0, 11.0)
+    assert taken.event.id == theirs
+    assert await store.renew([mine, theirs], "w", 500.0) == 1  # x holds the other one now
+    assert await store.renew([], "w", 500.0) == 0
+    # at 45 x's lease (to 41) has run out and is taken again; w's renewed one (to 500) is not
+    assert [item.event.id for item in await store.claim("y", 10, 30.0, 45.0)] == [theirs]
+    assert await store.complete(mine, "w", 46.0)

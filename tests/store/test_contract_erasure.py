@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.store.test_contract import _aaa, _delivery, _xaa
+from xhooks.protocol.envelope import deleted_posts
 from xhooks.store import EventQuery, Store
-from xhooks.store.erasure import ErasureRecord
+from xhooks.store.erasure import POST_DELETE_TYPES, REVOKE_TYPES, ErasureRecord
 
 T0 = 1_767_225_600.0
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "x-api" / "examples"
@@ -54,11 +55,37 @@ async def test_a_revoke_event_erases_what_its_user_stored_before_it(store: Store
     before = await store.record(_delivery(_xaa("1", user=user), at=T0))
     untouched = await store.record(_delivery(_xaa("2", user="someone-else"), at=T0))
     await store.record(_delivery(revoke, at=T0 + 1))
-    (record,) = await store.erase_revoked(T0 + 2)
+    (record,) = await store.erase_signalled(T0 + 2, REVOKE_TYPES)
     assert (record.reason, record.scope, record.deliveries) == (revoke_ref.event_type, f"user:{user}", 1)
     assert record.event_id is not None
-    assert await store.erase_revoked(T0 + 3) == []  # answered once
+    assert await store.erase_signalled(T0 + 3, REVOKE_TYPES) == []  # answered once
     gone, kept = await store.delivery(before.delivery_id), await store.delivery(untouched.delivery_id)
     assert gone is not None and gone.body == b"" and kept is not None and kept.body
     (revoke_event,) = await store.events(EventQuery(event_type=revoke_ref.event_type))
     assert (revoke_event.status, revoke_event.pruned_at) == ("pending", None)  # its handlers still see it
+
+
+def _post(post_id: str, user: str = "1111111111111111111") -> bytes:
+    return (
+        f'{{"data":{{"event_uuid":"{post_id}","event_type":"post.create","filter":{{"user_id":"{user}"}},'
+        f'"payload":{{"id":"{post_id}","text":"words of post {post_id}"}}}}}}'
+    ).encode()
+
+
+@pytest.mark.parametrize("fixture", ["aaa.tweet_delete_events.json", "xaa.post.delete.json"])
+async def test_a_delete_event_erases_the_deleted_posts_events(store: Store, fixture: str) -> None:
+    delete = (FIXTURES / fixture).read_bytes()
+    (post_id,) = deleted_posts(delete)
+    created = await store.record(_delivery(_post(post_id), at=T0))
+    other = await store.record(_delivery(_post("1" + post_id[1:] if post_id[0] != "1" else "9" + post_id[1:]), at=T0))
+    fs_copy = await store.record(_delivery(f'{{"data":{{"id":"{post_id}","text":"w"}},"matching_rules":[]}}'.encode()))
+    await store.record(_delivery(delete, at=T0 + 1))
+    assert await store.erase_signalled(T0 + 2, REVOKE_TYPES) == []  # deletes are not asked for here
+    (record,) = await store.erase_signalled(T0 + 2, POST_DELETE_TYPES)
+    assert (record.scope, record.deliveries, record.events) == (f"post:{post_id}", 2, 2)
+    for intake, kept in ((created, False), (fs_copy, False), (other, True)):
+        delivery = await store.delivery(intake.delivery_id)
+        assert delivery is not None and bool(delivery.body) is kept
+    assert await store.erase_signalled(T0 + 3, POST_DELETE_TYPES) == []
+    (delete_event,) = await store.events(EventQuery(event_type=record.reason))
+    assert delete_event.pruned_at is None  # X's delete event stays for its handlers

@@ -239,7 +239,7 @@ def redispatch_command(
 
 def describe_erasure(record: ErasureRecord) -> str:
     """One line of an erasure's audit record: what, when, how many, why."""
-    asked = f", revoke event {record.event_id}" if record.event_id is not None else ""
+    asked = f", X's event {record.event_id}" if record.event_id is not None else ""
     return (
         f"{record.scope} at {_time(record.at)}: {record.deliveries} bodies, {record.events} events made tombstones"
         f" (why: {record.reason}{asked})"

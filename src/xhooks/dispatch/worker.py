@@ -109,20 +109,38 @@ class Worker:
             )
         self._stopping = asyncio.Event()
         self._in_flight: dict[asyncio.Task[None], int] = {}
+        self.next_renewal: float | None = None
+        """When the leases of the running handlers are renewed next (every third of `lease`, on the clock)."""
 
     def stop(self) -> None:
         """Ask `run` to stop claiming, finish in-flight handlers (or release them after `grace`) and return."""
         self._stopping.set()
 
     async def run(self) -> None:
-        """Claim and handle events until `stop()`; then shut down gracefully."""
+        """Claim and handle events until `stop()`; then shut down gracefully. While handlers run, their leases are
+        renewed every third of `lease` (checked each turn of the loop, at least every `poll_interval`), so a
+        handler slower than the lease is not run again by another worker; a worker that dies renews nothing, and
+        its events are taken again once their lease runs out."""
         try:
             while not self._stopping.is_set():
                 claimed = await self._claim()
+                await self._renew_due()
                 if not claimed:
                     await self._idle()
         finally:
             await self._shutdown()
+
+    async def _renew_due(self) -> None:
+        now = self.clock.now()
+        if self.next_renewal is not None and now < self.next_renewal:
+            return
+        held = list(self._in_flight.values())
+        if held and self.next_renewal is not None:
+            try:
+                await self.store.renew(held, self.name, now + self.lease)
+            except StoreError as exc:
+                log.warning("could not renew the leases of %d events (they may run twice): %s", len(held), exc)
+        self.next_renewal = now + self.lease / 3
 
     async def run_once(self) -> int:
         """Claim one batch, handle it completely, and return how many events it held (for tests and tools)."""

@@ -69,7 +69,7 @@ from xhooks.protocol._walk import aaa_items, aaa_user_id, activity_data, activit
 from xhooks.protocol._walk import field as _get
 from xhooks.protocol._walk import text as _str
 
-__all__ = ["Envelope", "EventRef", "Shape", "event_body", "parse_envelope"]
+__all__ = ["Envelope", "EventRef", "Shape", "deleted_posts", "event_body", "parse_envelope"]
 
 _decoder = msgspec.json.Decoder()
 _canonical = msgspec.json.Encoder(order="sorted")
@@ -249,3 +249,26 @@ def event_body(body: bytes, index: int) -> bytes:
     else:
         single[name] = [item]
     return _encoder.encode(single)
+
+
+def deleted_posts(body: bytes) -> tuple[str, ...]:
+    """The ids of the Posts a delivery says were deleted: `tweet_delete_events[].status.id` (Account Activity),
+    `payload.id` of a `post.delete` (X Activity). Only ids made of digits (an optional leading `-`) count.
+
+    ```python
+    >>> deleted_posts(b'{"for_user_id":"7","tweet_delete_events":[{"status":{"id":"12","user_id":"7"}}]}')
+    ('12',)
+    ```
+    """
+    try:
+        doc = _decoder.decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return ()
+    if not isinstance(doc, dict):
+        return ()
+    data = activity_data(doc)
+    if data is not None:
+        found = [_str(_get(data, "payload", "id"))] if data.get("event_type") == "post.delete" else []
+    else:
+        found = [_str(_get(item, "status", "id")) for name, item in aaa_items(doc) if name == "tweet_delete_events"]
+    return tuple(post for post in found if post and post.removeprefix("-").isdigit())

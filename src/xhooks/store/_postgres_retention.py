@@ -13,14 +13,7 @@ import asyncpg
 
 from xhooks.store import _postgres_schema as sql
 from xhooks.store._query import numbered
-from xhooks.store.erasure import (
-    INSERT_ERASURE,
-    UNERASED_REVOKES,
-    USER_DELIVERIES,
-    USER_EVENTS,
-    ErasureRecord,
-    erased_error,
-)
+from xhooks.store.erasure import INSERT_ERASURE, ErasureRecord, answer, carrying, erased_error, unanswered_signals
 from xhooks.store.retention import (
     EMPTY_DELIVERIES,
     PruneReport,
@@ -29,7 +22,7 @@ from xhooks.store.retention import (
     prunable_deliveries,
 )
 
-__all__ = ["count", "erase_revoked", "erase_user", "prune_batch"]
+__all__ = ["count", "erase_events", "erase_signalled", "prune_batch"]
 
 _EMPTY_DELIVERIES = EMPTY_DELIVERIES.format(ids="= ANY ($1::bigint[])")
 
@@ -85,51 +78,53 @@ async def count(conn: asyncpg.Connection, policy: RetentionPolicy, now: float) -
     return PruneReport(int(bodies), int(size), int(tombstones))
 
 
-async def erase_user(
-    conn: asyncpg.Connection, user_id: str, reason: str, now: float, before: int, event_id: int | None = None
+async def erase_events(
+    conn: asyncpg.Connection,
+    query: tuple[str, list[object]],
+    scope: str,
+    reason: str,
+    now: float,
+    event_id: int | None = None,
 ) -> ErasureRecord:
-    """Erase what the events of `user_id` stored before event id `before` (`store/erasure.py`), and audit it, in
-    the caller's transaction."""
+    """Erase what the events `query` selects stored (`store/erasure.py`), and write the audit record, in the
+    caller's transaction."""
     error = erased_error(reason)
-    ids = [int(row[0]) for row in await conn.fetch(numbered(USER_DELIVERIES), user_id, before, user_id, before)]
-    if ids:
+    ids = [int(row[0]) for row in await conn.fetch(numbered(query[0]), *query[1])]
+    listed = "SELECT unnest(?::bigint[])"
+    carried = [int(row[0]) for row in await conn.fetch(numbered(carrying(listed)), ids, ids)]
+    if carried:
         await conn.execute(
             "UPDATE deliveries SET body = $2, headers = $3, pruned_at = $4 WHERE id = ANY ($1::bigint[])",
-            ids,
+            carried,
             b"",
             b"[]",
             now,
         )
-    await conn.execute(sql.ERASE_UNFINISHED, error, user_id, before)
-    await conn.execute(sql.RELAY_ERASE, error, user_id, before)
+    await conn.execute(numbered(sql.ERASE_UNFINISHED.format(events=listed)), error, ids)
+    await conn.execute(numbered(sql.RELAY_ERASE.format(events=listed)), error, ids)
     done = await conn.execute(
-        "UPDATE events SET pruned_at = $1 WHERE pruned_at IS NULL AND for_user_id = $2 AND id < $3",
-        now,
-        user_id,
-        before,
+        "UPDATE events SET pruned_at = $1 WHERE pruned_at IS NULL AND id = ANY ($2::bigint[])", now, ids
     )
     await conn.execute(
-        "UPDATE events SET last_error = $1 WHERE last_error IS NOT NULL AND for_user_id = $2 AND id < $3",
-        error,
-        user_id,
-        before,
+        "UPDATE events SET last_error = $1 WHERE last_error IS NOT NULL AND id = ANY ($2::bigint[])", error, ids
     )
     await conn.execute(
-        numbered(
-            "UPDATE relay_events SET last_error = ? WHERE last_error IS NOT NULL"
-            f" AND sink IN (SELECT sink FROM relay_sinks) AND event_id IN ({USER_EVENTS})"
-        ),
+        "UPDATE relay_events SET last_error = $1 WHERE last_error IS NOT NULL"
+        " AND sink IN (SELECT sink FROM relay_sinks) AND event_id = ANY ($2::bigint[])",
         error,
-        user_id,
-        before,
+        ids,
     )
-    record = ErasureRecord(now, reason, f"user:{user_id}", len(ids), int(done.rpartition(" ")[2]), event_id)
-    await conn.execute(numbered(INSERT_ERASURE), now, reason, record.scope, record.deliveries, record.events, event_id)
+    record = ErasureRecord(now, reason, scope, len(carried), int(done.rpartition(" ")[2]), event_id)
+    await conn.execute(numbered(INSERT_ERASURE), now, reason, scope, record.deliveries, record.events, event_id)
     return record
 
 
-async def erase_revoked(conn: asyncpg.Connection, now: float) -> list[ErasureRecord]:
-    """Erase, for each revoke event not yet answered, what its user's earlier events stored (one transaction)."""
+async def erase_signalled(conn: asyncpg.Connection, now: float, kinds: tuple[str, ...]) -> list[ErasureRecord]:
+    """Answer each of X's events of `kinds` (revokes, deletes) that no erasure answered yet (one transaction;
+    another process's pruner skips the events this one holds)."""
     async with conn.transaction():
-        revokes = await conn.fetch(UNERASED_REVOKES + " FOR UPDATE OF e SKIP LOCKED")
-        return [await erase_user(conn, row[1], row[2], now, int(row[0]), int(row[0])) for row in revokes]
+        records = []
+        for row in await conn.fetch(unanswered_signals(kinds) + " FOR UPDATE OF e SKIP LOCKED"):
+            scope, query = answer(int(row[0]), row[1], row[2], bytes(row[3]))
+            records.append(await erase_events(conn, query, scope, row[2], now, int(row[0])))
+        return records

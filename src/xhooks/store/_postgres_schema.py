@@ -225,6 +225,8 @@ FAIL = """
     UPDATE events SET status = $1, next_attempt_at = $2, last_error = $3, lease_owner = NULL, lease_until = NULL
     WHERE id = $4 AND status = 'claimed' AND lease_owner = $5
 """
+RENEW = "UPDATE events SET lease_until = $1 WHERE status = 'claimed' AND lease_owner = $2 AND id = ANY ($3::bigint[])"
+"""A running handler's lease, extended (`Store.renew`)."""
 RELEASE = f"""
     WITH released AS (
         UPDATE events SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL
@@ -347,13 +349,14 @@ RELAY_REDISPATCH = """
 """
 
 # Erasure (`store/erasure.py`): an erased event not yet handled, or a sink's row of it, is given up (the `erase` move).
+# `{events}` is the list of the erased events' ids (qmark placeholders; PostgreSQL renumbers).
 ERASE_UNFINISHED = """
-    UPDATE events SET status = 'dead', last_error = $1, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-    WHERE status IN ('pending', 'claimed', 'retry') AND for_user_id = $2 AND id < $3
+    UPDATE events SET status = 'dead', last_error = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+    WHERE status IN ('pending', 'claimed', 'retry') AND id IN ({events})
 """
 RELAY_ERASE = """
-    UPDATE relay_events SET status = 'dead', last_error = $1, next_attempt_at = NULL, lease_owner = NULL,
+    UPDATE relay_events SET status = 'dead', last_error = ?, next_attempt_at = NULL, lease_owner = NULL,
         lease_until = NULL
     WHERE status IN ('pending', 'claimed', 'retry') AND sink IN (SELECT sink FROM relay_sinks)
-      AND event_id IN (SELECT id FROM events WHERE for_user_id = $2 AND id < $3)
+      AND event_id IN ({events})
 """

@@ -14,14 +14,7 @@ from __future__ import annotations
 import sqlite3
 
 from xhooks.store import _sqlite_schema as sql
-from xhooks.store.erasure import (
-    INSERT_ERASURE,
-    UNERASED_REVOKES,
-    USER_DELIVERIES,
-    USER_EVENTS,
-    ErasureRecord,
-    erased_error,
-)
+from xhooks.store.erasure import INSERT_ERASURE, ErasureRecord, answer, carrying, erased_error, unanswered_signals
 from xhooks.store.retention import (
     EMPTY_DELIVERIES,
     PruneReport,
@@ -30,10 +23,12 @@ from xhooks.store.retention import (
     prunable_deliveries,
 )
 
-__all__ = ["count", "erase_revoked", "erase_user", "make_incremental", "prune_batch", "vacuum"]
+__all__ = ["count", "erase_events", "erase_signalled", "make_incremental", "prune_batch", "vacuum"]
 
 _VACUUM_PAGES = 20_000
 """At most this many free pages are given back per batch (80 MB of 4 KB pages); the rest at the next."""
+_CHUNK = 10_000
+"""Ids per statement (SQLite allows 32766 parameters)."""
 _STUB_COLUMNS = "id, app, received_at, secret_index, shape, path"
 EMPTY_HEADERS = b"[]"
 INCREMENTAL = 2
@@ -94,38 +89,51 @@ def _strip(cur: sqlite3.Cursor, ids: list[int], now: float) -> None:
     )
 
 
-def erase_user(
-    cur: sqlite3.Cursor, user_id: str, reason: str, now: float, before: int, event_id: int | None = None
+def erase_events(
+    cur: sqlite3.Cursor,
+    query: tuple[str, list[object]],
+    scope: str,
+    reason: str,
+    now: float,
+    event_id: int | None = None,
 ) -> ErasureRecord:
-    """Erase what the events of `user_id` stored before event id `before` (`store/erasure.py`), and audit it."""
+    """Erase what the events `query` selects stored (`store/erasure.py`), and write the audit record."""
     error = erased_error(reason)
-    ids = [row[0] for row in cur.execute(USER_DELIVERIES, (user_id, before, user_id, before)).fetchall()]
-    if ids:
-        _strip(cur, ids, now)
-    cur.execute(sql.ERASE_UNFINISHED, (error, user_id, before))
-    cur.execute(sql.RELAY_ERASE, (error, user_id, before))
-    events = cur.execute(
-        "UPDATE events SET pruned_at = ? WHERE pruned_at IS NULL AND for_user_id = ? AND id < ?", (now, user_id, before)
-    ).rowcount
-    cur.execute(
-        "UPDATE events SET last_error = ? WHERE last_error IS NOT NULL AND for_user_id = ? AND id < ?",
-        (error, user_id, before),
-    )
-    cur.execute(
-        "UPDATE relay_events SET last_error = ? WHERE last_error IS NOT NULL AND sink IN (SELECT sink FROM relay_sinks)"
-        f" AND event_id IN ({USER_EVENTS})",
-        (error, user_id, before),
-    )
-    record = ErasureRecord(now, reason, f"user:{user_id}", len(ids), events, event_id)
-    cur.execute(INSERT_ERASURE, (now, reason, record.scope, record.deliveries, record.events, event_id))
+    ids = [row[0] for row in cur.execute(*query).fetchall()]
+    deliveries = events = 0
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        marks = _marks(chunk)
+        carried = [row[0] for row in cur.execute(carrying(marks), [*chunk, *chunk]).fetchall()]
+        for first in range(0, len(carried), _CHUNK):
+            _strip(cur, carried[first : first + _CHUNK], now)
+        deliveries += len(carried)
+        cur.execute(sql.ERASE_UNFINISHED.format(events=marks), [error, *chunk])
+        cur.execute(sql.RELAY_ERASE.format(events=marks), [error, *chunk])
+        events += cur.execute(
+            f"UPDATE events SET pruned_at = ? WHERE pruned_at IS NULL AND id IN ({marks})", [now, *chunk]
+        ).rowcount
+        cur.execute(
+            f"UPDATE events SET last_error = ? WHERE last_error IS NOT NULL AND id IN ({marks})", [error, *chunk]
+        )
+        cur.execute(
+            "UPDATE relay_events SET last_error = ? WHERE last_error IS NOT NULL"
+            f" AND sink IN (SELECT sink FROM relay_sinks) AND event_id IN ({marks})",
+            [error, *chunk],
+        )
+    record = ErasureRecord(now, reason, scope, deliveries, events, event_id)
+    cur.execute(INSERT_ERASURE, (now, reason, scope, deliveries, events, event_id))
     vacuum(cur.connection, _VACUUM_PAGES)
     return record
 
 
-def erase_revoked(cur: sqlite3.Cursor, now: float) -> list[ErasureRecord]:
-    """Erase, for each revoke event not yet answered, what its user's earlier events stored."""
-    revokes = cur.execute(UNERASED_REVOKES).fetchall()
-    return [erase_user(cur, user, kind, now, event_id, event_id) for event_id, user, kind in revokes]
+def erase_signalled(cur: sqlite3.Cursor, now: float, kinds: tuple[str, ...]) -> list[ErasureRecord]:
+    """Answer each of X's events of `kinds` (revokes, deletes) that no erasure answered yet."""
+    records = []
+    for event_id, user_id, kind, body in cur.execute(unanswered_signals(kinds)).fetchall():
+        scope, query = answer(event_id, user_id, kind, bytes(body))
+        records.append(erase_events(cur, query, scope, kind, now, event_id))
+    return records
 
 
 def vacuum(conn: sqlite3.Connection, pages: int) -> int:

@@ -129,6 +129,8 @@ FAIL = """
     UPDATE events SET status = ?, next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
     WHERE id = ? AND status = 'claimed' AND lease_owner = ?
 """
+RENEW = "UPDATE events SET lease_until = ? WHERE status = 'claimed' AND lease_owner = ?"
+"""A running handler's lease, extended (`Store.renew`; the engine appends the ids)."""
 RELEASE = """
     UPDATE events SET status = 'pending', attempts = attempts - 1, lease_owner = NULL, lease_until = NULL
     WHERE status = 'claimed' AND lease_owner = ?
@@ -251,13 +253,14 @@ CREATE = STATEMENTS + RELAY_STATEMENTS + V4 + V5
 """What a new database runs: every migration's statements, in order."""
 
 # Erasure (`store/erasure.py`): an erased event not yet handled, or a sink's row of it, is given up (the `erase` move).
+# `{events}` is the list of the erased events' ids (qmark placeholders; PostgreSQL renumbers).
 ERASE_UNFINISHED = """
     UPDATE events SET status = 'dead', last_error = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-    WHERE status IN ('pending', 'claimed', 'retry') AND for_user_id = ? AND id < ?
+    WHERE status IN ('pending', 'claimed', 'retry') AND id IN ({events})
 """
 RELAY_ERASE = """
     UPDATE relay_events SET status = 'dead', last_error = ?, next_attempt_at = NULL, lease_owner = NULL,
         lease_until = NULL
     WHERE status IN ('pending', 'claimed', 'retry') AND sink IN (SELECT sink FROM relay_sinks)
-      AND event_id IN (SELECT id FROM events WHERE for_user_id = ? AND id < ?)
+      AND event_id IN ({events})
 """

@@ -343,6 +343,11 @@ class Store(ABC):
         """Record a failed attempt: `retry` at `retry_at`, or `dead` when `retry_at` is None. False if lease lost."""
 
     @abstractmethod
+    async def renew(self, event_ids: Sequence[int], worker: str, until: float) -> int:
+        """Extend to `until` the leases `worker` still holds among `event_ids` (a handler still running); return
+        how many. A lease another worker took over, or an event no longer claimed, is left alone."""
+
+    @abstractmethod
     async def release(self, event_ids: Sequence[int], worker: str) -> None:
         """Give claimed events back (graceful shutdown) without counting an attempt."""
 
@@ -438,9 +443,10 @@ class Store(ABC):
         """
 
     @abstractmethod
-    async def erase_revoked(self, now: float) -> Sequence[ErasureRecord]:
-        """For each stored revoke event (`REVOKE_TYPES`) not yet answered, erase what its user's earlier events
-        stored; return the audit records (the revoke events stay for their handlers)."""
+    async def erase_signalled(self, now: float, kinds: tuple[str, ...]) -> Sequence[ErasureRecord]:
+        """Answer each stored event of X's of the types `kinds` (`erasure.REVOKE_TYPES`: erase what its user's
+        earlier events stored; `erasure.POST_DELETE_TYPES`: erase the deleted Posts' events) that no erasure
+        answered yet; return the audit records. X's events themselves stay for their handlers."""
 
     # -- reads -----------------------------------------------------------------------------------------
     #

@@ -60,7 +60,7 @@ from xhooks.store.base import (
     failed_status,
     relayable,
 )
-from xhooks.store.erasure import FOREVER, RECENT_ERASURES, ErasureRecord
+from xhooks.store.erasure import FOREVER, RECENT_ERASURES, ErasureRecord, user_events
 from xhooks.store.migrations import prepare_postgres, redact
 from xhooks.store.retention import PruneReport, RetentionPolicy
 
@@ -376,6 +376,13 @@ class PostgresStore(Store):
             self._wakeup.failed(retry_at, now)
         return done
 
+    async def renew(self, event_ids: Sequence[int], worker: str, until: float) -> int:
+        if not event_ids:
+            return 0
+        async with self._connection("could not renew leases") as conn:
+            done = await conn.execute(sql.RENEW, until, worker, list(event_ids))
+        return int(done.rpartition(" ")[2])
+
     async def release(self, event_ids: Sequence[int], worker: str) -> None:
         if event_ids:
             async with self._connection("could not release events") as conn:
@@ -467,12 +474,13 @@ class PostgresStore(Store):
             return await _postgres_retention.prune_batch(conn, policy, now)
 
     async def erase(self, user_id: str, reason: str, now: float) -> ErasureRecord:
+        query, scope = user_events(user_id, FOREVER), f"user:{user_id}"
         async with self._connection("could not erase") as conn, conn.transaction():
-            return await _postgres_retention.erase_user(conn, user_id, reason, now, FOREVER)
+            return await _postgres_retention.erase_events(conn, query, scope, reason, now)
 
-    async def erase_revoked(self, now: float) -> Sequence[ErasureRecord]:
+    async def erase_signalled(self, now: float, kinds: tuple[str, ...]) -> Sequence[ErasureRecord]:
         async with self._connection("could not erase") as conn:
-            return await _postgres_retention.erase_revoked(conn, now)
+            return await _postgres_retention.erase_signalled(conn, now, kinds)
 
     @contextlib.asynccontextmanager
     async def completing(self, event_id: int, worker: str, now: float) -> AsyncIterator[asyncpg.Connection]:

@@ -1,9 +1,9 @@
 """Pruning in the background of `xhooks serve` and `xhooks worker` (a `xhooks.service.Service`), and by hand.
 
-Every `policy.interval` seconds the `Pruner` erases what users who revoked the app's access had stored
-(`Store.erase_revoked`, unless `policy.erase_on_revoke` is off), then removes what the policy no longer keeps
-(`Store.prune`), one batch
-per transaction, yielding to the event loop between batches: on SQLite each batch is one job of the writer,
+Every `policy.interval` seconds the `Pruner` erases what users who revoked the app's access had stored and the
+events of deleted Posts (`Store.erase_signalled`, each unless turned off in the policy), then removes what the
+policy no longer keeps (`Store.prune`), one batch per transaction, yielding to the event loop between batches:
+on SQLite each batch is one job of the writer,
 so deliveries arriving meanwhile commit between two batches and wait for at most one. A round that fails (the
 store is down, a PostgreSQL batch met a concurrent change) is logged and tried again at the next round.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 from xhooks.clock import Clock, SystemClock
 from xhooks.errors import StoreError
 from xhooks.store.base import Store
-from xhooks.store.erasure import ErasureRecord
+from xhooks.store.erasure import POST_DELETE_TYPES, REVOKE_TYPES, ErasureRecord
 from xhooks.store.registry import open_store
 from xhooks.store.retention import PruneReport, RetentionPolicy
 
@@ -70,10 +70,13 @@ class Pruner:
             await self._wait(self.policy.interval)
 
     async def round(self) -> PruneReport:
-        """Erase what revoked users stored (`policy.erase_on_revoke`), then prune batch after batch until one is
-        not full (or `stop()` is called); return what pruning removed in all."""
-        if self.policy.erase_on_revoke:
-            for record in await self.store.erase_revoked(self.clock.now()):
+        """Erase what revoked users stored and deleted Posts' events (`policy.erase_on_revoke`, `erase_on_delete`),
+        then prune batch after batch until one is not full (or `stop()` is called); return what pruning removed."""
+        kinds = (REVOKE_TYPES if self.policy.erase_on_revoke else ()) + (
+            POST_DELETE_TYPES if self.policy.erase_on_delete else ()
+        )
+        if kinds:
+            for record in await self.store.erase_signalled(self.clock.now(), kinds):
                 logger.info("erased %s (%s): %d bodies", record.scope, record.reason, record.deliveries)
                 self.erased.append(record)
         total = PruneReport()

@@ -95,7 +95,8 @@ class RetentionPolicy(msgspec.Struct, frozen=True):
     and quarantined deliveries 30 days (time to notice, fix the handler and `redispatch`), tombstones 30 days
     after an event was last seen (at least `TOMBSTONE_FLOOR`, 6 days). Background pruning runs every 300 s, in
     batches of 500 deliveries per transaction, so it never holds the writer for long, and erases what a user
-    who revoked the app's access had stored (`erase_on_revoke`).
+    who revoked the app's access had stored (`erase_on_revoke`) and the events of deleted Posts
+    (`erase_on_delete`).
 
     Raises:
         ConfigError: a value is not positive, or `tombstone_days` is shorter than X's redelivery window.
@@ -110,6 +111,8 @@ class RetentionPolicy(msgspec.Struct, frozen=True):
     background: bool = True
     erase_on_revoke: bool = True
     """Each round, erase the stored bodies of a user who revoked the app's access (`store/erasure.py`)."""
+    erase_on_delete: bool = True
+    """Each round, erase the stored bodies of the events of a Post its author deleted (`store/erasure.py`)."""
 
     def __post_init__(self) -> None:
         for name in ("body_days", "dead_days", "quarantine_days", "tombstone_days", "batch", "interval"):

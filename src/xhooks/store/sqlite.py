@@ -56,7 +56,7 @@ from xhooks.store.base import (
     failed_status,
     relayable,
 )
-from xhooks.store.erasure import FOREVER, RECENT_ERASURES, ErasureRecord
+from xhooks.store.erasure import FOREVER, RECENT_ERASURES, ErasureRecord, user_events
 from xhooks.store.retention import PruneReport, RetentionPolicy
 
 __all__ = ["SQLiteStore"]
@@ -301,6 +301,12 @@ class SQLiteStore(Store):
             self._wakeup.failed(retry_at, now)
         return done
 
+    async def renew(self, event_ids: Sequence[int], worker: str, until: float) -> int:
+        if not event_ids:
+            return 0
+        statement = f"{sql.RENEW} AND id IN ({','.join('?' * len(event_ids))})"
+        return await self._write(lambda cur: cur.execute(statement, (until, worker, *event_ids)).rowcount)
+
     async def release(self, event_ids: Sequence[int], worker: str) -> None:
         if event_ids:
             marks = ",".join("?" * len(event_ids))
@@ -373,12 +379,13 @@ class SQLiteStore(Store):
         return await self._write(lambda cur: _sqlite_retention.prune_batch(cur, policy, now))
 
     async def erase(self, user_id: str, reason: str, now: float) -> ErasureRecord:
-        record = await self._write(lambda cur: _sqlite_retention.erase_user(cur, user_id, reason, now, FOREVER))
+        query, scope = user_events(user_id, FOREVER), f"user:{user_id}"
+        record = await self._write(lambda cur: _sqlite_retention.erase_events(cur, query, scope, reason, now))
         await asyncio.to_thread(self._checkpoint)
         return record
 
-    async def erase_revoked(self, now: float) -> Sequence[ErasureRecord]:
-        records = await self._write(lambda cur: _sqlite_retention.erase_revoked(cur, now))
+    async def erase_signalled(self, now: float, kinds: tuple[str, ...]) -> Sequence[ErasureRecord]:
+        records = await self._write(lambda cur: _sqlite_retention.erase_signalled(cur, now, kinds))
         if records:
             await asyncio.to_thread(self._checkpoint)
         return records
