@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from xhooks.config import Settings
 from xhooks.dev import DevConfig, dev_environment_lines, run_dev
 from xhooks.dispatch import load_hooks
 
@@ -24,14 +25,16 @@ app = typer.Typer(
 def dev_command(
     ctx: typer.Context,
     app_spec: Annotated[
-        str | None, typer.Option("--app", help="Your handlers, as module:attribute (e.g. bot:hooks).")
+        str | None,
+        typer.Option("--app", help="Your handlers, as module:attribute (e.g. bot:hooks). Env: XHOOKS_APP."),
     ] = None,
 ) -> None:
     """Start the emulator and a receiver on free loopback ports, register and subscribe, print each event and
     each handler outcome; Ctrl-C deletes what it registered."""
     if ctx.invoked_subcommand is not None:
         return
-    config = DevConfig(hooks=load_hooks(app_spec) if app_spec else None, app=app_spec)
+    spec = Settings.load().get("app", app_spec)
+    config = DevConfig(hooks=load_hooks(str(spec)) if spec else None, app=str(spec) if spec else None)
     asyncio.run(_until_interrupted(config))
 
 
