@@ -52,6 +52,7 @@ async def test_the_overview_counts_each_path_and_shows_each_sinks_backlog_rate_a
                 await empty.close()
     finally:
         await store.close()
+    assert "ignored (own actions)" in html
     assert _row(html, "paths", "webhook") == ["webhook", "4", "1"]
     assert _row(html, "paths", "stream") == ["stream", "3", "3"]
     sink = _row(html, "sinks", "bus")
