@@ -23,7 +23,7 @@ def test_overview_shows_counters_alerts_and_what_to_do_next(stack: Stack, page: 
     assert "No open alerts" in page.locator(".all-clear").inner_text()
     assert "X lists no webhook for this app" in page.locator("#x-webhooks").inner_text()
     assert "Nothing has arrived yet" in page.locator("main").inner_text()
-    assert page.locator(".card").count() == 8
+    assert page.locator(".card").count() == 9
 
 
 def test_triggered_event_appears_in_the_live_tail_without_reload_and_shows_its_raw_body(

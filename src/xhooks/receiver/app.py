@@ -114,6 +114,7 @@ class Receiver:
         self.clock = clock
         self.metrics = metrics or Metrics()
         self.metrics_path = metrics_path
+        self._outage = _Outage()
         self.heartbeat = heartbeat
         """Seconds between heartbeats (span `up` in the store) while the lifespan runs; None: no heartbeat."""
         self.heartbeat_gap = heartbeat_gap or 3 * (heartbeat or 0.0)
@@ -215,10 +216,11 @@ class Receiver:
         try:
             intake = await self.store.record(delivery)
         except StoreError as exc:
-            logger.error("POST %s answered 503, the store cannot commit: %s", app.path, exc)
+            self._outage.failed(app.path, exc, time.monotonic())
             self.metrics.delivery("store_error")
             await _respond(send, 503, {"error": "the store cannot commit; X will retry"}, [(b"retry-after", b"1")])
             return
+        self._outage.succeeded(app.path, time.monotonic())
         self.metrics.stored(
             delivery.events, intake.duplicates, time.perf_counter() - started, delivery.shape.quarantined
         )
@@ -306,3 +308,43 @@ async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes,
     headers = [*headers, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class _Outage:
+    """The log of a store that cannot commit: its first 503 in full, then one line every `every` seconds with how
+    many more there were, and one when it commits again. A disk-full outage under X's retries answers thousands
+    of POSTs with 503; a line each would flood the log (and fill a pipe nobody reads, blocking the process)."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every = every
+        self.since: float | None = None
+        self._logged_at = 0.0
+        self._unlogged = 0
+        self._total = 0
+
+    def failed(self, path: str, exc: StoreError, now: float) -> None:
+        self._total += 1
+        if self.since is None:
+            self.since = self._logged_at = now
+            logger.error("POST %s answered 503, the store cannot commit: %s", path, exc)
+            return
+        self._unlogged += 1
+        if now - self._logged_at >= self.every:
+            logger.error(
+                "%d more POSTs answered 503 in the last %.0f s; the store still cannot commit: %s",
+                self._unlogged,
+                now - self._logged_at,
+                exc,
+            )
+            self._logged_at, self._unlogged = now, 0
+
+    def succeeded(self, path: str, now: float) -> None:
+        if self.since is None:
+            return
+        logger.info(
+            "POST %s committed: the store commits again after %d POSTs answered 503 over %.0f s",
+            path,
+            self._total,
+            now - self.since,
+        )
+        self.since, self._unlogged, self._total = None, 0, 0
