@@ -35,11 +35,13 @@ import msgspec
 
 from xhooks._threads import name_os_thread
 from xhooks.errors import SchemaMismatch, StoreError
+from xhooks.protocol.lifecycle import DeliveryState
 from xhooks.store import _sqlite_retention
 from xhooks.store import _sqlite_schema as sql
 from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, source, where
 from xhooks.store.base import (
     TAKE_IN_BATCH,
+    Attempt,
     ClaimedEvent,
     CrcRecord,
     Delivery,
@@ -271,7 +273,7 @@ class SQLiteStore(Store):
             ids = [row[0] for row in cur.execute(sql.DUE_EVENTS, {"now": now, "limit": limit})]
             if not ids:
                 return []
-            cur.executemany(sql.CLAIM, [(worker, now + lease, event_id) for event_id in ids])
+            cur.executemany(sql.CLAIM, [(worker, now + lease, now, event_id) for event_id in ids])
             marks = ",".join("?" * len(ids))
             columns = ", ".join(f"e.{name.strip()}" for name in _EVENT_COLUMNS.split(","))
             rows = cur.execute(
@@ -284,16 +286,23 @@ class SQLiteStore(Store):
         return await self._write(apply)
 
     async def complete(self, event_id: int, worker: str, now: float) -> bool:
-        done = await self._write(lambda cur: cur.execute(sql.COMPLETE, (now, event_id, worker)).rowcount == 1)
+        def apply(cur: sqlite3.Cursor) -> bool:
+            cur.execute(sql.RECORD_ATTEMPT, (now, DeliveryState.HANDLED.value, None, event_id, worker))
+            return bool(cur.execute(sql.COMPLETE, (now, event_id, worker)).rowcount == 1)
+
+        done = await self._write(apply)
         if done:
             self._wakeup.wake()  # the next event of the same user may be due now
         return done
 
     async def fail(self, event_id: int, worker: str, error: str, retry_at: float | None, now: float) -> bool:
         status = failed_status(retry_at).value
-        done = await self._write(
-            lambda cur: cur.execute(sql.FAIL, (status, retry_at, error, event_id, worker)).rowcount == 1
-        )
+
+        def apply(cur: sqlite3.Cursor) -> bool:
+            cur.execute(sql.RECORD_ATTEMPT, (now, status, error, event_id, worker))
+            return bool(cur.execute(sql.FAIL, (status, retry_at, error, event_id, worker)).rowcount == 1)
+
+        done = await self._write(apply)
         if done:
             self._wakeup.failed(retry_at, now)
         return done
@@ -498,6 +507,10 @@ class SQLiteStore(Store):
             (since, limit),
         )
         return [CrcRecord(*row) for row in rows]
+
+    async def attempts(self, event_id: int) -> Sequence[Attempt]:
+        rows = await self._readers.fetch(sql.ATTEMPTS, (event_id,))
+        return [Attempt(*row) for row in rows]
 
     async def stats(self) -> Stats:
         return await self._readers.run(_stats)
