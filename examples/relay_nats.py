@@ -1,4 +1,4 @@
-"""Print each event `xhooks relay` publishes to NATS JetStream, and stop after five quiet seconds.
+"""Print each event `xhooks relay` publishes to NATS JetStream, until Ctrl-C (or SIGTERM).
 
 ```console
 $ python examples/relay_nats.py X_EVENTS 'x.events.>' &
@@ -13,6 +13,7 @@ relay create it if it is missing).
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 
 import nats
@@ -21,6 +22,9 @@ from nats.js.errors import NotFoundError
 
 
 async def main(stream: str, subject: str) -> None:
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     nc = await nats.connect("nats://127.0.0.1:4222")
     try:
         js = nc.jetstream()
@@ -30,11 +34,11 @@ async def main(stream: str, subject: str) -> None:
             await js.add_stream(name=stream, subjects=[subject])
         subscription = await js.subscribe(subject, stream=stream, ordered_consumer=True)
         print("ready", flush=True)
-        while True:
+        while not stop.is_set():
             try:
-                message = await subscription.next_msg(timeout=5)
+                message = await subscription.next_msg(timeout=1)  # then look at `stop` again
             except NatsTimeout:
-                break
+                continue
             headers = message.headers or {}
             user = headers.get("Xhooks-For-User-Id", "-")
             print(headers["Xhooks-Event-Type"], user, headers["Nats-Msg-Id"], flush=True)

@@ -1,5 +1,6 @@
-"""Declare an exchange and a queue for `xhooks relay`, print each event it publishes there, and stop after five
-quiet seconds. Start it first: the relay publishes `mandatory` messages, which an exchange with no queue refuses.
+"""Declare an exchange and a queue for `xhooks relay`, print each event it publishes there until Ctrl-C (or
+SIGTERM), then remove both. Start it first: the relay publishes `mandatory` messages, which an exchange with no
+queue refuses.
 
 ```console
 $ python examples/relay_rabbitmq.py x-events &
@@ -12,12 +13,16 @@ Each message's `message_id` is the event's dedup key and its `type` X's event ty
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 
 import aio_pika
 
 
 async def main(exchange_name: str) -> None:
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     connection = await aio_pika.connect_robust("amqp://guest:guest@127.0.0.1:5672/")
     try:
         channel = await connection.channel()
@@ -26,16 +31,17 @@ async def main(exchange_name: str) -> None:
         await queue.bind(exchange, "#")
         print("ready", flush=True)
         seen: set[str] = set()
-        try:
-            async with queue.iterator(timeout=5) as messages:
-                async for message in messages:
-                    async with message.process():
-                        if message.message_id not in seen:
-                            seen.add(str(message.message_id))
-                            user = message.headers.get("xhooks-for-user-id", "-")
-                            print(message.type, user, message.message_id, flush=True)
-        except TimeoutError:
-            pass
+
+        async def show(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            async with message.process():
+                if message.message_id not in seen:
+                    seen.add(str(message.message_id))
+                    user = message.headers.get("xhooks-for-user-id", "-")
+                    print(message.type, user, message.message_id, flush=True)
+
+        tag = await queue.consume(show)
+        await stop.wait()
+        await queue.cancel(tag)
         await queue.delete(if_unused=False, if_empty=False)
         await exchange.delete()
     finally:

@@ -1,4 +1,4 @@
-"""Print each event `xhooks relay` appends to a Redis stream, once, and stop after five quiet seconds.
+"""Print each event `xhooks relay` appends to a Redis stream, once, until Ctrl-C (or SIGTERM).
 
 ```console
 $ python examples/relay_redis.py x-events &
@@ -11,6 +11,8 @@ is the event's dedup key, and the reader skips a key it has printed.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 from typing import Any
 
@@ -22,8 +24,8 @@ def main(stream: str) -> None:
     seen: set[bytes] = set()
     last = "0"
     print("ready", flush=True)
-    while reply := client.xread({stream: last}, block=5000):
-        for _, entries in reply:
+    while True:
+        for _, entries in client.xread({stream: last}, block=0):  # 0: wait as long as it takes
             for entry_id, fields in entries:
                 last = entry_id
                 if fields[b"key"] not in seen:
@@ -33,4 +35,6 @@ def main(stream: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "x-events")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM ends it as Ctrl-C does
+    with contextlib.suppress(KeyboardInterrupt):
+        main(sys.argv[1] if len(sys.argv) > 1 else "x-events")

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ import httpx
 import uvicorn
 
 from xhooks.store import SyncReader, open_reader
+from xhooks.testing.servers import in_thread
 
 _T = TypeVar("_T")
 
@@ -46,28 +46,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _bound_port(server: uvicorn.Server) -> int:
-    return int(server.servers[0].sockets[0].getsockname()[1])
-
-
-@contextlib.contextmanager
-def run_server(server: uvicorn.Server) -> Iterator[str]:
-    """Run a uvicorn server in a thread; yield its base URL once it listens; stop it with `should_exit`.
+def run_server(server: uvicorn.Server) -> contextlib.AbstractContextManager[str]:
+    """Run a uvicorn server in a thread; yield its base URL once it listens; stop it with `should_exit` (the
+    plugin users test with does the same: `xhooks.testing.servers.in_thread`).
 
     Bind to port 0 where possible: the kernel picks a free port atomically, so parallel runs cannot collide.
     """
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60  # a hang guard: a loaded machine may take seconds to start a thread's server
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("test server did not start")
-        time.sleep(0.005)
-    try:
-        yield f"http://127.0.0.1:{_bound_port(server)}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    return in_thread(server)
 
 
 @contextlib.contextmanager

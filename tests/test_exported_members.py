@@ -35,6 +35,7 @@ PACKAGES = [
     "xhooks.relay",
     "xhooks.store",
     "xhooks.stream",
+    "xhooks.testing",
     "xhooks.watch",
 ]
 

@@ -12,10 +12,11 @@ never `time` directly, so tests cross X's 24-hour and 28-hour rules in milliseco
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from typing import Protocol
 
-__all__ = ["Clock", "ManualClock", "ScaledClock", "SteppingClock", "SystemClock"]
+__all__ = ["Clock", "ManualClock", "ScaledClock", "SteppingClock", "SystemClock", "iso_utc"]
 
 
 class Clock(Protocol):
@@ -97,3 +98,8 @@ class SteppingClock:
     async def sleep(self, seconds: float) -> None:
         self._now += max(seconds, 0.0)
         await asyncio.sleep(0)
+
+
+def iso_utc(at: float) -> str:
+    """`at` (epoch seconds) as ISO 8601 UTC to the second, the form of times in logs, alerts and commands."""
+    return dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -49,7 +49,7 @@ from xhooks.stream import Recover, StreamConfig, StreamConsumer
 from xhooks.watch import WatchConfig, WatchService, Window
 from xhooks.watch.watcher import Watcher
 
-__all__ = ["ProcessConfig", "build_servers", "open_sockets", "serve"]
+__all__ = ["ProcessConfig", "build_servers", "open_sockets", "quiet_server", "serve"]
 
 
 @dataclass
@@ -116,9 +116,15 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def build_servers(config: ProcessConfig) -> tuple[uvicorn.Server, uvicorn.Server | None]:
+def quiet_server(config: uvicorn.Config) -> uvicorn.Server:
+    """A uvicorn server that leaves SIGINT and SIGTERM to its caller, for a second server on the same loop."""
+    return _Server(config, lambda: None, signals=False)
+
+
+def build_servers(config: ProcessConfig, signals: bool = True) -> tuple[uvicorn.Server, uvicorn.Server | None]:
     """The receiver's server (with the dashboard mounted unless it has a port of its own), and the dashboard's
-    own server if it has one; all on one store. Nothing runs yet: `serve` runs them.
+    own server if it has one; all on one store. Nothing runs yet: `serve` runs them. With `signals` False the
+    receiver's server leaves SIGINT and SIGTERM to its caller (`xhooks dev` stops it itself).
 
     Raises:
         ConfigError: a part cannot run as configured (transactional handlers on SQLite, a bad store URL).
@@ -130,11 +136,11 @@ def build_servers(config: ProcessConfig) -> tuple[uvicorn.Server, uvicorn.Server
     )
     dashboard = config.dashboard
     if dashboard is None:
-        return _Server(server_config(config, receiver), lambda: None), None
+        return _Server(server_config(config, receiver), lambda: None, signals), None
     pages = Dashboard(store, dashboard)
     if dashboard.port is None:
-        return _Server(server_config(config, Mount(dashboard.prefix, pages, receiver)), pages.close), None
-    main = _Server(server_config(config, Mount(dashboard.prefix, elsewhere, receiver)), pages.close)
+        return _Server(server_config(config, Mount(dashboard.prefix, pages, receiver)), pages.close, signals), None
+    main = _Server(server_config(config, Mount(dashboard.prefix, elsewhere, receiver)), pages.close, signals)
     own = uvicorn.Config(
         own_port(dashboard.prefix, pages),
         host=dashboard.host,

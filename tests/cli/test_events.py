@@ -11,9 +11,12 @@ from typer.testing import CliRunner
 
 from tests.support import free_port, spawn, xhooks_cmd
 from xhooks.cli.main import app
+from xhooks.dispatch import XHooks
 from xhooks.protocol import signature
+from xhooks.protocol.events import DirectMessage
 from xhooks.store import EVENT_STATUSES, Delivery
 from xhooks.store.sqlite import SQLiteStore
+from xhooks.testing import DeliveryFactory, run_emulator, run_receiver
 
 BODY = b'{"for_user_id":"7","tweet_create_events":[{"id_str":"10","text":"hi"},{"id_str":"11","text":"ho"}]}'
 
@@ -164,3 +167,37 @@ def test_show_lists_every_attempt_of_a_failing_handler(tmp_path: Path) -> None:
         assert f"RuntimeError: downstream down on attempt {attempt}" in shown
     assert shown.count("Traceback (most recent call last)") == 4  # three attempts, and the last error again
     assert shown.count("after 1.500 s") == 3
+
+
+def test_an_exported_fixture_delivered_again_reaches_the_handler_with_the_same_content(tmp_path: Path) -> None:
+    """Capture → fixture (issue 18): `events export ID --fixture` scrubs a stored event's ids, `trigger
+    --from-file` (and the pytest plugin's factory) delivers it again, and the handler gets the same content."""
+    seen: list[DirectMessage] = []
+    hooks = XHooks()
+    hooks.on(DirectMessage)(lambda dm, ctx: seen.append(dm))
+    fixture = tmp_path / "dm.json"
+    with run_emulator() as emulator, run_receiver(hooks, emulator, tmp_path / "x.db") as receiver:
+        dev, friend = emulator.dev["id"], emulator.friend["id"]
+        emulator.trigger("aaa.direct_message", user_id=friend, target_id=dev, text="this broke the bot")
+        (captured,) = receiver.wait_handled(1)
+        export = ["events", "export", str(captured.id), "--fixture", "-o", str(fixture), "--db", str(receiver.db)]
+        exported = CliRunner().invoke(app, export)
+        assert exported.exit_code == 0, exported.output
+        assert dev not in fixture.read_text() and friend not in fixture.read_text()
+        triggered = CliRunner().invoke(app, ["trigger", "--from-file", str(fixture), "--emulator", emulator.url])
+        assert triggered.exit_code == 0, triggered.output
+        receiver.wait_handled(2)
+        factory = DeliveryFactory(emulator, receiver.webhook_url)
+        factory.send(factory.from_file(fixture))
+        receiver.wait_handled(2)  # the same fixture again is the same event: deduplicated, not handled twice
+        stored = receiver.events()
+    original, replayed = seen
+    assert len(stored) == 2 and stored[1].duplicates == 1
+    assert (replayed.event_type, replayed.text, replayed.created_timestamp) == (
+        original.event_type,
+        original.text,
+        original.created_timestamp,
+    )
+    assert replayed.sender_id not in (dev, friend) and replayed.for_user_id not in (dev, friend)
+    assert replayed.for_user_id == replayed.recipient_id and replayed.sender_id != replayed.for_user_id
+    assert set(replayed.users or {}) == {replayed.sender_id, replayed.recipient_id}

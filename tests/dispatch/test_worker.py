@@ -103,7 +103,8 @@ async def test_unknown_shape_reaches_the_catch_all(store: Store) -> None:
     assert await statuses(store) == ["handled"]
 
 
-async def test_own_echoed_actions_are_skipped_when_asked(store: Store) -> None:
+async def test_own_echoed_actions_are_skipped_when_asked_and_marked_ignored(store: Store) -> None:
+    """The echo of the bot's own DM is `ignored`, not `handled`: nothing ran for it (issue 18)."""
     answered: list[str | None] = []
     hooks = XHooks(ignore_own_actions=True)
     hooks.on(DirectMessage)(lambda event, ctx: answered.append(event.sender_id))
@@ -113,7 +114,7 @@ async def test_own_echoed_actions_are_skipped_when_asked(store: Store) -> None:
     while await worker.run_once():
         pass
     assert answered == ["42"]
-    assert await statuses(store) == ["handled", "handled"]
+    assert await statuses(store) == ["ignored", "handled"]  # newest first
 
 
 async def test_per_user_order_holds_with_interleaved_users_and_a_slow_handler(store: Store) -> None:

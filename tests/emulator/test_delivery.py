@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from tests.emulator.conftest import Consumer, Running, start
@@ -237,3 +239,29 @@ def test_a_replay_that_cannot_deliver_is_incomplete_and_not_retried(
     replayed = [entry for entry in running.deliveries(webhook_id) if entry["kind"] == "replay"]
     assert [len(entry["attempts"]) for entry in replayed] == [1] and replayed[0]["state"] == "failed"
     assert consumer.events()[-1]["replay_job_status"]["job_state"] == "Incomplete"
+
+
+def test_an_attempt_that_fails_in_an_unexpected_way_is_a_failed_attempt_and_retried(
+    running: Running, consumer_of: tuple[Consumer, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error no HTTP client should raise (anyio once raised AttributeError for a connection reset mid-connect)
+    ended the delivery job before: no attempt logged, no retry, the event lost for the webhook."""
+    consumer, url = consumer_of
+    webhook_id = _subscribed(running, url)
+    http = running.emulator.deliverer.http
+    send, broken = http.send, list[httpx.Request]()
+
+    async def broken_once(request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        if not broken:
+            broken.append(request)
+            raise AttributeError("'NoneType' object has no attribute 'getpeername'")
+        return await send(request, **kwargs)
+
+    monkeypatch.setattr(http, "send", broken_once)
+    running.trigger("post.create")
+    running.settle()
+    running.advance(6)
+    (entry,) = running.deliveries(webhook_id)
+    assert entry["state"] == "delivered" and [a["status"] for a in entry["attempts"]] == [None, 200]
+    assert entry["attempts"][0]["error"].startswith("AttributeError: ")
+    assert len(consumer.received) == 1

@@ -197,6 +197,14 @@ def test_refused_events_become_dead_letters_the_cli_lists_and_sends_again(
     assert all(event["last_error"].startswith("HTTP 400: ") for event in dead)
     report = httpx.get(f"{webhook_receiver}/arrived").json()
     assert {key for key, _ in report["arrived"]} == want.keys - dms
+    [sink_stats] = json.loads(_cli("events", "stats", "--db", str(db), "--json").stdout)["sinks"]
+    assert (sink_stats["sink"], sink_stats["dead"], sink_stats["backlog"]) == ("http", len(dms), 0)
+    assert sink_stats["relayed"] == EVENTS - len(dms) and sink_stats["last_error"].startswith("HTTP 400: ")
+    text = _cli("events", "stats", "--db", str(db)).stdout
+    assert (
+        f"sink http: backlog 0, relayed {EVENTS - len(dms)} (" in text
+        and f"dead {len(dms)}; last error: HTTP 400" in text
+    )
 
     httpx.post(f"{webhook_receiver}/refuse", content=b"")
     again = _cli("events", "redispatch", "--db", str(db), "--sink", "http", "--dead")

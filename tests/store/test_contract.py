@@ -145,6 +145,20 @@ async def test_fail_retries_then_dead_letters_then_redispatch(store: Store) -> N
     assert fresh.attempt == 1
 
 
+async def test_an_ignored_event_is_marked_ignored_and_can_be_redispatched(store: Store) -> None:
+    """An event the registry skips (the bot's own action) is `ignored`, not `handled` (issue 18)."""
+    await store.record(_delivery(_xaa("1")))
+    (claimed,) = await store.claim("w", limit=1, lease=30, now=0.0)
+    assert not await store.complete(claimed.event.id, "other-worker", now=1.0, ignored=True)
+    assert await store.complete(claimed.event.id, "w", now=1.0, ignored=True)
+    (ignored,) = await store.events(EventQuery(status="ignored"))
+    assert ignored.id == claimed.event.id
+    assert await store.events(EventQuery(status="handled")) == []
+    assert await store.redispatch(EventQuery(status="ignored"), now=2.0) == 1
+    (again,) = await store.claim("w", limit=1, lease=30, now=2.0)
+    assert again.attempt == 1
+
+
 async def test_release_gives_events_back_without_an_attempt(store: Store) -> None:
     await store.record(_delivery(_xaa("1")))
     (claimed,) = await store.claim("w", limit=1, lease=30, now=0.0)

@@ -79,7 +79,7 @@ async def test_renew_extends_only_the_leases_the_worker_still_holds(store: Store
     await store.record(_delivery(_aaa("7", "1")))
     await store.record(_delivery(_aaa("8", "2")))
     mine, theirs = (item.event.id for item in await store.claim("w", 2, 30.0, 10.0))
-    assert await store.release([theirs], "w") is None
+    await store.release([theirs], "w")
     (taken,) = await store.claim("x", 1, 30.0, 11.0)
     assert taken.event.id == theirs
     assert await store.renew([mine, theirs], "w", 500.0) == 1  # x holds the other one now

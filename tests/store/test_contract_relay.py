@@ -86,3 +86,21 @@ async def test_routing_and_quarantine_decide_what_a_sink_takes_in(store: Store) 
     event = await store.event(later)
     assert event is not None and event.key.endswith(":2")
     assert len(await _claim(store, "everything")) == 3  # every event but the quarantined one
+
+
+async def test_each_sinks_backlog_counts_rate_and_last_error(store: Store) -> None:
+    """What the dashboard and `events stats` show of each sink (issue 16)."""
+    assert await store.sinks(0.0) == []
+    await store.record(_delivery(_aaa("7", "1", "2", "3")))
+    first, second, third = await _claim(store)
+    await _claim(store, "quiet", limit=0)  # takes the three in, sends none
+    assert await store.relay_complete("bus", [first], "r", NOW) == 1
+    assert await store.relay_fail("bus", second, "r", "HTTP 503 from the bus", NOW + 60, NOW + 5)
+    assert await store.relay_fail("bus", third, "r", "HTTP 400: refused for good", None, NOW + 6)
+    await store.record(_delivery(_xaa("late")))  # committed after the last take-in
+    bus, quiet = await store.sinks(NOW - 1)
+    assert (bus.sink, bus.backlog, bus.not_taken_in, bus.relayed, bus.dead) == ("bus", 1, 1, 1, 1)
+    assert (bus.relayed_since, bus.last_relayed_at, bus.last_error) == (1, NOW, "HTTP 400: refused for good")
+    assert (await store.sinks(NOW + 1))[0].relayed_since == 0
+    assert (quiet.sink, quiet.backlog, quiet.not_taken_in, quiet.relayed, quiet.dead) == ("quiet", 3, 1, 0, 0)
+    assert (quiet.relayed_since, quiet.last_relayed_at, quiet.last_error) == (0, None, None)

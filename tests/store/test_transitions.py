@@ -18,7 +18,7 @@ from xhooks.store import _postgres_schema, _sqlite_schema, postgres, sqlite
 # statement that reads the row's status, statement that sets it, the moves they make together
 SQLITE = {
     "claim": ("DUE_EVENTS", "CLAIM", (Move.CLAIM, Move.LEASE_EXPIRED)),
-    "complete": ("COMPLETE", "COMPLETE", (Move.SUCCEED,)),
+    "complete": ("COMPLETE", "COMPLETE", (Move.SUCCEED, Move.IGNORE)),
     "fail": ("FAIL", "FAIL", (Move.FAIL, Move.GIVE_UP)),
     "release": ("RELEASE", "RELEASE", (Move.RELEASE,)),
     "redispatch": ("REDISPATCH", "REDISPATCH", (Move.REDISPATCH,)),

@@ -12,7 +12,7 @@ from xhooks.clock import Clock, ManualClock, ScaledClock, SystemClock
 from xhooks.config import Settings
 from xhooks.dashboard.emulator_view import EmulatorView
 from xhooks.emulator import Emulator, EmulatorConfig
-from xhooks.emulator.control import trigger_remote
+from xhooks.emulator.control import deliver_remote, trigger_remote
 from xhooks.emulator.serve import serve
 from xhooks.errors import ConfigError
 from xhooks.receiver import listen_socket
@@ -113,8 +113,8 @@ def emulator_command(
 
 def trigger_command(
     event_type: Annotated[
-        str, typer.Argument(help="aaa.follow, post.create, stream.post, … (GET /_emulator/event-types)")
-    ],
+        str | None, typer.Argument(help="aaa.follow, post.create, stream.post, … (GET /_emulator/event-types)")
+    ] = None,
     emulator: Annotated[
         str | None,
         typer.Option(help="The emulator's base URL. Env: XHOOKS_API_BASE. [default: http://127.0.0.1:8090]"),
@@ -122,10 +122,28 @@ def trigger_command(
     user_id: Annotated[str | None, typer.Option(help="Who acts. [default: the dev user]")] = None,
     target_id: Annotated[str | None, typer.Option(help="Who is acted on. [default: another user]")] = None,
     text: Annotated[str | None, typer.Option(help="Text of the post, DM or keyword.")] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(help="Deliver this body as it is instead (`xhooks events export ID --fixture` writes one)."),
+    ] = None,
 ) -> None:
-    """Make an event happen on a running emulator and print where it was routed."""
+    """Make an event happen on a running emulator (or deliver a saved body) and print where it was routed."""
     base_url = str(Settings.load().get("api_base", emulator, "http://127.0.0.1:8090"))
+    if from_file is not None:
+        if event_type is not None:
+            raise ConfigError("give an event type or --from-file, not both")
+        typer.echo(json.dumps(deliver_remote(base_url, _read(from_file)), indent=2))
+        return
+    if event_type is None:
+        raise ConfigError("name an event type (xhooks trigger dm.received) or give --from-file FILE")
     typer.echo(json.dumps(trigger_remote(base_url, event_type, user_id, target_id, text), indent=2))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path} ({exc.strerror}); give the file `xhooks events export` wrote") from None
 
 
 def register(app: typer.Typer) -> None:

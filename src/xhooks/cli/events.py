@@ -1,9 +1,12 @@
-"""`xhooks events list|show|stats|redispatch|forget`: read the store, re-run chosen events, erase a user's."""
+"""`xhooks events list|show|export|stats|redispatch|forget`: read the store, export an event, re-run chosen
+events, erase a user's."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
+from pathlib import Path
 from typing import Annotated
 
 import msgspec
@@ -15,7 +18,9 @@ from xhooks.config import Settings
 from xhooks.dispatch import redispatch
 from xhooks.errors import ConfigError
 from xhooks.protocol.lifecycle import DeliveryState
+from xhooks.protocol.scrub import scrub
 from xhooks.store import EVENT_STATUSES, EventQuery, SyncReader, open_reader
+from xhooks.store.base import SINK_RATE_WINDOW
 from xhooks.store.erasure import ErasureRecord
 from xhooks.store.pruner import forget
 
@@ -129,14 +134,46 @@ def show_command(event_id: int, db: DbOption = None, as_json: JsonOption = False
     typer.echo("\nsightings: " + ", ".join(f"delivery {d} at {_time(t)}" for d, t in sightings))
 
 
+@app.command("export")
+def export_command(
+    event_id: int,
+    fixture: Annotated[
+        bool,
+        typer.Option(
+            "--fixture", help="Replace its ids and tokens consistently, for a test or `xhooks trigger --from-file`."
+        ),
+    ] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here. [default: stdout]")] = None,
+    db: DbOption = None,
+) -> None:
+    """Write the raw body of the delivery that carried an event: as stored, or with --fixture scrubbed."""
+    with _reader(db) as store:
+        event = store.event(event_id)
+        delivery = store.delivery(event.delivery_id) if event is not None else None
+    if delivery is None:
+        raise ConfigError(f"no event {event_id}; list them with `xhooks events list`")
+    body = delivery.body
+    if fixture:
+        try:
+            body = scrub(body)
+        except ValueError:
+            raise ConfigError(f"event {event_id}'s body is not JSON, so there is nothing to scrub") from None
+    if output is None:
+        sys.stdout.buffer.write(body + b"\n")
+    else:
+        output.write_bytes(body)
+        typer.echo(f"wrote {output} ({len(body)} bytes); deliver it again with: xhooks trigger --from-file {output}")
+
+
 @app.command("stats")
 def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Counts: deliveries, events, duplicates, tombstones, by type, status and path (webhook, stream), unparsed,
-    rejections; the oldest body still kept."""
+    rejections; the oldest body still kept; each relay sink's backlog, sends in the last minute and last error."""
     with _reader(db) as store:
         stats = store.stats()
+        sinks = store.sinks(time.time() - SINK_RATE_WINDOW)
     if as_json:
-        _print_json(stats)
+        _print_json({**msgspec.to_builtins(stats), "sinks": sinks})
         return
     typer.echo(
         f"deliveries {stats.deliveries}  events {stats.events}  duplicates {stats.duplicates}"
@@ -155,6 +192,12 @@ def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     ):
         if counts:
             typer.echo(f"{title}: " + ", ".join(f"{name}={count}" for name, count in counts.items()))
+    for sink in sinks:
+        line = (
+            f"sink {sink.sink}: backlog {sink.backlog + sink.not_taken_in}, relayed {sink.relayed}"
+            f" ({sink.relayed_since} in the last {SINK_RATE_WINDOW:.0f} s), dead {sink.dead}"
+        )
+        typer.echo(line + (f"; last error: {sink.last_error}" if sink.last_error else ""))
 
 
 def _epoch(value: str | None) -> float | None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from xhooks import __version__
-from xhooks.cli import db, doctor, emulator, events, listen, manage, relay, serve, stream, watch, worker
+from xhooks.cli import db, dev, doctor, emulator, events, listen, manage, relay, serve, stream, watch, worker
 from xhooks.errors import XhooksError
 
 app = typer.Typer(
@@ -39,6 +39,7 @@ def _root(
     pass
 
 
+app.add_typer(dev.app, name="dev")
 app.command("serve")(serve.serve_command)
 app.command("worker")(worker.worker_command)
 app.command("relay")(relay.relay_command)

@@ -24,7 +24,7 @@ from xhooks.dashboard.live import event_row, newest_id, tail
 from xhooks.dashboard.security import Guard
 from xhooks.errors import ClientError, ConfigError, StoreError
 from xhooks.protocol.lifecycle import DeliveryState
-from xhooks.store.base import EVENT_STATUSES, CrcRecord, EventQuery, Store, StoredEvent
+from xhooks.store.base import EVENT_STATUSES, SINK_RATE_WINDOW, CrcRecord, EventQuery, Store, StoredEvent
 
 __all__ = ["Dashboard"]
 
@@ -109,6 +109,8 @@ class Dashboard(Site):
             x_error=x_error,
             paths=paths,
             alerts=firing + _alerts(stats, webhooks),
+            sinks=await self.store.sinks(self.clock() - SINK_RATE_WINDOW),
+            rate_window=SINK_RATE_WINDOW,
             recent=await self.store.events(EventQuery(limit=10)),
             can_manage=self.can_manage,
         )

@@ -65,7 +65,7 @@ class XHooks:
     """A set of handlers, given to a worker (`xhooks worker --app module:hooks`, or `Worker(store, hooks)`).
 
     `ignore_own_actions`: skip events whose actor is the subscribed user itself (a bot's own DM, Post or
-    follow echoed back by X), so a bot does not answer itself. Such events are still marked handled.
+    follow echoed back by X), so a bot does not answer itself. Such events are marked `ignored`, not `handled`.
     """
 
     def __init__(self, *, ignore_own_actions: bool = False) -> None:
@@ -122,9 +122,14 @@ class XHooks:
         """True when the event's actor is the user it was delivered for."""
         return event.for_user_id is not None and event.actor_id == event.for_user_id
 
+    def ignores(self, event: Event) -> bool:
+        """True when no handler runs for `event` because of how the registry was made (`ignore_own_actions`);
+        the worker then marks it `ignored`."""
+        return self.ignore_own_actions and self.is_own_action(event)
+
     async def dispatch(self, event: Event, context: Context) -> int:
         """Run the handlers for `event` in order; return how many ran. Errors propagate (the worker retries)."""
-        if self.ignore_own_actions and self.is_own_action(event):
+        if self.ignores(event):
             return 0
         handlers = self.handlers_for(event)
         for handler in handlers:

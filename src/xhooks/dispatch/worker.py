@@ -1,7 +1,8 @@
 """Workers: claim stored events, run their handlers, and record the outcome, at least once.
 
 A worker claims events from the store with a lease (`Store.claim`), runs each one's handlers and marks it
-handled (`Store.complete`). A handler that raises makes the attempt fail (`Store.fail`): the event is
+handled (`Store.complete`); an event the registry ignores (`XHooks.ignores`: the bot's own action) runs no
+handler and is marked `ignored`. A handler that raises makes the attempt fail (`Store.fail`): the event is
 retried after an exponential delay with jitter, and dead-lettered with the error and traceback once
 `RetryPolicy.max_attempts` attempts have failed. A worker that dies holds its leases until they expire,
 then any worker takes the events again; a handler can therefore run more than once for one event, never
@@ -202,11 +203,12 @@ class Worker:
         if self.metrics is not None:
             self.metrics.handler_started(self.clock.now() - stored.received_at)
         transactional = self.hooks.is_transactional(event)
+        ignored = self.hooks.ignores(event)
         committed = False
         try:
-            if transactional:
+            if transactional and not ignored:
                 committed = await self._dispatch_in_transaction(event, context)
-            else:
+            elif not ignored:
                 await self.hooks.dispatch(event, context)
         except asyncio.CancelledError:
             raise
@@ -221,9 +223,12 @@ class Worker:
             kept = await self._record(self.store.fail(stored.id, self.name, error, retry_at, now))
             log.warning("event %s attempt %s failed (%s): %s", stored.id, claimed.attempt, state.value, exc)
         else:
-            state = advance(state, Move.SUCCEED)
+            state = advance(state, Move.IGNORE if ignored else Move.SUCCEED)
             now = self.clock.now()
-            kept = committed if transactional else await self._record(self.store.complete(stored.id, self.name, now))
+            if transactional and not ignored:
+                kept = committed
+            else:
+                kept = await self._record(self.store.complete(stored.id, self.name, now, ignored=ignored))
         if not kept:
             log.warning("event %s: lease lost before it was marked %s; another worker has it", stored.id, state.value)
 

@@ -9,6 +9,7 @@ add users, read the delivery log, move a manual clock, and wait until due work i
 | POST | `/_emulator/users` | `{"username"?, "name"?, "description"?, "location"?, "url"?, "scopes"?}` | a user |
 | POST | `/_emulator/events` | `{"type", "user_id"?, "target_id"?, "text"?}` | produce one event, route it as X |
 | GET | `/_emulator/event-types` | | every type `events` accepts |
+| POST | `/_emulator/deliveries` | the body to deliver, as is; `?webhook_id=` | deliver it, signed, to every webhook |
 | GET | `/_emulator/deliveries` | `?webhook_id=&since=` | the delivery log with every attempt |
 | GET | `/_emulator/clock` | | the emulator's time and whether it is manual |
 | POST | `/_emulator/clock/advance` | `{"seconds"}` | move a manual clock, running everything due on the way |
@@ -30,24 +31,46 @@ from xhooks.emulator.web import Request, Response
 if TYPE_CHECKING:
     from xhooks.emulator.app import Emulator
 
-__all__ = ["EVENT_TYPES", "handle", "trigger", "trigger_remote"]
+__all__ = [
+    "EVENT_TYPES",
+    "deliver",
+    "deliver_remote",
+    "event_factory",
+    "handle",
+    "known_type",
+    "trigger",
+    "trigger_remote",
+]
 
 EVENT_TYPES = (*AAA_TYPES, *XAA_TYPES, *STREAM_TYPES)
+
+
+def known_type(event_type: str) -> str:
+    """`event_type` in its canonical spelling. Raises `ApiError` (400) for a type the emulator cannot produce."""
+    event_type = ALIASES.get(event_type, event_type)
+    if event_type not in EVENT_TYPES:
+        raise malformed(f"Unknown event type {event_type!r}; GET /_emulator/event-types lists them")
+    return event_type
+
+
+def event_factory(
+    emu: Emulator, user_id: str | None = None, target_id: str | None = None, text: str | None = None
+) -> Factory:
+    """The builders of events by `user_id` (default: the dev user) towards `target_id` (default: someone else),
+    with the emulator's ids and time. Raises `ApiError` (400) for a user the emulator does not know."""
+    actor = emu.state.user(user_id) if user_id else emu.dev_user()
+    target = emu.state.user(target_id) if target_id else emu.counterpart(actor)
+    if actor is None or target is None:
+        raise malformed("user_id and target_id must be ids of users the emulator knows")
+    return Factory(emu.new_id, emu.clock.now(), actor, target, text, emu.state.apps()[0].id)
 
 
 def trigger(
     emu: Emulator, event_type: str, user_id: str | None = None, target_id: str | None = None, text: str | None = None
 ) -> dict[str, Any]:
     """Produce one event of `event_type` by `user_id` (default: the dev user) towards `target_id` and route it."""
-    event_type = ALIASES.get(event_type, event_type)
-    if event_type not in EVENT_TYPES:
-        raise malformed(f"Unknown event type {event_type!r}; GET /_emulator/event-types lists them")
-    actor = emu.state.user(user_id) if user_id else emu.dev_user()
-    target = emu.state.user(target_id) if target_id else emu.counterpart(actor)
-    if actor is None or target is None:
-        raise malformed("user_id and target_id must be ids of users the emulator knows")
-    app = emu.state.apps()[0]
-    factory = Factory(emu.new_id, emu.clock.now(), actor, target, text, app.id)
+    event_type = known_type(event_type)
+    factory = event_factory(emu, user_id, target_id, text)
     if event_type in AAA_TYPES:
         routed = route_aaa(factory.aaa(event_type), emu.state, emu.deliverer)
     elif event_type in STREAM_TYPES:
@@ -56,7 +79,18 @@ def trigger(
         event = factory.xaa(event_type)
         style = emu.config.event_uuid_style
         routed = route_xaa(event, emu.state, emu.deliverer, emu.new_id, style, emu.activity_streams.publish)
-    return {"type": event_type, "user_id": actor.id, "target_id": target.id, "routed": routed}
+    return {"type": event_type, "user_id": factory.actor.id, "target_id": factory.target.id, "routed": routed}
+
+
+def deliver(emu: Emulator, body: bytes, webhook_id: str | None = None) -> dict[str, Any]:
+    """Deliver `body` as it is (a captured event, say), signed, to `webhook_id` or to every webhook of the dev
+    app, with X's retries; no routing: whoever it names, each webhook gets it once."""
+    if not body:
+        raise malformed("the body to deliver is empty")
+    webhooks = [hook for hook in emu.state.webhooks(emu.state.apps()[0].id) if webhook_id in (None, hook.id)]
+    if webhook_id is not None and not webhooks:
+        raise malformed(f"no webhook {webhook_id} in the emulator")
+    return {"routed": [{"webhook_id": hook.id, "delivery_id": emu.deliverer.send(hook, body)} for hook in webhooks]}
 
 
 async def handle(emu: Emulator, req: Request) -> Response:
@@ -80,6 +114,8 @@ async def handle(emu: Emulator, req: Request) -> Response:
         return Response(
             {"account_activity": list(AAA_TYPES), "activity": list(XAA_TYPES), "stream": list(STREAM_TYPES)}
         )
+    if route == ("POST", "/deliveries"):
+        return Response(deliver(emu, req.body, req.arg("webhook_id")))
     if route == ("GET", "/deliveries"):
         since = req.arg("since") or "0"
         return Response({"data": emu.state.deliveries(req.arg("webhook_id"), int(since) if since.isdigit() else 0)})
@@ -129,5 +165,28 @@ def trigger_remote(
         raise ConfigError(f"cannot reach the emulator at {base_url} ({exc}); start it with `xhooks emulator`") from None
     if response.status_code != 200:
         raise ConfigError(f"the emulator refused the event: {response.text}")
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def deliver_remote(base_url: str, body: bytes, webhook_id: str | None = None, timeout: float = 10.0) -> dict[str, Any]:
+    """Ask a running emulator at `base_url` to deliver `body` as it is (what `xhooks trigger --from-file` calls).
+
+    Raises:
+        ConfigError: the emulator is not reachable or refuses the body.
+    """
+    import httpx
+
+    from xhooks.errors import ConfigError
+
+    params = {"webhook_id": webhook_id} if webhook_id else {}
+    try:
+        response = httpx.post(
+            f"{base_url.rstrip('/')}/_emulator/deliveries", content=body, params=params, timeout=timeout
+        )
+    except httpx.HTTPError as exc:
+        raise ConfigError(f"cannot reach the emulator at {base_url} ({exc}); start it with `xhooks emulator`") from None
+    if response.status_code != 200:
+        raise ConfigError(f"the emulator refused the delivery: {response.text}")
     result: dict[str, Any] = response.json()
     return result

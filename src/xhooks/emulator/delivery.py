@@ -18,6 +18,7 @@ or `Accept-Encoding`; `x_headers` is that set, and nothing else goes on the wire
 from __future__ import annotations
 
 import json
+import logging
 import random
 import secrets
 import time
@@ -33,6 +34,8 @@ from xhooks.emulator.state import State, Webhook
 from xhooks.protocol import signature
 
 __all__ = ["Deliverer", "encode", "x_headers", "x_request"]
+
+logger = logging.getLogger("xhooks.emulator")
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,10 @@ class Deliverer:
             error = f"timeout after {self.config.delivery_timeout:g} s"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a client library's own bug (anyio raised AttributeError on a
+            # connection reset mid-connect) is still a failed attempt that X retries, never a lost delivery
+            error = f"{type(exc).__name__}: {exc}"
+            logger.warning("delivery %d attempt %d failed unexpectedly: %r", delivery_id, number, exc)
         latency_ms = (time.monotonic() - started) * 1000
         self.state.log_attempt(delivery_id, number, at, status, latency_ms, error)
         return status == 200

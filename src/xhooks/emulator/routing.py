@@ -35,7 +35,17 @@ from xhooks.emulator.events import AaaEvent, StreamPost, XaaEvent
 from xhooks.emulator.fields import POST_DEFAULTS, USER_DEFAULTS, select
 from xhooks.emulator.state import State
 
-__all__ = ["POST_EVENTS", "Routed", "event_uuid", "route_aaa", "route_stream", "route_xaa", "rule_matches"]
+__all__ = [
+    "POST_EVENTS",
+    "Routed",
+    "event_uuid",
+    "linked_body",
+    "route_aaa",
+    "route_stream",
+    "route_xaa",
+    "rule_matches",
+    "xaa_body",
+]
 
 Routed = list[dict[str, Any]]
 POST_EVENTS = ("post.create", "post.mention.create", "post.reply.create", "post.quote.create", "post.repost.create")
@@ -115,15 +125,20 @@ def route_xaa(
             canonical = "chat.conversation.join" if sub.event_type == "chat.conversation_join" else sub.event_type
             if canonical != delivered.event_type or not _filter_matches(sub.filter, delivered):
                 continue
-            uuid = event_uuid(style, delivered, new_id)
-            data: dict[str, Any] = {"event_uuid": uuid, "filter": sub.filter, "event_type": delivered.event_type}
-            if sub.tag is not None:
-                data["tag"] = sub.tag
-            data["payload"] = delivered.payload
-            if delivered.includes is not None:
-                data["includes"] = delivered.includes
-            routed.append(_send(state, deliverer, sub.app_id, sub.webhook_id, {"data": data}, sub.id, publish))
+            body = xaa_body(delivered, sub.filter, event_uuid(style, delivered, new_id), sub.tag)
+            routed.append(_send(state, deliverer, sub.app_id, sub.webhook_id, body, sub.id, publish))
     return [item for item in routed if item]
+
+
+def xaa_body(event: XaaEvent, flt: dict[str, str], uuid: str, tag: str | None = None) -> dict[str, Any]:
+    """The body X delivers for `event` to a subscription with filter `flt` (and `tag`, when it has one)."""
+    data: dict[str, Any] = {"event_uuid": uuid, "filter": flt, "event_type": event.event_type}
+    if tag is not None:
+        data["tag"] = tag
+    data["payload"] = event.payload
+    if event.includes is not None:
+        data["includes"] = event.includes
+    return {"data": data}
 
 
 def _send(
@@ -177,7 +192,7 @@ def rule_matches(value: str, post: StreamPost) -> bool:
     return False
 
 
-def _linked_body(post: StreamPost, fields: list[str], matching: list[dict[str, str]]) -> dict[str, Any]:
+def linked_body(post: StreamPost, fields: list[str], matching: list[dict[str, str]]) -> dict[str, Any]:
     """The Filtered Stream message for `post` as one link's parameters (`["expansions=author_id", …]`) shape it."""
     params = dict(field.split("=", 1) for field in fields)
     body: dict[str, Any] = {"data": select(post.post, POST_DEFAULTS, tuple(params.get("tweet.fields", "").split(",")))}
@@ -202,7 +217,7 @@ def route_stream(post: StreamPost, state: State, deliverer: Deliverer) -> Routed
         for link in links:
             webhook = state.webhook(link["webhook_id"])
             if webhook is not None:
-                body = _linked_body(post, link["fields"], matching)
+                body = linked_body(post, link["fields"], matching)
                 routed.append(
                     {
                         "webhook_id": webhook.id,

@@ -2,13 +2,18 @@
 
 ```
 received ──store──▶ pending ──claim──▶ claimed ──succeed──▶ handled
-                       ▲                 │ │ └──fail──▶ retry ──claim──▶ claimed
+                       ▲                 │ │ │ └──ignore──▶ ignored
+                       │                 │ │ └──fail──▶ retry ──claim──▶ claimed
                        │                 │ └──give_up──▶ dead
                        └────release──────┘   (lease_expired: claimed ──▶ claimed, by another worker)
-handled | retry | dead ──redispatch──▶ pending
+handled | ignored | retry | dead ──redispatch──▶ pending
 received ──quarantine──▶ quarantined   (terminal: never claimed, never redispatched)
 pending | claimed | retry ──erase──▶ dead   (its body was erased: it can never run)
 ```
+
+An event is ignored when the handlers' registry skips it without running a handler: with
+`XHooks(ignore_own_actions=True)`, an event whose actor is the subscribed user itself (a bot's own DM echoed
+back by X). It is over, like a handled one, but says that nothing ran.
 
 An event is quarantined when its body cannot be an X event (`Shape.quarantined`: a signed body that is not a
 JSON object). It stays stored and visible, but no move leads out of it, so no worker ever leases it.
@@ -28,7 +33,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["STORED_STATES", "TRANSITIONS", "DeliveryState", "IllegalTransition", "Move", "advance"]
+__all__ = ["SETTLED_STATES", "STORED_STATES", "TRANSITIONS", "DeliveryState", "IllegalTransition", "Move", "advance"]
 
 
 class DeliveryState(enum.Enum):
@@ -38,6 +43,7 @@ class DeliveryState(enum.Enum):
     PENDING = "pending"
     CLAIMED = "claimed"
     HANDLED = "handled"
+    IGNORED = "ignored"
     RETRY = "retry"
     DEAD = "dead"
     QUARANTINED = "quarantined"
@@ -53,6 +59,7 @@ class Move(enum.Enum):
     STORE = "store"
     CLAIM = "claim"
     SUCCEED = "succeed"
+    IGNORE = "ignore"
     FAIL = "fail"
     GIVE_UP = "give_up"
     RELEASE = "release"
@@ -69,6 +76,7 @@ TRANSITIONS: dict[DeliveryState, dict[Move, DeliveryState]] = {
     _S.PENDING: {_M.CLAIM: _S.CLAIMED, _M.ERASE: _S.DEAD},
     _S.CLAIMED: {
         _M.SUCCEED: _S.HANDLED,
+        _M.IGNORE: _S.IGNORED,
         _M.FAIL: _S.RETRY,
         _M.GIVE_UP: _S.DEAD,
         _M.RELEASE: _S.PENDING,
@@ -77,9 +85,16 @@ TRANSITIONS: dict[DeliveryState, dict[Move, DeliveryState]] = {
     },
     _S.RETRY: {_M.CLAIM: _S.CLAIMED, _M.REDISPATCH: _S.PENDING, _M.ERASE: _S.DEAD},
     _S.HANDLED: {_M.REDISPATCH: _S.PENDING},
+    _S.IGNORED: {_M.REDISPATCH: _S.PENDING},
     _S.DEAD: {_M.REDISPATCH: _S.PENDING},
     _S.QUARANTINED: {},
 }
+
+
+SETTLED_STATES: tuple[DeliveryState, ...] = tuple(
+    state for state in STORED_STATES if not set(TRANSITIONS[state]) - {Move.REDISPATCH}
+)
+"""The states no worker moves an event out of (only a redispatch does): its handling is over, one way or another."""
 
 
 class IllegalTransition(RuntimeError):

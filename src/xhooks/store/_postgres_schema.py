@@ -231,7 +231,7 @@ CLAIM = f"""
         (SELECT d.body FROM deliveries d WHERE d.id = c.delivery_id) AS body
 """
 COMPLETE = """
-    UPDATE events SET status = 'handled', handled_at = $1, lease_owner = NULL, lease_until = NULL, last_error = NULL
+    UPDATE events SET status = $4, handled_at = $1, lease_owner = NULL, lease_until = NULL, last_error = NULL
     WHERE id = $2 AND status = 'claimed' AND lease_owner = $3
 """
 FAIL = """
@@ -250,7 +250,7 @@ RELEASE = f"""
 """
 REDISPATCH = """
     UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-    WHERE status IN ('retry', 'handled', 'dead') AND pruned_at IS NULL
+    WHERE status IN ('retry', 'handled', 'ignored', 'dead') AND pruned_at IS NULL
 """
 """A tombstone (its body pruned or erased) is never made due again: its handlers would get no body."""
 NOTIFY = f"SELECT pg_notify('{CHANNEL}', '')"
@@ -358,7 +358,7 @@ RELAY_RELEASE = f"""
 RELAY_REDISPATCH = """
     UPDATE relay_events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL,
         lease_until = NULL
-    WHERE sink = ? AND status IN ('retry', 'handled', 'dead')
+    WHERE sink = ? AND status IN ('retry', 'handled', 'ignored', 'dead')
 """
 
 # Erasure (`store/erasure.py`): an erased event not yet handled, or a sink's row of it, is given up (the `erase` move).

@@ -7,7 +7,16 @@ from typing import Any
 
 from xhooks.store.base import DeliveryPath, EventQuery
 
-__all__ = ["COUNT_BY_PATH", "PATH_NAMES", "RELAY_COLUMNS", "RELAY_VIEW", "numbered", "source", "where"]
+__all__ = [
+    "COUNT_BY_PATH",
+    "PATH_NAMES",
+    "RELAY_COLUMNS",
+    "RELAY_VIEW",
+    "SINK_STATS",
+    "numbered",
+    "source",
+    "where",
+]
 
 PATH_NAMES = tuple(path.value for path in DeliveryPath)
 COUNT_BY_PATH = "SELECT " + ", ".join(f"count({name}_at)" for name in PATH_NAMES) + " FROM events"
@@ -30,6 +39,22 @@ RELAY_VIEW = (
     f"(SELECT {RELAY_COLUMNS} FROM relay_events r JOIN events e ON e.id = r.event_id WHERE r.sink = ?) AS events"
 )
 """The events one sink took in, under the events table's column names, with the sink's status, attempts and error."""
+
+
+SINK_STATS = """
+    SELECT s.sink,
+        count(r.event_id) FILTER (WHERE r.status IN ('pending', 'claimed', 'retry')),
+        (SELECT count(*) FROM events e WHERE e.id > s.cursor),
+        count(r.event_id) FILTER (WHERE r.status = 'handled'),
+        count(r.event_id) FILTER (WHERE r.status = 'dead'),
+        count(r.event_id) FILTER (WHERE r.handled_at >= ?),
+        max(r.handled_at),
+        (SELECT f.last_error FROM relay_events f WHERE f.sink = s.sink AND f.last_error IS NOT NULL
+         ORDER BY f.event_id DESC LIMIT 1)
+    FROM relay_sinks s LEFT JOIN relay_events r ON r.sink = s.sink
+    GROUP BY s.sink, s.cursor ORDER BY s.sink
+"""
+"""One row per relay sink, the fields of `SinkStats` in order (both engines: SQLite and PostgreSQL have FILTER)."""
 
 
 def source(query: EventQuery) -> tuple[str, list[Any]]:

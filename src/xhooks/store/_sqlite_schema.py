@@ -125,7 +125,7 @@ CLAIM = """
     WHERE id = ?
 """
 COMPLETE = """
-    UPDATE events SET status = 'handled', handled_at = ?, lease_owner = NULL, lease_until = NULL, last_error = NULL
+    UPDATE events SET status = ?, handled_at = ?, lease_owner = NULL, lease_until = NULL, last_error = NULL
     WHERE id = ? AND status = 'claimed' AND lease_owner = ?
 """
 FAIL = """
@@ -140,7 +140,7 @@ RELEASE = """
 """
 REDISPATCH = """
     UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-    WHERE status IN ('retry', 'handled', 'dead') AND pruned_at IS NULL
+    WHERE status IN ('retry', 'handled', 'ignored', 'dead') AND pruned_at IS NULL
 """
 """A tombstone (its body pruned or erased) is never made due again: its handlers would get no body."""
 
@@ -228,7 +228,7 @@ RELAY_RELEASE = """
 RELAY_REDISPATCH = """
     UPDATE relay_events SET status = 'pending', attempts = 0, next_attempt_at = NULL, lease_owner = NULL,
         lease_until = NULL
-    WHERE sink = ? AND status IN ('retry', 'handled', 'dead')
+    WHERE sink = ? AND status IN ('retry', 'handled', 'ignored', 'dead')
 """
 
 # Migration 5: retention and erasure (`store/retention.py`). `pruned_at` is when a delivery's body and headers went

@@ -38,6 +38,7 @@ __all__ = [
     "StoredDelivery",
     "StoredEvent",
     "arrival_status",
+    "completed_status",
     "failed_status",
     "relayable",
 ]
@@ -56,6 +57,11 @@ def arrival_status(shape: Shape) -> DeliveryState:
     """The state a new event of a delivery of `shape` is stored in: the lifecycle's `quarantine` move when the body
     cannot be an X event (`Shape.quarantined`), otherwise its `store` move (`pending`)."""
     return advance(DeliveryState.RECEIVED, Move.QUARANTINE if shape.quarantined else Move.STORE)
+
+
+def completed_status(ignored: bool) -> DeliveryState:
+    """The state a finished attempt leaves its event in: `handled`, or `ignored` when the registry skipped it."""
+    return advance(DeliveryState.CLAIMED, Move.IGNORE if ignored else Move.SUCCEED)
 
 
 def failed_status(retry_at: float | None) -> DeliveryState:
@@ -167,6 +173,10 @@ class StoredEvent(msgspec.Struct, frozen=True):
     pruned_at: float | None = None
     """When the event became a tombstone (its delivery's body pruned or erased); None while the body is kept."""
 
+    def seen_at(self, path: DeliveryPath) -> float | None:
+        """When `path` first carried the event; None if it never did."""
+        return self.webhook_at if path is DeliveryPath.WEBHOOK else self.stream_at
+
 
 class ClaimedEvent(msgspec.Struct, frozen=True):
     """An event leased to one worker, with what its handlers need: the delivery's raw body and context."""
@@ -232,6 +242,27 @@ class Stats(msgspec.Struct, frozen=True):
     """When the oldest delivery whose body is still kept was received; None when none is."""
     erasures: list[ErasureRecord] = msgspec.field(default_factory=list)
     """The newest erasure audit records (at most 20), newest first."""
+
+
+SINK_RATE_WINDOW = 60.0
+"""Seconds over which the dashboard and `xhooks events stats` count a sink's sends (`SinkStats.relayed_since`)."""
+
+
+class SinkStats(msgspec.Struct, frozen=True):
+    """One relay sink's state (`Store.sinks`): what waits, what went, what failed."""
+
+    sink: str
+    backlog: int
+    """Events the sink took in and has not sent yet (`pending`, `claimed`, `retry`)."""
+    not_taken_in: int
+    """Events committed after the sink's last take-in (it takes them in at its next claim, routing by type)."""
+    relayed: int
+    dead: int
+    relayed_since: int
+    """Events the sink confirmed at or after the `since` of the read (the dashboard's rate)."""
+    last_relayed_at: float | None
+    last_error: str | None
+    """The error of the newest event whose last send failed, if any."""
 
 
 class CrcRecord(msgspec.Struct, frozen=True):
@@ -321,8 +352,9 @@ class Store(ABC):
         """
 
     @abstractmethod
-    async def complete(self, event_id: int, worker: str, now: float) -> bool:
-        """Mark a claimed event handled. False (and nothing changed) if `worker` no longer holds its lease."""
+    async def complete(self, event_id: int, worker: str, now: float, ignored: bool = False) -> bool:
+        """Mark a claimed event handled (`ignored`: skipped by the registry, no handler ran; `completed_status`).
+        False (and nothing changed) if `worker` no longer holds its lease."""
 
     @abstractmethod
     async def fail(self, event_id: int, worker: str, error: str, retry_at: float | None, now: float) -> bool:
@@ -341,10 +373,10 @@ class Store(ABC):
     async def redispatch(self, query: EventQuery, now: float) -> int:
         """Make the events matching `query` due again (`pending`, attempts reset); return how many.
 
-        Only the lifecycle's `redispatch` move is made: from `retry`, `handled` or `dead`. Pending events (already
-        due), claimed ones (a worker holds them) and quarantined ones (never handed to handlers) are left as they
-        are and not counted. With `query.sink`, it is that sink's status that is reset (its dead letters are sent
-        again).
+        Only the lifecycle's `redispatch` move is made: from `retry`, `handled`, `ignored` or `dead`. Pending
+        events (already due), claimed ones (a worker holds them) and quarantined ones (never handed to handlers)
+        are left as they are and not counted. With `query.sink`, it is that sink's status that is reset (its dead
+        letters are sent again).
         """
 
     # -- relays: each sink's own status per event -------------------------------------------------------
@@ -464,3 +496,7 @@ class Store(ABC):
     @abstractmethod
     async def stats(self) -> Stats:
         """Counts over the whole store, read in one snapshot."""
+
+    @abstractmethod
+    async def sinks(self, since: float) -> Sequence[SinkStats]:
+        """Each relay sink's backlog, counts, sends confirmed since `since`, and last error, by sink name."""

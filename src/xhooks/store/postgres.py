@@ -38,11 +38,10 @@ import asyncpg
 import msgspec
 
 from xhooks.errors import StoreError
-from xhooks.protocol.lifecycle import DeliveryState
 from xhooks.store import _postgres_retention
 from xhooks.store import _postgres_schema as sql
 from xhooks.store._postgres_errors import FOREIGN_ERRORS, mapped
-from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, numbered, source, where
+from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, SINK_STATS, numbered, source, where
 from xhooks.store.base import (
     TAKE_IN_BATCH,
     Attempt,
@@ -51,12 +50,14 @@ from xhooks.store.base import (
     Delivery,
     EventQuery,
     Intake,
+    SinkStats,
     Span,
     Stats,
     Store,
     StoredDelivery,
     StoredEvent,
     arrival_status,
+    completed_status,
     failed_status,
     relayable,
 )
@@ -360,10 +361,11 @@ class PostgresStore(Store):
             for row in sorted(rows, key=lambda row: int(row["id"]))
         ]
 
-    async def complete(self, event_id: int, worker: str, now: float) -> bool:
+    async def complete(self, event_id: int, worker: str, now: float, ignored: bool = False) -> bool:
+        status = completed_status(ignored).value
         async with self._connection("could not complete an event") as conn, conn.transaction():
-            await conn.execute(sql.RECORD_ATTEMPT, now, DeliveryState.HANDLED.value, None, event_id, worker)
-            done = bool(await conn.execute(sql.COMPLETE, now, event_id, worker) == "UPDATE 1")
+            await conn.execute(sql.RECORD_ATTEMPT, now, status, None, event_id, worker)
+            done = bool(await conn.execute(sql.COMPLETE, now, event_id, worker, status) == "UPDATE 1")
         if done:
             self._wakeup.wake()  # the next event of the same user may be due now
         return done
@@ -500,11 +502,13 @@ class PostgresStore(Store):
                     await transaction.rollback()
                 raise
             with mapped(what):
-                await conn.execute(sql.RECORD_ATTEMPT, now, DeliveryState.HANDLED.value, None, event_id, worker)
-                marked = await conn.execute(sql.COMPLETE, now, event_id, worker) == "UPDATE 1"
+                await conn.execute(sql.RECORD_ATTEMPT, now, completed_status(False).value, None, event_id, worker)
+                marked = await conn.execute(sql.COMPLETE, now, event_id, worker, completed_status(False).value)
+                marked = marked == "UPDATE 1"
                 await (transaction.commit() if marked else transaction.rollback())
             if not marked:
                 raise StoreError(f"event {event_id}: {worker} no longer holds its lease; its writes were rolled back")
+            self._wakeup.wake()  # as `complete`: the next event of the same user may be due now
         finally:
             with contextlib.suppress(*FOREIGN_ERRORS):
                 await pool.release(conn)
@@ -598,6 +602,11 @@ class PostgresStore(Store):
 
     async def attempts(self, event_id: int) -> Sequence[Attempt]:
         return [Attempt(*row) for row in await self._fetch(sql.ATTEMPTS, event_id)]
+
+    async def sinks(self, since: float) -> Sequence[SinkStats]:
+        async with self._reading() as conn:
+            rows = await conn.fetch(numbered(SINK_STATS), since)
+        return [SinkStats(*row) for row in rows]
 
     async def stats(self) -> Stats:
         async with self._reading() as conn, conn.transaction(isolation="repeatable_read", readonly=True):

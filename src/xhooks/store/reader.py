@@ -8,7 +8,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from xhooks.store.base import Attempt, CrcRecord, EventQuery, Span, Stats, Store, StoredDelivery, StoredEvent
+from xhooks.store.base import (
+    Attempt,
+    CrcRecord,
+    EventQuery,
+    SinkStats,
+    Span,
+    Stats,
+    Store,
+    StoredDelivery,
+    StoredEvent,
+)
 from xhooks.store.registry import open_store
 
 __all__ = ["SyncReader", "open_reader"]
@@ -55,6 +65,9 @@ class SyncReader:
 
     def stats(self) -> Stats:
         return self._run(self.store.stats)
+
+    def sinks(self, since: float) -> Sequence[SinkStats]:
+        return self._run(self.store.sinks, since)
 
     def spans(self, kind: str, since: float) -> Sequence[Span]:
         return self._run(self.store.spans, kind, since)

@@ -5,8 +5,8 @@ A delivery's raw body and headers are kept while any event it carries still need
 - an event that is not finished (`pending`, `claimed`, `retry`: a worker still has to run it) keeps every
   delivery that carried it, however old; so does an event a relay sink has not yet taken in or sent;
 - a finished event keeps them for as long as its state's retention says (`RetentionPolicy.keep`): `handled`
-  for `body_days`, `dead` (a dead letter) for `dead_days`, `quarantined` for `quarantine_days`, counted from
-  when the delivery was received.
+  and `ignored` for `body_days`, `dead` (a dead letter) for `dead_days`, `quarantined` for `quarantine_days`,
+  counted from when the delivery was received.
 
 When a body goes (it is *pruned*), the delivery keeps its app, time, shape and path, and each event it brought
 first becomes a *tombstone*: its key, type, user, status and counts stay, so a late copy of the event from X
@@ -67,7 +67,7 @@ UNFINISHED_STATES: tuple[DeliveryState, ...] = tuple(
 )
 """States a worker (or a relay) still has to finish: an event in one of them keeps its bodies."""
 FINISHED_STATES: tuple[DeliveryState, ...] = tuple(state for state in STORED_STATES if state not in UNFINISHED_STATES)
-"""States no claim leaves or enters by itself (`handled`, `dead`, `quarantined`): retention applies to them."""
+"""States no claim leaves or enters by itself (`handled`, `ignored`, `dead`, `quarantined`): retention applies."""
 
 
 class PruneReport(msgspec.Struct, frozen=True):
@@ -128,6 +128,7 @@ class RetentionPolicy(msgspec.Struct, frozen=True):
         """Seconds the bodies of an event in each finished state are kept after they were received."""
         kept = {
             DeliveryState.HANDLED: self.body_days * DAY,
+            DeliveryState.IGNORED: self.body_days * DAY,  # finished like a handled one: the bot's own echo
             DeliveryState.DEAD: self.dead_days * DAY,
             DeliveryState.QUARANTINED: self.quarantine_days * DAY,
         }

@@ -35,10 +35,9 @@ import msgspec
 
 from xhooks._threads import name_os_thread
 from xhooks.errors import SchemaMismatch, StoreError
-from xhooks.protocol.lifecycle import DeliveryState
 from xhooks.store import _sqlite_retention
 from xhooks.store import _sqlite_schema as sql
-from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, source, where
+from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, SINK_STATS, source, where
 from xhooks.store.base import (
     TAKE_IN_BATCH,
     Attempt,
@@ -47,12 +46,14 @@ from xhooks.store.base import (
     Delivery,
     EventQuery,
     Intake,
+    SinkStats,
     Span,
     Stats,
     Store,
     StoredDelivery,
     StoredEvent,
     arrival_status,
+    completed_status,
     failed_status,
     relayable,
 )
@@ -285,10 +286,12 @@ class SQLiteStore(Store):
 
         return await self._write(apply)
 
-    async def complete(self, event_id: int, worker: str, now: float) -> bool:
+    async def complete(self, event_id: int, worker: str, now: float, ignored: bool = False) -> bool:
+        status = completed_status(ignored).value
+
         def apply(cur: sqlite3.Cursor) -> bool:
-            cur.execute(sql.RECORD_ATTEMPT, (now, DeliveryState.HANDLED.value, None, event_id, worker))
-            return bool(cur.execute(sql.COMPLETE, (now, event_id, worker)).rowcount == 1)
+            cur.execute(sql.RECORD_ATTEMPT, (now, status, None, event_id, worker))
+            return bool(cur.execute(sql.COMPLETE, (status, now, event_id, worker)).rowcount == 1)
 
         done = await self._write(apply)
         if done:
@@ -514,6 +517,12 @@ class SQLiteStore(Store):
 
     async def stats(self) -> Stats:
         return await self._readers.run(_stats)
+
+    async def sinks(self, since: float) -> Sequence[SinkStats]:
+        def read(conn: sqlite3.Connection) -> list[SinkStats]:
+            return [SinkStats(*row) for row in conn.execute(SINK_STATS, (since,))]
+
+        return await self._readers.run(read)
 
 
 def _stats(conn: sqlite3.Connection) -> Stats:

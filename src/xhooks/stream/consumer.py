@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ import httpx
 
 from xhooks.client import DEFAULT_BASE_URL, AsyncXClient, Credentials
 from xhooks.client import endpoints as api
-from xhooks.clock import Clock, SystemClock
+from xhooks.clock import Clock, SystemClock, iso_utc
 from xhooks.errors import ClientError, ConfigError, StoreError
 from xhooks.protocol.activity_stream import BACKFILL_LIMIT, ENDPOINT_NAME, KEEP_ALIVE_INTERVAL
 from xhooks.store.base import Delivery, DeliveryPath, Intake, Store
@@ -78,10 +77,6 @@ class StreamConfig:
     app: str | None = None
     backfill_minutes: int = BACKFILL_LIMIT
     reclaim_connections: bool = False
-
-
-def _iso(at: float) -> str:
-    return dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class StreamConsumer:
@@ -380,15 +375,15 @@ class StreamConsumer:
         if self.recover is not None and await self.recover(start, end):
             logger.warning(
                 "stream events from %s to %s are older than its backfill: a replay will recover them",
-                _iso(start),
-                _iso(end),
+                iso_utc(start),
+                iso_utc(end),
             )
             return
         await self._fire(
             "stream_gap",
-            f"X Activity events from {_iso(start)} to {_iso(end)} may be missing: the stream backfills at most "
-            f"{self.backfill_minutes} minutes; where the app has a webhook, `xhooks recover --since {_iso(start)} "
-            f"--until {_iso(end)}` replays them",
+            f"X Activity events from {iso_utc(start)} to {iso_utc(end)} may be missing: the stream backfills at most "
+            f"{self.backfill_minutes} minutes; where the app has a webhook, `xhooks recover --since {iso_utc(start)} "
+            f"--until {iso_utc(end)}` replays them",
         )
 
     # -- small helpers ---------------------------------------------------------------------------------

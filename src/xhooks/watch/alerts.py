@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from xhooks.clock import Clock
+from xhooks.clock import Clock, iso_utc
 from xhooks.errors import StoreError
 from xhooks.store import Store
 
@@ -49,10 +48,6 @@ class AlertChange:
     state: str
     at: float
     message: str
-
-
-def _iso(at: float) -> str:
-    return dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Alerts:
@@ -101,9 +96,11 @@ class Alerts:
     def snapshot(self) -> dict[str, Any]:
         """What the dashboard shows: the alerts firing now and the latest changes, newest first."""
         return {
-            "active": [{"alert": a.name, "message": a.message, "since": _iso(a.since)} for a in self.active.values()],
+            "active": [
+                {"alert": a.name, "message": a.message, "since": iso_utc(a.since)} for a in self.active.values()
+            ],
             "history": [
-                {"alert": c.alert.name, "state": c.state, "message": c.message, "at": _iso(c.at)}
+                {"alert": c.alert.name, "state": c.state, "message": c.message, "at": iso_utc(c.at)}
                 for c in reversed(self.history)
             ],
         }
@@ -125,8 +122,8 @@ class Alerts:
             "text": f"{icon} xhooks {change.state}: {change.message}",
             "alert": change.alert.name,
             "state": change.state,
-            "since": _iso(change.alert.since),
-            "at": _iso(change.at),
+            "since": iso_utc(change.alert.since),
+            "at": iso_utc(change.at),
         }
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=self.timeout, trust_env=False)

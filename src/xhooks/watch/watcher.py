@@ -1,7 +1,8 @@
 """The watcher: webhook health and downtime recovery in one loop, inside `xhooks serve` or alone (`xhooks watch`).
 
-Every `interval` it reads X's webhooks (re-validating invalid ones) and then recovers missed windows for the
-valid ones. A round that fails (X unreachable, the store unreadable) is logged and the next round tries
+Every `interval` it reads X's webhooks (re-validating invalid ones), recovers missed windows for the valid
+ones, and checks that neither delivery path (webhook, X Activity stream) went silent while the other carries
+events. A round that fails (X unreachable, the store unreadable) is logged and the next round tries
 again: the watcher itself must never stop silently either. `recover` is the same machinery for one window
 asked for by hand (`xhooks recover --since T`).
 """
@@ -21,6 +22,7 @@ from xhooks.metrics import Metrics
 from xhooks.store import Store, open_store
 from xhooks.watch.alerts import Alerts
 from xhooks.watch.health import HealthWatcher
+from xhooks.watch.paths import PathWatch
 from xhooks.watch.recovery import JobState, Recovery, ReplayTask, Window
 
 __all__ = ["WatchConfig", "WatchService", "Watcher", "recover", "recover_window", "run_watcher"]
@@ -50,6 +52,11 @@ class WatchConfig:
     max_attempts: int = 3
     down_after: float | None = 120.0
     """Alert when the receiver's heartbeat is older than this (None: never)."""
+    silent_path_after: float | None = 600.0
+    """Alert when one delivery path (webhook, X Activity stream) has missed events the other carried this long
+    ago (`xhooks.watch.paths`; None: never)."""
+    silent_path_least: int = 5
+    """…and it missed at least this many."""
 
 
 class Watcher:
@@ -94,17 +101,24 @@ class Watcher:
             down_after=config.down_after,
             metrics=metrics,
         )
+        self.paths = (
+            None
+            if config.silent_path_after is None
+            else PathWatch(store, self.alerts, after=config.silent_path_after, least=config.silent_path_least)
+        )
         self.failed_rounds = 0
         self._stopping = asyncio.Event()
 
     async def step(self) -> None:
-        """One round: health first, then recovery for the webhooks that are valid.
+        """One round: health first, then recovery for the webhooks that are valid, then the delivery paths.
 
         Raises:
             XhooksError: X or the store could not be reached; `run` logs it and goes on.
         """
         statuses = await self.health.check()
         await self.recovery.step([status.webhook_id for status in statuses if status.valid])
+        if self.paths is not None:
+            await self.paths.check(self.clock.now())
 
     def stop(self) -> None:
         """Ask `run` to return: a round in progress is cut short (it holds nothing the next round cannot redo)."""

@@ -1,0 +1,61 @@
+"""The overview's per-path counts and relay sinks (issues 14 and 16), read from a real SQLite store."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+
+from tests.support import serve_app
+from xhooks.dashboard import DashboardConfig
+from xhooks.dashboard.app import Dashboard
+from xhooks.store import Delivery, DeliveryPath
+from xhooks.store.sqlite import SQLiteStore
+
+NOW = 1_767_225_600.0
+
+
+def _xaa(uuid: str) -> bytes:
+    return f'{{"data":{{"event_uuid":"{uuid}","event_type":"post.create","filter":{{"user_id":"1"}}}}}}'.encode()
+
+
+def _row(html: str, table: str, first_cell: str) -> list[str]:
+    """The cells' text of the row of table `#table` whose first cell is `first_cell`."""
+    body = html.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
+    for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+        cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        if cells and cells[0] == first_cell:
+            return cells
+    raise AssertionError(f"no row {first_cell!r} in #{table}")
+
+
+async def test_the_overview_counts_each_path_and_shows_each_sinks_backlog_rate_and_error(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "x.db")
+    await store.start()
+    try:
+        for n in range(3):  # on both paths, the stream first
+            await store.record(Delivery.received("/webhook", _xaa(f"b{n}"), NOW + n, path=DeliveryPath.STREAM))
+            await store.record(Delivery.received("/webhook", _xaa(f"b{n}"), NOW + n + 1))
+        await store.record(Delivery.received("/webhook", _xaa("w"), NOW + 5))
+        claimed = [item.event.id for item in await store.relay_claim("bus", "r", 3, 30.0, NOW + 10)]
+        assert await store.relay_complete("bus", claimed[:2], "r", NOW + 20) == 2
+        assert await store.relay_fail("bus", claimed[2], "r", "HTTP 503 from the bus", None, NOW + 21)
+        dashboard = Dashboard(store, DashboardConfig(), clock=lambda: NOW + 30)
+        with serve_app(dashboard) as url:
+            async with httpx.AsyncClient(base_url=url) as http:
+                html = (await http.get("/_xhooks/")).text
+                empty = SQLiteStore(tmp_path / "empty.db")
+                await empty.start()
+                dashboard.store = empty  # a store never relayed to shows the invitation instead
+                bare = (await http.get("/_xhooks/")).text
+                await empty.close()
+    finally:
+        await store.close()
+    assert "ignored (own actions)" in html
+    assert _row(html, "paths", "webhook") == ["webhook", "4", "1"]
+    assert _row(html, "paths", "stream") == ["stream", "3", "3"]
+    sink = _row(html, "sinks", "bus")
+    assert sink[1:5] == ["1", "0.03/s", "2", "1"]  # backlog: the fourth, taken in and not sent; 2 sent in 60 s: 0.03/s
+    assert sink[6] == "HTTP 503 from the bus"
+    assert 'id="sinks"' not in bare and "No relay sink has run on this store" in bare
