@@ -143,6 +143,32 @@ def test_forget_erases_a_user_and_stats_lists_the_audit_record(tmp_path: Path) -
     assert "erased: user:7 at " in stats and "(why: GDPR 12)" in stats
 
 
+async def _failing_three_times(db: Path) -> None:
+    """One event whose handler failed three times, recorded as the worker records a failure (`Store.fail`)."""
+    store = SQLiteStore(db)
+    await store.start()
+    try:
+        await store.record(Delivery.received("/webhook", BODY.replace(b',{"id_str":"11","text":"ho"}', b""), 1.0))
+        for attempt, retry_at in ((1, 20.0), (2, 40.0), (3, None)):
+            (claimed,) = await store.claim(f"w{attempt}", 1, 60.0, 20.0 * attempt)
+            error = f"RuntimeError: downstream down on attempt {attempt}\n\nTraceback (most recent call last):\n  …"
+            assert await store.fail(claimed.event.id, f"w{attempt}", error, retry_at, 20.0 * attempt + 1.5)
+    finally:
+        await store.close()
+
+
+def test_show_lists_every_attempt_of_a_failing_handler(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    asyncio.run(_failing_three_times(db))
+    shown = CliRunner().invoke(app, ["events", "show", "1", "--db", str(db)]).output
+    assert "status=dead" in shown
+    for attempt, outcome in ((1, "retry"), (2, "retry"), (3, "dead")):
+        assert f"attempt {attempt} by w{attempt}: {outcome} at " in shown
+        assert f"RuntimeError: downstream down on attempt {attempt}" in shown
+    assert shown.count("Traceback (most recent call last)") == 4  # three attempts, and the last error again
+    assert shown.count("after 1.500 s") == 3
+
+
 def test_an_exported_fixture_delivered_again_reaches_the_handler_with_the_same_content(tmp_path: Path) -> None:
     """Capture → fixture (issue 18): `events export ID --fixture` scrubs a stored event's ids, `trigger
     --from-file` (and the pytest plugin's factory) delivers it again, and the handler gets the same content."""

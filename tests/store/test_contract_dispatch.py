@@ -87,3 +87,27 @@ async def test_renew_extends_only_the_leases_the_worker_still_holds(store: Store
     # at 45 x's lease (to 41) has run out and is taken again; w's renewed one (to 500) is not
     assert [item.event.id for item in await store.claim("y", 10, 30.0, 45.0)] == [theirs]
     assert await store.complete(mine, "w", 46.0)
+
+
+async def test_every_attempt_is_kept_with_its_times_outcome_and_error(store: Store) -> None:
+    from xhooks.store import Attempt
+    from xhooks.store.retention import DAY, RetentionPolicy
+
+    await store.record(_delivery(_aaa("7", "1")))
+    (first,) = await store.claim("w1", 1, 30.0, 10.0)
+    assert await store.fail(first.event.id, "w1", "Traceback …\nKeyError: 'a'", 20.0, 12.0)
+    (second,) = await store.claim("w2", 1, 30.0, 20.0)
+    assert await store.fail(second.event.id, "w2", "Traceback …\nKeyError: 'b'", None, 25.5)
+    assert await store.redispatch(EventQuery(status="dead"), 30.0) == 1
+    (third,) = await store.claim("w1", 1, 30.0, 31.0)
+    assert not await store.complete(third.event.id, "someone-else", 32.0)  # no lease, no attempt recorded
+    assert await store.complete(third.event.id, "w1", 33.0)
+    attempts = await store.attempts(first.event.id)
+    assert attempts == [
+        Attempt(1, "w1", 10.0, 12.0, "retry", "Traceback …\nKeyError: 'a'"),
+        Attempt(2, "w2", 20.0, 25.5, "dead", "Traceback …\nKeyError: 'b'"),
+        Attempt(1, "w1", 31.0, 33.0, "handled", None),
+    ]
+    assert [attempt.duration for attempt in attempts] == [2.0, 5.5, 2.0]
+    assert (await store.prune(RetentionPolicy(body_days=1), 2 * DAY)).bodies == 1
+    assert await store.attempts(first.event.id) == []  # kept as long as the body, no longer

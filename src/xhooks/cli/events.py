@@ -100,22 +100,30 @@ def list_command(
 
 @app.command("show")
 def show_command(event_id: int, db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Show one event with its delivery: raw body, headers and every sighting."""
+    """Show one event with its delivery: every attempt of its handlers, raw body, headers and every sighting."""
     with _reader(db) as store:
         event = store.event(event_id)
         if event is None:
             raise ConfigError(f"no event {event_id}; list them with `xhooks events list`")
         delivery = store.delivery(event.delivery_id)
         sightings = store.sightings(event_id)
+        attempts = store.attempts(event_id)
     if as_json:
         body = delivery.body.decode("utf-8", "replace") if delivery else None
         headers = delivery.headers if delivery else []
-        _print_json({"event": event, "body": body, "headers": headers, "sightings": sightings})
+        _print_json({"event": event, "body": body, "headers": headers, "sightings": sightings, "attempts": attempts})
         return
     typer.echo(f"event {event.id}  {event.event_type}  for_user_id={event.for_user_id}  status={event.status}")
     typer.echo(f"key {event.key}\nreceived {_time(event.received_at)}  duplicates {event.duplicates}")
     if event.last_error:
         typer.echo(f"\nlast error:\n{event.last_error.rstrip()}")
+    for attempt in attempts:
+        took = "" if attempt.duration is None else f" after {attempt.duration:.3f} s"
+        typer.echo(
+            f"\nattempt {attempt.attempt} by {attempt.worker}: {attempt.outcome} at {_time(attempt.finished_at)}{took}"
+        )
+        if attempt.error:
+            typer.echo(attempt.error.rstrip())
     if event.pruned_at is not None:
         typer.echo(f"\ntombstone since {_time(event.pruned_at)}: body and headers went, the key stays for dedup")
     if delivery is not None:

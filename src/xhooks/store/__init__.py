@@ -3,6 +3,7 @@ for the reads of synchronous code."""
 
 from xhooks.store.base import (
     EVENT_STATUSES,
+    Attempt,
     ClaimedEvent,
     CrcRecord,
     Delivery,
@@ -22,6 +23,7 @@ from xhooks.store.registry import STORE_ENGINES, open_store
 __all__ = [
     "EVENT_STATUSES",
     "STORE_ENGINES",
+    "Attempt",
     "ClaimedEvent",
     "CrcRecord",
     "Delivery",

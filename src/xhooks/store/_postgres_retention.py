@@ -46,6 +46,10 @@ async def prune_batch(conn: asyncpg.Connection, policy: RetentionPolicy, now: fl
                 ids,
                 now,
             )
+            await conn.execute(  # the attempts (and their errors) go with the body
+                "DELETE FROM attempts WHERE event_id IN (SELECT id FROM events WHERE delivery_id = ANY ($1::bigint[]))",
+                ids,
+            )
         statement, params = expired_tombstones(policy, now)
         found = await conn.fetch(numbered(f"{statement} LIMIT ? FOR UPDATE OF e SKIP LOCKED"), *params, policy.batch)
         gone = [int(row[0]) for row in found]
@@ -56,6 +60,7 @@ async def prune_batch(conn: asyncpg.Connection, policy: RetentionPolicy, now: fl
                 gone,
             )
             await conn.execute("DELETE FROM sightings WHERE event_id = ANY ($1::bigint[])", gone)
+            await conn.execute("DELETE FROM attempts WHERE event_id = ANY ($1::bigint[])", gone)
             await conn.execute(
                 "DELETE FROM relay_events"
                 " WHERE sink IN (SELECT sink FROM relay_sinks) AND event_id = ANY ($1::bigint[])",
@@ -108,6 +113,7 @@ async def erase_events(
     await conn.execute(
         "UPDATE events SET last_error = $1 WHERE last_error IS NOT NULL AND id = ANY ($2::bigint[])", error, ids
     )
+    await conn.execute("DELETE FROM attempts WHERE event_id = ANY ($1::bigint[])", ids)
     await conn.execute(
         "UPDATE relay_events SET last_error = $1 WHERE last_error IS NOT NULL"
         " AND sink IN (SELECT sink FROM relay_sinks) AND event_id = ANY ($2::bigint[])",

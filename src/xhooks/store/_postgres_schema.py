@@ -179,6 +179,18 @@ V6 = (
         event_id bigint
     )""",
     "CREATE INDEX erasures_event ON erasures (event_id)",
+    # Every handler attempt (`Store.attempts`): when the claim began it, when and how it ended, its error.
+    "ALTER TABLE events ADD COLUMN claimed_at double precision",
+    """CREATE TABLE attempts (
+        event_id bigint NOT NULL,
+        attempt integer NOT NULL,
+        worker text NOT NULL,
+        started_at double precision,
+        finished_at double precision NOT NULL,
+        outcome text NOT NULL,
+        error text
+    )""",
+    "CREATE INDEX attempts_event ON attempts (event_id)",
 )
 
 HAS_META = "SELECT to_regclass('meta') IS NOT NULL"
@@ -212,7 +224,8 @@ CLAIM = f"""
         LIMIT $2
         FOR UPDATE OF e SKIP LOCKED
     )
-    UPDATE events AS c SET status = 'claimed', lease_owner = $3, lease_until = $1 + $4, attempts = c.attempts + 1
+    UPDATE events AS c SET status = 'claimed', lease_owner = $3, lease_until = $1 + $4, claimed_at = $1,
+        attempts = c.attempts + 1
     FROM due WHERE c.id = due.id
     RETURNING {", ".join(f"c.{name.strip()}" for name in EVENT_COLUMNS.split(","))},
         (SELECT d.body FROM deliveries d WHERE d.id = c.delivery_id) AS body
@@ -360,3 +373,14 @@ RELAY_ERASE = """
     WHERE status IN ('pending', 'claimed', 'retry') AND sink IN (SELECT sink FROM relay_sinks)
       AND event_id IN ({events})
 """
+
+# The attempt a claimed event's worker finishes (`complete`, `fail`), recorded before its status changes.
+RECORD_ATTEMPT = """
+    INSERT INTO attempts (event_id, attempt, worker, started_at, finished_at, outcome, error)
+    SELECT id, attempts, lease_owner, claimed_at, $1, $2, $3 FROM events
+    WHERE id = $4 AND status = 'claimed' AND lease_owner = $5
+"""
+ATTEMPTS = (
+    "SELECT attempt, worker, started_at, finished_at, outcome, error FROM attempts WHERE event_id = $1"
+    " ORDER BY finished_at, attempt"
+)

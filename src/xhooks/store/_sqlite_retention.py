@@ -46,14 +46,12 @@ def prune_batch(cur: sqlite3.Cursor, policy: RetentionPolicy, now: float) -> Pru
     ids = [row[0] for row in rows]
     if ids:
         marks = _marks(ids)
-        stubs = cur.execute(f"SELECT {_STUB_COLUMNS} FROM deliveries WHERE id IN ({marks})", ids).fetchall()
-        cur.execute(f"DELETE FROM deliveries WHERE id IN ({marks})", ids)
-        cur.executemany(
-            f"INSERT INTO deliveries ({_STUB_COLUMNS}, headers, body, pruned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*stub, EMPTY_HEADERS, b"", now) for stub in stubs],
-        )
+        _strip(cur, ids, now)
         cur.execute(
             f"UPDATE events SET pruned_at = ? WHERE pruned_at IS NULL AND delivery_id IN ({marks})", [now, *ids]
+        )
+        cur.execute(  # the attempts (and their errors) go with the body
+            f"DELETE FROM attempts WHERE event_id IN (SELECT id FROM events WHERE delivery_id IN ({marks}))", ids
         )
     statement, params = expired_tombstones(policy, now)
     gone = [row[0] for row in cur.execute(f"{statement} LIMIT ?", [*params, policy.batch]).fetchall()]
@@ -68,6 +66,7 @@ def prune_batch(cur: sqlite3.Cursor, policy: RetentionPolicy, now: float) -> Pru
             )
         ]
         cur.execute(f"DELETE FROM sightings WHERE event_id IN ({marks})", gone)
+        cur.execute(f"DELETE FROM attempts WHERE event_id IN ({marks})", gone)
         cur.execute(
             f"DELETE FROM relay_events WHERE sink IN (SELECT sink FROM relay_sinks) AND event_id IN ({marks})", gone
         )
@@ -116,6 +115,7 @@ def erase_events(
         cur.execute(
             f"UPDATE events SET last_error = ? WHERE last_error IS NOT NULL AND id IN ({marks})", [error, *chunk]
         )
+        cur.execute(f"DELETE FROM attempts WHERE event_id IN ({marks})", chunk)
         cur.execute(
             "UPDATE relay_events SET last_error = ? WHERE last_error IS NOT NULL"
             f" AND sink IN (SELECT sink FROM relay_sinks) AND event_id IN ({marks})",

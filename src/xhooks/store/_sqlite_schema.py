@@ -120,7 +120,10 @@ DUE_EVENTS = """
              AND (o.status = 'pending' OR o.status = 'claimed' OR o.status = 'retry')))
     ORDER BY e.id LIMIT :limit
 """
-CLAIM = "UPDATE events SET status = 'claimed', lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?"
+CLAIM = """
+    UPDATE events SET status = 'claimed', lease_owner = ?, lease_until = ?, claimed_at = ?, attempts = attempts + 1
+    WHERE id = ?
+"""
 COMPLETE = """
     UPDATE events SET status = ?, handled_at = ?, lease_owner = NULL, lease_until = NULL, last_error = NULL
     WHERE id = ? AND status = 'claimed' AND lease_owner = ?
@@ -247,6 +250,18 @@ V5 = (
         event_id INTEGER                -- the revoke event that asked for it (automatic erasures)
     )""",
     "CREATE INDEX IF NOT EXISTS erasures_event ON erasures (event_id)",
+    # Every handler attempt (`Store.attempts`): when the claim began it, when and how it ended, its error.
+    "ALTER TABLE events ADD COLUMN claimed_at REAL",
+    """CREATE TABLE IF NOT EXISTS attempts (
+        event_id INTEGER NOT NULL,
+        attempt INTEGER NOT NULL,
+        worker TEXT NOT NULL,
+        started_at REAL,
+        finished_at REAL NOT NULL,
+        outcome TEXT NOT NULL,          -- handled | retry | dead
+        error TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS attempts_event ON attempts (event_id)",
 )
 
 CREATE = STATEMENTS + RELAY_STATEMENTS + V4 + V5
@@ -264,3 +279,14 @@ RELAY_ERASE = """
     WHERE status IN ('pending', 'claimed', 'retry') AND sink IN (SELECT sink FROM relay_sinks)
       AND event_id IN ({events})
 """
+
+# The attempt a claimed event's worker finishes (`complete`, `fail`), recorded before its status changes.
+RECORD_ATTEMPT = """
+    INSERT INTO attempts (event_id, attempt, worker, started_at, finished_at, outcome, error)
+    SELECT id, attempts, lease_owner, claimed_at, ?, ?, ? FROM events
+    WHERE id = ? AND status = 'claimed' AND lease_owner = ?
+"""
+ATTEMPTS = (
+    "SELECT attempt, worker, started_at, finished_at, outcome, error FROM attempts WHERE event_id = ?"
+    " ORDER BY finished_at, attempt"
+)

@@ -25,6 +25,7 @@ from xhooks.store.retention import PruneReport, RetentionPolicy
 __all__ = [
     "EVENT_STATUSES",
     "TAKE_IN_BATCH",
+    "Attempt",
     "CrcRecord",
     "Delivery",
     "DeliveryPath",
@@ -186,6 +187,23 @@ class ClaimedEvent(msgspec.Struct, frozen=True):
     """1 for the first run of the handlers, 2 for the first retry, …"""
     headers: Headers = msgspec.field(default_factory=list)
     """The delivery's headers as received (relay claims only: a relay can forward X's signature with the body)."""
+
+
+class Attempt(msgspec.Struct, frozen=True):
+    """One run of an event's handlers: which, by whom, when it began and ended, how, and its error."""
+
+    attempt: int
+    worker: str
+    started_at: float | None
+    finished_at: float
+    outcome: str
+    """`handled`, `retry` or `dead`: the state the attempt left its event in."""
+    error: str | None = None
+    """The error with its traceback, as the worker recorded it; None for a success."""
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.started_at is None else self.finished_at - self.started_at
 
 
 class EventQuery(msgspec.Struct, frozen=True):
@@ -470,6 +488,10 @@ class Store(ABC):
     @abstractmethod
     async def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
         """Every delivery that carried this event, `(delivery_id, received_at)`, first sighting first."""
+
+    @abstractmethod
+    async def attempts(self, event_id: int) -> Sequence[Attempt]:
+        """Every recorded attempt of the event's handlers, oldest first (kept while its body is: `retention.py`)."""
 
     @abstractmethod
     async def stats(self) -> Stats:

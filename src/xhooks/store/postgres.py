@@ -44,6 +44,7 @@ from xhooks.store._postgres_errors import FOREIGN_ERRORS, mapped
 from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, SINK_STATS, numbered, source, where
 from xhooks.store.base import (
     TAKE_IN_BATCH,
+    Attempt,
     ClaimedEvent,
     CrcRecord,
     Delivery,
@@ -362,7 +363,8 @@ class PostgresStore(Store):
 
     async def complete(self, event_id: int, worker: str, now: float, ignored: bool = False) -> bool:
         status = completed_status(ignored).value
-        async with self._connection("could not complete an event") as conn:
+        async with self._connection("could not complete an event") as conn, conn.transaction():
+            await conn.execute(sql.RECORD_ATTEMPT, now, status, None, event_id, worker)
             done = bool(await conn.execute(sql.COMPLETE, now, event_id, worker, status) == "UPDATE 1")
         if done:
             self._wakeup.wake()  # the next event of the same user may be due now
@@ -370,7 +372,8 @@ class PostgresStore(Store):
 
     async def fail(self, event_id: int, worker: str, error: str, retry_at: float | None, now: float) -> bool:
         status = failed_status(retry_at).value
-        async with self._connection("could not record a failed attempt") as conn:
+        async with self._connection("could not record a failed attempt") as conn, conn.transaction():
+            await conn.execute(sql.RECORD_ATTEMPT, now, status, error, event_id, worker)
             done = bool(await conn.execute(sql.FAIL, status, retry_at, error, event_id, worker) == "UPDATE 1")
         if done:
             self._wakeup.failed(retry_at, now)
@@ -499,6 +502,7 @@ class PostgresStore(Store):
                     await transaction.rollback()
                 raise
             with mapped(what):
+                await conn.execute(sql.RECORD_ATTEMPT, now, completed_status(False).value, None, event_id, worker)
                 marked = await conn.execute(sql.COMPLETE, now, event_id, worker, completed_status(False).value)
                 marked = marked == "UPDATE 1"
                 await (transaction.commit() if marked else transaction.rollback())
@@ -595,6 +599,9 @@ class PostgresStore(Store):
             limit,
         )
         return [CrcRecord(*row) for row in rows]
+
+    async def attempts(self, event_id: int) -> Sequence[Attempt]:
+        return [Attempt(*row) for row in await self._fetch(sql.ATTEMPTS, event_id)]
 
     async def sinks(self, since: float) -> Sequence[SinkStats]:
         async with self._reading() as conn:

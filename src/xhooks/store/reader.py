@@ -8,7 +8,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from xhooks.store.base import CrcRecord, EventQuery, SinkStats, Span, Stats, Store, StoredDelivery, StoredEvent
+from xhooks.store.base import (
+    Attempt,
+    CrcRecord,
+    EventQuery,
+    SinkStats,
+    Span,
+    Stats,
+    Store,
+    StoredDelivery,
+    StoredEvent,
+)
 from xhooks.store.registry import open_store
 
 __all__ = ["SyncReader", "open_reader"]
@@ -49,6 +59,9 @@ class SyncReader:
 
     def sightings(self, event_id: int) -> Sequence[tuple[int, float]]:
         return self._run(self.store.sightings, event_id)
+
+    def attempts(self, event_id: int) -> Sequence[Attempt]:
+        return self._run(self.store.attempts, event_id)
 
     def stats(self) -> Stats:
         return self._run(self.store.stats)

@@ -40,6 +40,7 @@ from xhooks.store import _sqlite_schema as sql
 from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, SINK_STATS, source, where
 from xhooks.store.base import (
     TAKE_IN_BATCH,
+    Attempt,
     ClaimedEvent,
     CrcRecord,
     Delivery,
@@ -273,7 +274,7 @@ class SQLiteStore(Store):
             ids = [row[0] for row in cur.execute(sql.DUE_EVENTS, {"now": now, "limit": limit})]
             if not ids:
                 return []
-            cur.executemany(sql.CLAIM, [(worker, now + lease, event_id) for event_id in ids])
+            cur.executemany(sql.CLAIM, [(worker, now + lease, now, event_id) for event_id in ids])
             marks = ",".join("?" * len(ids))
             columns = ", ".join(f"e.{name.strip()}" for name in _EVENT_COLUMNS.split(","))
             rows = cur.execute(
@@ -287,16 +288,24 @@ class SQLiteStore(Store):
 
     async def complete(self, event_id: int, worker: str, now: float, ignored: bool = False) -> bool:
         status = completed_status(ignored).value
-        done = await self._write(lambda cur: cur.execute(sql.COMPLETE, (status, now, event_id, worker)).rowcount == 1)
+
+        def apply(cur: sqlite3.Cursor) -> bool:
+            cur.execute(sql.RECORD_ATTEMPT, (now, status, None, event_id, worker))
+            return bool(cur.execute(sql.COMPLETE, (status, now, event_id, worker)).rowcount == 1)
+
+        done = await self._write(apply)
         if done:
             self._wakeup.wake()  # the next event of the same user may be due now
         return done
 
     async def fail(self, event_id: int, worker: str, error: str, retry_at: float | None, now: float) -> bool:
         status = failed_status(retry_at).value
-        done = await self._write(
-            lambda cur: cur.execute(sql.FAIL, (status, retry_at, error, event_id, worker)).rowcount == 1
-        )
+
+        def apply(cur: sqlite3.Cursor) -> bool:
+            cur.execute(sql.RECORD_ATTEMPT, (now, status, error, event_id, worker))
+            return bool(cur.execute(sql.FAIL, (status, retry_at, error, event_id, worker)).rowcount == 1)
+
+        done = await self._write(apply)
         if done:
             self._wakeup.failed(retry_at, now)
         return done
@@ -501,6 +510,10 @@ class SQLiteStore(Store):
             (since, limit),
         )
         return [CrcRecord(*row) for row in rows]
+
+    async def attempts(self, event_id: int) -> Sequence[Attempt]:
+        rows = await self._readers.fetch(sql.ATTEMPTS, (event_id,))
+        return [Attempt(*row) for row in rows]
 
     async def stats(self) -> Stats:
         return await self._readers.run(_stats)
