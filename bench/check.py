@@ -35,10 +35,18 @@ def _keys(requests: Sequence[bytes], indexes: Any) -> set[str]:
 
 def _query(db: str, sql: str) -> list[tuple[Any, ...]]:
     if db.startswith(("postgresql://", "postgres://")):
-        import psycopg
+        import asyncio
 
-        with psycopg.connect(db) as conn:
-            return list(conn.execute(sql).fetchall())
+        import asyncpg
+
+        async def fetch() -> list[tuple[Any, ...]]:
+            conn = await asyncpg.connect(db)
+            try:
+                return [tuple(row) for row in await conn.fetch(sql)]
+            finally:
+                await conn.close()
+
+        return asyncio.run(fetch())
     path = db.removeprefix("sqlite:///")
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:

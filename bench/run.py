@@ -103,13 +103,22 @@ def _phase(load: LoadResult) -> dict[str, Any]:
 def _reset_db(db: str, recreate: bool = True) -> None:
     """Remove what a previous run left in `db`: the SQLite files, or the bench's PostgreSQL database."""
     if db.startswith("postgres"):
-        import psycopg
+        import asyncio
+
+        import asyncpg  # the postgres extra's driver: the bench needs nothing the tests do not install
 
         name = db.rsplit("/", 1)[1]
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            if recreate:
-                conn.execute(f"CREATE DATABASE {name}")
+
+        async def reset() -> None:
+            conn = await asyncpg.connect(POSTGRES_ADMIN)
+            try:
+                await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                if recreate:
+                    await conn.execute(f"CREATE DATABASE {name}")
+            finally:
+                await conn.close()
+
+        asyncio.run(reset())
         return
     for suffix in ("", "-wal", "-shm"):
         Path(db + suffix).unlink(missing_ok=True)
