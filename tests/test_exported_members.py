@@ -41,11 +41,16 @@ PACKAGES = [
 
 
 def _public(module: ModuleType) -> set[str]:
-    """Public names, lazy ones included (`dir` and `getattr` see them); submodules are not exports."""
+    """Public names, lazy ones included (`dir` and `getattr` see them); submodules are not exports.
+
+    Names that are not identifiers are left out: pytest's assertion rewriting puts `@py_builtins` and
+    `@pytest_ar` into every module it rewrites, and pytest 9.2 rewrites every module of a distribution that
+    provides a plugin (ours: `xhooks.testing`), editable installs included."""
     return {
         attr
         for attr in dir(module)
-        if not attr.startswith("_")
+        if attr.isidentifier()
+        and not attr.startswith("_")
         and not getattr(getattr(module, attr), "__file__", None)
         and attr not in ("annotations",)
     }
