@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 
 from xhooks.protocol.lifecycle import STORED_STATES, TRANSITIONS, Move
-from xhooks.store import _postgres_schema, _sqlite_schema, postgres, sqlite
+from xhooks.store import _postgres_schema, _sqlite_schema, erasure, postgres, sqlite
 
 # statement that reads the row's status, statement that sets it, the moves they make together
 SQLITE = {
@@ -75,7 +75,9 @@ def _set(statement: str) -> set[str] | None:
 
 
 def _statements(schema: ModuleType) -> dict[str, str]:
-    return {name: value for name, value in vars(schema).items() if name.isupper() and isinstance(value, str)}
+    """An engine's statements: its schema module's, and those both engines share (erasure's)."""
+    shared = {name: value for name, value in vars(erasure).items() if name.isupper() and isinstance(value, str)}
+    return shared | {name: value for name, value in vars(schema).items() if name.isupper() and isinstance(value, str)}
 
 
 @pytest.mark.parametrize(("schema", "engine", "moves"), ENGINES)

@@ -11,9 +11,17 @@ from __future__ import annotations
 
 import asyncpg
 
-from xhooks.store import _postgres_schema as sql
 from xhooks.store._query import numbered
-from xhooks.store.erasure import INSERT_ERASURE, ErasureRecord, answer, carrying, erased_error, unanswered_signals
+from xhooks.store.erasure import (
+    ERASE_UNFINISHED,
+    INSERT_ERASURE,
+    RELAY_ERASE,
+    ErasureRecord,
+    answer,
+    carrying,
+    erased_error,
+    unanswered_signals,
+)
 from xhooks.store.retention import (
     EMPTY_DELIVERIES,
     PruneReport,
@@ -105,8 +113,8 @@ async def erase_events(
             b"[]",
             now,
         )
-    await conn.execute(numbered(sql.ERASE_UNFINISHED.format(events=listed)), error, ids)
-    await conn.execute(numbered(sql.RELAY_ERASE.format(events=listed)), error, ids)
+    await conn.execute(numbered(ERASE_UNFINISHED.format(events=listed)), error, ids)
+    await conn.execute(numbered(RELAY_ERASE.format(events=listed)), error, ids)
     done = await conn.execute(
         "UPDATE events SET pruned_at = $1 WHERE pruned_at IS NULL AND id = ANY ($2::bigint[])", now, ids
     )

@@ -361,19 +361,6 @@ RELAY_REDISPATCH = """
     WHERE sink = ? AND status IN ('retry', 'handled', 'ignored', 'dead')
 """
 
-# Erasure (`store/erasure.py`): an erased event not yet handled, or a sink's row of it, is given up (the `erase` move).
-# `{events}` is the list of the erased events' ids (qmark placeholders; PostgreSQL renumbers).
-ERASE_UNFINISHED = """
-    UPDATE events SET status = 'dead', last_error = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
-    WHERE status IN ('pending', 'claimed', 'retry') AND id IN ({events})
-"""
-RELAY_ERASE = """
-    UPDATE relay_events SET status = 'dead', last_error = ?, next_attempt_at = NULL, lease_owner = NULL,
-        lease_until = NULL
-    WHERE status IN ('pending', 'claimed', 'retry') AND sink IN (SELECT sink FROM relay_sinks)
-      AND event_id IN ({events})
-"""
-
 # The attempt a claimed event's worker finishes (`complete`, `fail`), recorded before its status changes.
 RECORD_ATTEMPT = """
     INSERT INTO attempts (event_id, attempt, worker, started_at, finished_at, outcome, error)

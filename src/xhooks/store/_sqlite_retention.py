@@ -13,8 +13,16 @@ from __future__ import annotations
 
 import sqlite3
 
-from xhooks.store import _sqlite_schema as sql
-from xhooks.store.erasure import INSERT_ERASURE, ErasureRecord, answer, carrying, erased_error, unanswered_signals
+from xhooks.store.erasure import (
+    ERASE_UNFINISHED,
+    INSERT_ERASURE,
+    RELAY_ERASE,
+    ErasureRecord,
+    answer,
+    carrying,
+    erased_error,
+    unanswered_signals,
+)
 from xhooks.store.retention import (
     EMPTY_DELIVERIES,
     PruneReport,
@@ -107,8 +115,8 @@ def erase_events(
         for first in range(0, len(carried), _CHUNK):
             _strip(cur, carried[first : first + _CHUNK], now)
         deliveries += len(carried)
-        cur.execute(sql.ERASE_UNFINISHED.format(events=marks), [error, *chunk])
-        cur.execute(sql.RELAY_ERASE.format(events=marks), [error, *chunk])
+        cur.execute(ERASE_UNFINISHED.format(events=marks), [error, *chunk])
+        cur.execute(RELAY_ERASE.format(events=marks), [error, *chunk])
         events += cur.execute(
             f"UPDATE events SET pruned_at = ? WHERE pruned_at IS NULL AND id IN ({marks})", [now, *chunk]
         ).rowcount

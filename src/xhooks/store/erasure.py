@@ -26,10 +26,12 @@ import msgspec
 from xhooks.protocol.envelope import deleted_posts
 
 __all__ = [
+    "ERASE_UNFINISHED",
     "FOREVER",
     "INSERT_ERASURE",
     "POST_DELETE_TYPES",
     "RECENT_ERASURES",
+    "RELAY_ERASE",
     "REVOKE_TYPES",
     "ErasureRecord",
     "answer",
@@ -101,6 +103,20 @@ _NOTHING: tuple[str, list[object]] = ("SELECT id FROM events WHERE 1 = 0", [])
 INSERT_ERASURE = "INSERT INTO erasures (at, reason, scope, deliveries, events, event_id) VALUES (?, ?, ?, ?, ?, ?)"
 RECENT_ERASURES = "SELECT at, reason, scope, deliveries, events, event_id FROM erasures ORDER BY id DESC LIMIT 20"
 """The newest audit records, as `Store.stats` lists them."""
+
+# An erased event not yet handled, or a sink's row of it, is given up (the `erase`
+# move).
+# `{events}` is the list of the erased events' ids (qmark placeholders; PostgreSQL renumbers).
+ERASE_UNFINISHED = """
+    UPDATE events SET status = 'dead', last_error = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+    WHERE status IN ('pending', 'claimed', 'retry') AND id IN ({events})
+"""
+RELAY_ERASE = """
+    UPDATE relay_events SET status = 'dead', last_error = ?, next_attempt_at = NULL, lease_owner = NULL,
+        lease_until = NULL
+    WHERE status IN ('pending', 'claimed', 'retry') AND sink IN (SELECT sink FROM relay_sinks)
+      AND event_id IN ({events})
+"""
 
 
 def erased_error(reason: str) -> str:
