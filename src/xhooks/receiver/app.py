@@ -61,11 +61,12 @@ _encode = msgspec.json.encode
 REJECTED_GAP = 600.0
 """Refused POSTs less than this many seconds apart belong to one `rejected` span."""
 CRC_LOG_PER_SECOND = 20
-"""At most this many CRCs a second reach the store's CRC log (X sends a few an hour; a flood of GETs must not
-turn into a disk write each). Every CRC is still counted in the metrics."""
+"""At most this many CRCs a second are logged and reach the store's CRC log (X sends a few an hour; a flood of
+GETs must turn neither into a disk write each nor into a log line each). Every CRC is counted in the metrics."""
 logger = logging.getLogger("xhooks.receiver")
-"""One line per CRC (answered: info; refused: warning), per refused POST (401/403/413: warning) and per 503
-(error, with the store's reason). A stored delivery logs nothing: that is the hot path."""
+"""One line per CRC (answered: info; refused: warning; beyond `CRC_LOG_PER_SECOND` a second, one line counting
+the rest), per refused POST (401/403/413: warning), and for a store that cannot commit the first 503 in full,
+then a count every 10 s (error). A stored delivery logs nothing: that is the hot path."""
 
 
 class Receiver:
@@ -123,6 +124,7 @@ class Receiver:
         self._crc_log: list[CrcRecord] = []
         self._crc_flush: asyncio.TimerHandle | None = None
         self._crc_flushed_at = -1.0
+        self._crc_unlogged = 0
         self._writing: set[asyncio.Task[None]] = set()
         self.services = Services(services)
 
@@ -157,29 +159,43 @@ class Receiver:
         try:
             token = crc_token_from_query(scope["query_string"], header, app.consumer_secrets)
         except VerificationError as exc:
-            status, outcome = exc.status_hint, type(exc).__name__
-            logger.warning("CRC GET %s refused with %d %s: %s", app.path, status, outcome, exc)
+            status, outcome, reason = exc.status_hint, type(exc).__name__, str(exc)
             await self.store.record_rejection(app.name, f"crc:{outcome}", at)
-            await _respond(send, status, {"error": str(exc)})
+            await _respond(send, status, {"error": reason})
         else:
-            status, outcome = 200, "answered"
-            logger.info("CRC GET %s answered", app.path)
+            status, outcome, reason = 200, "answered", ""
             await _respond(send, status, crc_response(token, app.consumer_secrets[0]))
         latency = time.perf_counter() - started
         self.metrics.crc(outcome, latency, at)
-        self._log_crc(CrcRecord(app.name, at, latency, status, outcome))
+        self._log_crc(app.path, CrcRecord(app.name, at, latency, status, outcome), reason)
 
-    def _log_crc(self, record: CrcRecord) -> None:
-        """Queue a CRC for the store's log; the queue goes to the store at most once a second, so a lone CRC is
-        written at once and a flood becomes one write a second of at most `CRC_LOG_PER_SECOND` records."""
+    def _log_crc(self, path: str, record: CrcRecord, reason: str) -> None:
+        """Log a CRC and queue it for the store's CRC log, at most `CRC_LOG_PER_SECOND` a second: the queue goes
+        to the store at most once a second, so a lone CRC is logged and written at once, and a flood becomes one
+        write a second of at most that many records, and one line saying how many more there were. (A line per
+        CRC cost a fifth of a flooded CRC's CPU, and a flood of GETs must not turn into a disk write each.)"""
         if len(self._crc_log) < CRC_LOG_PER_SECOND:
             self._crc_log.append(record)
+            if record.status == 200:
+                logger.info("CRC GET %s answered", path)
+            else:
+                logger.warning("CRC GET %s refused with %d %s: %s", path, record.status, record.outcome, reason)
+        else:
+            self._crc_unlogged += 1
         if self._crc_flush is None:
             delay = max(0.0, self._crc_flushed_at + 1.0 - time.monotonic())
             self._crc_flush = asyncio.get_running_loop().call_later(delay, self._flush_crc_log)
 
     def _flush_crc_log(self) -> None:
         records, self._crc_log, self._crc_flush = self._crc_log, [], None
+        if self._crc_unlogged:
+            logger.warning(
+                "%d more CRC GETs answered or refused within a second, not logged one by one (at most %d a second"
+                " are); xhooks_crc_requests_total counts them all",
+                self._crc_unlogged,
+                CRC_LOG_PER_SECOND,
+            )
+            self._crc_unlogged = 0
         self._crc_flushed_at = time.monotonic()
         task = asyncio.get_running_loop().create_task(self._write_crc_log(records))
         self._writing.add(task)
