@@ -20,12 +20,17 @@ def _xaa(uuid: str) -> bytes:
     return f'{{"data":{{"event_uuid":"{uuid}","event_type":"post.create","filter":{{"user_id":"1"}}}}}}'.encode()
 
 
+def _rows(html: str, table: str) -> list[list[str]]:
+    """The cells' text of each data row of table `#table`."""
+    body = html.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in row] for row in rows if row]
+
+
 def _row(html: str, table: str, first_cell: str) -> list[str]:
     """The cells' text of the row of table `#table` whose first cell is `first_cell`."""
-    body = html.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
-    for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
-        cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-        if cells and cells[0] == first_cell:
+    for cells in _rows(html, table):
+        if cells[0] == first_cell:
             return cells
     raise AssertionError(f"no row {first_cell!r} in #{table}")
 
@@ -59,3 +64,39 @@ async def test_the_overview_counts_each_path_and_shows_each_sinks_backlog_rate_a
     assert sink[1:5] == ["1", "0.03/s", "2", "1"]  # backlog: the fourth, taken in and not sent; 2 sent in 60 s: 0.03/s
     assert sink[6] == "HTTP 503 from the bus"
     assert 'id="sinks"' not in bare and "No relay sink has run on this store" in bare
+
+
+def _aaa_dm(event_id: str, user_id: str) -> bytes:
+    return (
+        f'{{"for_user_id":"{user_id}","direct_message_events":[{{"type":"message_create","id":"{event_id}",'
+        f'"message_create":{{"sender_id":"9","target":{{"recipient_id":"{user_id}"}},"message_data":{{"text":"hi"}}}}}}]}}'
+    ).encode()
+
+
+async def test_the_event_page_lists_every_attempt_and_the_overview_every_erasure(tmp_path: Path) -> None:
+    """Issue 15: each handler attempt (time, duration, outcome, error) on the event's page, and the audit record
+    of each erasure on the overview."""
+    store = SQLiteStore(tmp_path / "x.db")
+    await store.start()
+    try:
+        await store.record(Delivery.received("/webhook", _aaa_dm("100", "7"), NOW))
+        await store.record(Delivery.received("/webhook", _aaa_dm("200", "8"), NOW))
+        (first, second) = await store.claim("worker-a", 2, 30.0, NOW + 1)
+        assert await store.fail(first.event.id, "worker-a", "Traceback …\nKeyError: 'text'", NOW + 5, NOW + 1.25)
+        assert await store.complete(second.event.id, "worker-a", NOW + 2)
+        (again,) = await store.claim("worker-b", 1, 30.0, NOW + 6)
+        assert await store.complete(again.event.id, "worker-b", NOW + 6.5)
+        await store.erase("8", "GDPR request 42", NOW + 10)
+        dashboard = Dashboard(store, DashboardConfig(), clock=lambda: NOW + 30)
+        with serve_app(dashboard) as url:
+            async with httpx.AsyncClient(base_url=url) as http:
+                page = (await http.get(f"/_xhooks/events/{first.event.id}")).text
+                overview = (await http.get("/_xhooks/")).text
+    finally:
+        await store.close()
+    retried = _row(page, "attempts", "1")
+    assert retried[2:5] == ["0.250 s", "worker-a", "retry"]
+    assert "KeyError: &#39;text&#39;" in retried[5] and "Traceback" in page
+    assert _row(page, "attempts", "2")[2:6] == ["0.500 s", "worker-b", "handled", "—"]
+    ((_, *erased),) = _rows(overview, "erasures")
+    assert erased == ["user:8", "1", "1", "GDPR request 42"]

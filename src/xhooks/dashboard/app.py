@@ -180,13 +180,21 @@ class Dashboard(Site):
             return self.render(req, "not_found.html", status=404)
         delivery = await self.store.delivery(event.delivery_id)
         sightings = await self.store.sightings(event.id)
+        attempts = await self.store.attempts(event.id)
         body = delivery.body.decode("utf-8", "replace") if delivery else ""
         try:
             pretty = json.dumps(json.loads(body), indent=2, ensure_ascii=False) if body else ""
         except ValueError:
             pretty = ""
         return self.render(
-            req, "event.html", event=event, delivery=delivery, body=body, pretty=pretty, sightings=sightings
+            req,
+            "event.html",
+            event=event,
+            delivery=delivery,
+            body=body,
+            pretty=pretty,
+            sightings=sightings,
+            attempts=attempts,
         )
 
     # -- dead letters ------------------------------------------------------------------------------------
