@@ -25,12 +25,20 @@ class Setup:
     dev_id: str
     friend_id: str
     emulator: Emulator
+    home: Path
+    """The commands' working directory by default: no xhooks.toml, .xhooks/dev.json or xhooks.db of the
+    developer's is read or written (`subscriptions remove` erases in ./xhooks.db when it exists)."""
 
     def run(
         self, *args: str, cwd: Path | None = None, extra: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            xhooks_cmd(*args), capture_output=True, text=True, timeout=60, env={**self.env, **(extra or {})}, cwd=cwd
+            xhooks_cmd(*args),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**self.env, **(extra or {})},
+            cwd=cwd or self.home,
         )
 
     def json(self, *args: str, **env: str) -> Any:
@@ -40,7 +48,7 @@ class Setup:
 
 
 @pytest.fixture
-def setup() -> Iterator[Setup]:
+def setup(tmp_path: Path) -> Iterator[Setup]:
     # A real clock, so that the CLI's "2h ago" and the emulator's replay window agree.
     emulator = Emulator(EmulatorConfig(allow_local_urls=True, remote_urls=False, seed=1, max_webhooks=2), SystemClock())
     creds = emulator.credentials()
@@ -55,7 +63,9 @@ def setup() -> Iterator[Setup]:
             XHOOKS_ACCESS_TOKEN=dev["access_token"],
             XHOOKS_ACCESS_TOKEN_SECRET=dev["access_token_secret"],
         )
-        yield Setup(env, consumer + "/webhook", dev["id"], friend["id"], emulator)
+        home = tmp_path / "home"
+        home.mkdir()
+        yield Setup(env, consumer + "/webhook", dev["id"], friend["id"], emulator, home)
 
 
 def test_webhooks_create_list_validate_delete(setup: Setup) -> None:
@@ -86,6 +96,65 @@ def test_subscriptions_add_check_list_count_remove(setup: Setup) -> None:
     removed = setup.json("subscriptions", "remove", "--webhook", hook, "--user", setup.dev_id)
     assert removed["subscribed"] is False
     assert setup.run("subscriptions", "count").stdout.count("subscriptions_count_all") == 1
+
+
+def _store_with_a_dm_of(db: Path, user_id: str) -> None:
+    import asyncio
+
+    from xhooks.store import Delivery
+    from xhooks.store.sqlite import SQLiteStore
+
+    body = (
+        f'{{"for_user_id":"{user_id}","direct_message_events":[{{"type":"message_create","id":"77",'
+        f'"message_create":{{"sender_id":"9","target":{{"recipient_id":"{user_id}"}},"message_data":{{"text":"hi"}}}}}}]}}'
+    )
+
+    async def fill() -> None:
+        store = SQLiteStore(db)
+        await store.start()
+        await store.record(Delivery.received("/webhook", body.encode(), 1.0))
+        await store.close()
+
+    asyncio.run(fill())
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "erased"),
+    [
+        pytest.param((), {}, True, id="erases"),
+        pytest.param(("--keep-stored",), {}, False, id="keep-stored"),
+        pytest.param((), {"XHOOKS_RETENTION_ERASE_ON_UNSUBSCRIBE": "false"}, False, id="setting-off"),
+    ],
+)
+def test_subscriptions_remove_erases_what_the_store_holds_of_the_user(
+    setup: Setup, tmp_path: Path, flags: tuple[str, ...], env: dict[str, str], erased: bool
+) -> None:
+    """Issue 15: X sends no event when an app unsubscribes a user, so xhooks erases as it asks X."""
+    from tests.support import read_store
+
+    hook = setup.json("webhooks", "create", setup.hook_url)["id"]
+    assert setup.json("subscriptions", "add", "--webhook", hook)["subscribed"] is True
+    db = tmp_path / "xhooks.db"
+    _store_with_a_dm_of(db, setup.dev_id)
+    done = setup.run(
+        "subscriptions", "remove", "--webhook", hook, "--user", setup.dev_id, "--db", str(db), *flags, extra=env
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    records = read_store(db, lambda store: store.stats()).erasures
+    if erased:
+        assert f"erased user:{setup.dev_id}" in done.stdout and "why: unsubscribed" in done.stdout
+        assert [(r.reason, r.deliveries, r.events) for r in records] == [("unsubscribed", 1, 1)]
+    else:
+        assert "erased" not in done.stdout and records == []
+
+
+def test_subscriptions_remove_without_a_store_erases_nothing_and_creates_none(setup: Setup, tmp_path: Path) -> None:
+    hook = setup.json("webhooks", "create", setup.hook_url)["id"]
+    assert setup.json("subscriptions", "add", "--webhook", hook)["subscribed"] is True
+    missing = tmp_path / "none.db"
+    done = setup.run("subscriptions", "remove", "--webhook", hook, "--user", setup.dev_id, "--db", str(missing))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "nothing stored of user" in done.stderr and not missing.exists()
 
 
 def test_subscriptions_without_a_webhook_say_how_to_give_one(setup: Setup) -> None:

@@ -17,10 +17,16 @@ from typing import Annotated, Any
 import typer
 
 from xhooks.cli._output import emit
+from xhooks.cli.db import DbOption
+from xhooks.cli.events import describe_erasure
 from xhooks.client import DEFAULT_BASE_URL, ActivityFilter, Credentials, XClient
 from xhooks.client.times import check_replay_window, parse_time
 from xhooks.config import Settings
 from xhooks.errors import ConfigError
+from xhooks.store.erasure import UNSUBSCRIBED
+from xhooks.store.pruner import forget
+from xhooks.store.registry import engine_for
+from xhooks.store.retention import RetentionPolicy
 
 __all__ = ["register"]
 
@@ -179,10 +185,23 @@ def _subs_remove(
     conn: Connection,
     user: Annotated[str, typer.Option("--user", help="The user id to remove.")],
     webhook: WebhookOpt = None,
+    keep_stored: Annotated[
+        bool, typer.Option("--keep-stored", help="Keep what the store holds of the user (default: erase it).")
+    ] = False,
+    db: DbOption = None,
 ) -> None:
-    """Unsubscribe a user from the webhook (app auth)."""
+    """Unsubscribe a user from the webhook (app auth), then erase the user's stored bodies in the store, as
+    `xhooks events forget` does, unless --keep-stored or `[retention] erase_on_unsubscribe = false`."""
     with conn.client() as x:
         emit(x.remove_subscription(conn.webhook_id(webhook), user), conn.json)
+    if keep_stored or not RetentionPolicy.from_settings(conn.settings).erase_on_unsubscribe:
+        return
+    store = str(conn.settings.get("db", db, "xhooks.db"))
+    engine, where = engine_for(store)
+    if engine == "sqlite" and not Path(where).exists():
+        typer.echo(f"no store at {store}: nothing stored of user {user} to erase", err=True)
+        return
+    typer.echo(f"erased {describe_erasure(forget(store, user, UNSUBSCRIBED))}", err=conn.json)
 
 
 @_command(subscriptions, "count")

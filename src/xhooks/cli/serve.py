@@ -242,6 +242,7 @@ def _dashboard(
         api_base=api_base,
         credentials=credentials,
         apps=tuple((app.path, app.name) for app in apps),
+        erase_on_unsubscribe=RetentionPolicy.from_settings(settings).erase_on_unsubscribe,
     )
 
 

@@ -25,6 +25,7 @@ class DashboardConfig:
       client; without a bearer token those pages say how to configure one.
     - `stream_seconds`: how long one live-tail stream lasts before the browser reconnects and resumes.
     - `apps`: the receiver's `(path, app name)` pairs, to pair X's webhooks with the CRCs the receiver logged.
+    - `erase_on_unsubscribe`: Unsubscribe also erases the user's stored bodies (`[retention]`, `store/erasure.py`).
 
     Raises:
         ConfigError: a prefix that does not start with "/" or is "/" itself.
@@ -38,6 +39,7 @@ class DashboardConfig:
     credentials: Credentials = field(default_factory=Credentials)
     apps: tuple[tuple[str, str], ...] = ()
     stream_seconds: float = 300.0
+    erase_on_unsubscribe: bool = True
 
     def __post_init__(self) -> None:
         if not self.prefix.startswith("/") or not self.prefix.strip("/"):

@@ -16,6 +16,7 @@ from xhooks.client.times import check_replay_window, parse_time
 from xhooks.dashboard._http import Request, Response, redirect
 from xhooks.errors import ClientError, ConfigError
 from xhooks.protocol.replay import REPLAY_WINDOW
+from xhooks.store.erasure import UNSUBSCRIBED
 from xhooks.watch import missed_windows
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ def register(dash: Dashboard) -> None:
     dash.route("GET", "/replay", lambda req: replay_page(dash, req))
     for path, action in ACTIONS.items():
         dash.route("POST", path, _runner(dash, action))
+    dash.route("POST", UNSUBSCRIBE, _runner(dash, lambda x, req: _unsubscribe(dash, x, req)))
 
 
 def _runner(dash: Dashboard, action: Action) -> Callable[[Request], Awaitable[Response]]:
@@ -157,10 +159,17 @@ async def _subscribe(x: AsyncXClient, req: Request) -> str:
     return f"the configured user is subscribed to {webhook_id}"
 
 
-async def _unsubscribe(x: AsyncXClient, req: Request) -> str:
+async def _unsubscribe(dash: Dashboard, x: AsyncXClient, req: Request) -> str:
+    """Unsubscribe the user, then erase what the store holds of them (`erase_on_unsubscribe`, on by default)."""
     webhook_id, user_id = req.params["webhook_id"], req.params["user_id"]
     await x.remove_subscription(webhook_id, user_id)
-    return f"user {user_id} unsubscribed from {webhook_id}"
+    if not dash.config.erase_on_unsubscribe:
+        return f"user {user_id} unsubscribed from {webhook_id}"
+    record = await dash.store.erase(user_id, UNSUBSCRIBED, dash.clock())
+    return (
+        f"user {user_id} unsubscribed from {webhook_id}; {record.deliveries} stored bodies of theirs erased"
+        f" ({record.events} events kept as tombstones)"
+    )
 
 
 async def _delete_activity(x: AsyncXClient, req: Request) -> str:
@@ -193,12 +202,12 @@ async def _replay(x: AsyncXClient, req: Request) -> str:
     )
 
 
+UNSUBSCRIBE = "/webhooks/{webhook_id}/subscriptions/{user_id}/delete"
 ACTIONS: dict[str, Action] = {
     "/webhooks": _create,
     "/webhooks/{webhook_id}/validate": _validate,
     "/webhooks/{webhook_id}/delete": _delete,
     "/webhooks/{webhook_id}/subscriptions": _subscribe,
-    "/webhooks/{webhook_id}/subscriptions/{user_id}/delete": _unsubscribe,
     "/activity/{subscription_id}/delete": _delete_activity,
     "/links/{webhook_id}": _link,
     "/links/{webhook_id}/delete": _unlink,

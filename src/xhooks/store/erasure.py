@@ -10,6 +10,10 @@ of the user not yet handled can never run without its body: it is given up (the 
 quote the body. A relay sink's unfinished rows of those events are given up alike. Then an `ErasureRecord`
 says what (`scope`), when, how many and why; `Store.stats` lists the newest ones.
 
+A user this app unsubscribes through xhooks (`xhooks subscriptions remove`, the dashboard) is erased as it asks
+X, with the reason `UNSUBSCRIBED`, unless `[retention] erase_on_unsubscribe` is off: X sends no event when an app
+removes a subscription, so there is no signal to wait for.
+
 An automatic erasure erases what was stored before X's event that asked for it; that event itself (a revoke, a
 delete, which carry ids only) stays for its handlers.
 
@@ -33,6 +37,7 @@ __all__ = [
     "RECENT_ERASURES",
     "RELAY_ERASE",
     "REVOKE_TYPES",
+    "UNSUBSCRIBED",
     "ErasureRecord",
     "answer",
     "carrying",
@@ -46,6 +51,8 @@ REVOKE_TYPES = ("user_event.revoke", "oauth.revoke")
 """The event types by which X says a user revoked the app's access (docs/x-platform.md §8)."""
 POST_DELETE_TYPES = ("tweet_delete_events", "post.delete")
 """The event types by which X says a Post was deleted (`xhooks.protocol.envelope.deleted_posts` reads them)."""
+UNSUBSCRIBED = "unsubscribed"
+"""The reason of the erasure of a user this app unsubscribed through xhooks."""
 FOREVER = 2**62
 """`before` when every event counts (no event id reaches it)."""
 

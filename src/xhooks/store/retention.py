@@ -96,7 +96,7 @@ class RetentionPolicy(msgspec.Struct, frozen=True):
     after an event was last seen (at least `TOMBSTONE_FLOOR`, 6 days). Background pruning runs every 300 s, in
     batches of 500 deliveries per transaction, so it never holds the writer for long, and erases what a user
     who revoked the app's access had stored (`erase_on_revoke`) and the events of deleted Posts
-    (`erase_on_delete`).
+    (`erase_on_delete`); a user this app unsubscribes through xhooks is erased then (`erase_on_unsubscribe`).
 
     Raises:
         ConfigError: a value is not positive, or `tombstone_days` is shorter than X's redelivery window.
@@ -113,6 +113,9 @@ class RetentionPolicy(msgspec.Struct, frozen=True):
     """Each round, erase the stored bodies of a user who revoked the app's access (`store/erasure.py`)."""
     erase_on_delete: bool = True
     """Each round, erase the stored bodies of the events of a Post its author deleted (`store/erasure.py`)."""
+    erase_on_unsubscribe: bool = True
+    """Erase a user's stored bodies when this app unsubscribes them through xhooks (`xhooks subscriptions remove`,
+    the dashboard's Unsubscribe): X sends no event for it, so xhooks erases as it asks X."""
 
     def __post_init__(self) -> None:
         for name in ("body_days", "dead_days", "quarantine_days", "tombstone_days", "batch", "interval"):
