@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 import uvicorn
 
 from xhooks.store import SyncReader, open_reader
@@ -116,3 +118,21 @@ def spawn(
                 proc.wait()
         if proc.stdout:
             proc.stdout.close()
+
+
+def copy_tree(dest: Path) -> Path:
+    """Copy every file git knows or would add (tracked, or untracked but not ignored) into `dest`."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: nothing tells the repository's files from build leftovers")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():  # a tracked file deleted in the working tree is not part of it
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    return dest

@@ -5,34 +5,15 @@ missing makes collection fail instead of turning its tests into skips."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support import EXAMPLES, ROOT
+from tests.support import EXAMPLES, ROOT, copy_tree
 
 pytestmark = pytest.mark.timeout(600)  # two collections of the whole suite on a busy machine
-
-
-def _copy_tree(dest: Path) -> Path:
-    """Copy every file git knows or would add (tracked, or untracked but not ignored) into `dest`."""
-    if not (ROOT / ".git").exists():
-        pytest.skip("not a git checkout: nothing tells the repository's files from build leftovers")
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():  # a tracked file deleted in the working tree is not part of it
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / name)
-    return dest
 
 
 def _collect(tree: Path, *paths: str) -> subprocess.CompletedProcess[str]:
@@ -46,7 +27,7 @@ def _test_ids(result: subprocess.CompletedProcess[str]) -> list[str]:
 
 
 def test_a_copy_of_the_tree_alone_collects_the_same_tests(tmp_path: Path) -> None:
-    copy = _copy_tree(tmp_path / "xhooks")
+    copy = copy_tree(tmp_path / "xhooks")
     assert list(tmp_path.iterdir()) == [copy]  # nothing next to the copy, so no ../shared to lean on
 
     alone, real = _collect(copy), _collect(ROOT)
@@ -59,7 +40,7 @@ def test_a_copy_of_the_tree_alone_collects_the_same_tests(tmp_path: Path) -> Non
 
 
 def test_an_empty_corpus_fails_collection_instead_of_skipping(tmp_path: Path) -> None:
-    copy = _copy_tree(tmp_path / "xhooks")
+    copy = copy_tree(tmp_path / "xhooks")
     corpus = copy / EXAMPLES.relative_to(ROOT)
     for example in corpus.glob("*.json"):
         example.unlink()
