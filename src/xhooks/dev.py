@@ -42,6 +42,7 @@ from xhooks.errors import ConfigError
 from xhooks.protocol import activity
 from xhooks.protocol.events import ActivityFilter
 from xhooks.protocol.lifecycle import SETTLED_STATES
+from xhooks.protocol.text import summary_text
 from xhooks.receiver import AppConfig, listen_socket
 from xhooks.serving import ProcessConfig, build_servers, quiet_server
 from xhooks.store import EventQuery, Store, StoredEvent, open_store
@@ -250,8 +251,11 @@ def _clock(at: float) -> str:
     return datetime.fromtimestamp(at).strftime("%H:%M:%S")
 
 
-def arrival_line(event: StoredEvent) -> str:
-    return f"{_clock(event.received_at)} <- {event.event_type} #{event.id} user={event.for_user_id or '-'}"
+def arrival_line(event: StoredEvent, body: bytes) -> str:
+    """`HH:MM:SS <- type #id user=… "text"`: the event as it is stored, with the words it carries if any."""
+    text = summary_text(body)
+    said = f' "{text}"' if text else ""
+    return f"{_clock(event.received_at)} <- {event.event_type} #{event.id} user={event.for_user_id or '-'}{said}"
 
 
 def outcome_line(event: StoredEvent, now: float) -> str:
@@ -278,7 +282,8 @@ async def _print_outcomes(store: Store, poll: float, stop: asyncio.Event, out: C
                 key=lambda event: event.id,
             )
             for event in fresh:
-                out(arrival_line(event))
+                delivery = await store.delivery(event.delivery_id)
+                out(arrival_line(event, delivery.body if delivery else b""))
                 last_id = event.id
                 shown[event.id] = ("pending", 0)
             for event_id in sorted(shown):

@@ -98,6 +98,7 @@ def test_the_readme_quick_start_works_as_written_and_sigint_cleans_up(home: Path
         webhook_id = _state(home)["webhook_id"]
         assert _registered(home)["activity_subscriptions"] > 30  # every X Activity type, for the dev user
         _run(home, *trigger)
+        assert "dm.received" in lines.wait_for('"hello bot"')  # the arrival line says what the DM says
         assert "dm.received" in lines.wait_for("-> handled #")
         echo = lines.wait_for("-> ignored #")  # the bot's reply, delivered back to its own webhook
         assert "the bot's own action" in echo

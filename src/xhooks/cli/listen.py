@@ -17,15 +17,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import msgspec
 import typer
 
 from xhooks.client import DEFAULT_BASE_URL, ActivityFilter, AsyncXClient, Credentials
 from xhooks.client.errors import DuplicateSubscriptionFailed, DuplicateUrlFailed
 from xhooks.config import Settings
 from xhooks.errors import ConfigError
+from xhooks.protocol.text import summary_text
 from xhooks.receiver import AppConfig, ServeConfig, build_server, listen_socket
 from xhooks.store import EventQuery, Store, StoredEvent, open_store
 
@@ -54,21 +54,6 @@ class ListenConfig:
         return self.public_url or f"http://{self.host}:{self.port}{self.path}"
 
 
-def _first_text(value: Any, depth: int = 0) -> str | None:
-    """The first `text` string in a JSON document, depth first (tweets, DMs, XAA payloads all have one)."""
-    if depth > 8:
-        return None
-    if isinstance(value, dict):
-        if isinstance(value.get("text"), str):
-            return str(value["text"])
-        items: Sequence[Any] = list(value.values())
-    elif isinstance(value, list):
-        items = value
-    else:
-        return None
-    return next((text for item in items if (text := _first_text(item, depth + 1)) is not None), None)
-
-
 def summarize(event: StoredEvent, body: bytes) -> str:
     """One line for a stored event: time, type, user and the first text the delivery carries."""
     return summary_line(event.received_at, event.event_type, event.for_user_id, body)
@@ -76,14 +61,8 @@ def summarize(event: StoredEvent, body: bytes) -> str:
 
 def summary_line(received_at: float, event_type: str, for_user_id: str | None, body: bytes) -> str:
     """`summarize` from the parts (`xhooks stream` prints events as it commits them, before reading them back)."""
-    try:
-        text = _first_text(msgspec.json.decode(body)) or ""
-    except msgspec.DecodeError:
-        text = f"({len(body)} bytes, not JSON)"
-    text = " ".join(text.split())
-    text = text if len(text) <= 70 else text[:69] + "…"
     when = datetime.fromtimestamp(received_at).strftime("%H:%M:%S")
-    return f"{when} {event_type:<32} user={for_user_id or '-':<20} {text}".rstrip()
+    return f"{when} {event_type:<32} user={for_user_id or '-':<20} {summary_text(body)}".rstrip()
 
 
 class _Running:
