@@ -1,4 +1,4 @@
-"""The overview's per-path counts and relay sinks (issues 14 and 16), read from a real SQLite store."""
+"""The overview's per-path counts, relay sinks and storage (issues 14, 16 and 15), read from a real SQLite store."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from pathlib import Path
 import httpx
 
 from tests.support import serve_app
+from xhooks.clock import ManualClock
 from xhooks.dashboard import DashboardConfig
 from xhooks.dashboard.app import Dashboard
 from xhooks.store import Delivery, DeliveryPath
+from xhooks.store.base import byte_size
+from xhooks.store.pruner import Pruner
+from xhooks.store.retention import RetentionPolicy
 from xhooks.store.sqlite import SQLiteStore
 
 NOW = 1_767_225_600.0
@@ -59,3 +63,37 @@ async def test_the_overview_counts_each_path_and_shows_each_sinks_backlog_rate_a
     assert sink[1:5] == ["1", "0.03/s", "2", "1"]  # backlog: the fourth, taken in and not sent; 2 sent in 60 s: 0.03/s
     assert sink[6] == "HTTP 503 from the bus"
     assert 'id="sinks"' not in bare and "No relay sink has run on this store" in bare
+
+
+def _cards(html: str) -> dict[str, str]:
+    """The storage cards as {label: value}, tags stripped."""
+    body = html.split('id="storage"', 1)[1].split("</div>\n<p", 1)[0]
+    pairs = re.findall(r'<span class="n">(.*?)</span><span>(.*?)</span>', body, re.S)
+    return {re.sub(r"<[^>]+>", "", label).strip(): re.sub(r"<[^>]+>", "", value).strip() for value, label in pairs}
+
+
+async def test_the_overview_shows_store_size_free_disk_oldest_body_and_the_next_prune(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "x.db")
+    await store.start()
+    clock = ManualClock(NOW)
+    pruner = Pruner(store, RetentionPolicy(interval=3600), clock)
+    try:
+        await store.record(Delivery.received("/webhook", _xaa("old"), NOW - 86400))
+        size = (await store.storage()).size
+        with serve_app(Dashboard(store, DashboardConfig(), pruner=pruner)) as url:
+            async with httpx.AsyncClient(base_url=url) as http:
+                before = _cards((await http.get("/_xhooks/")).text)
+                pruner.next_at = NOW + 3600  # what a finished round leaves
+                after = _cards((await http.get("/_xhooks/")).text)
+        with serve_app(Dashboard(store, DashboardConfig())) as url:
+            elsewhere = _cards(httpx.get(url + "/_xhooks/").text)
+    finally:
+        await store.close()
+    assert before["store size"] == byte_size(size)
+    [(free_label, free)] = [(label, value) for label, value in before.items() if label.startswith("free disk (")]
+    assert re.fullmatch(r"free disk \(\d+ % of [\d.]+ [KMGT]iB\)", free_label) and re.fullmatch(
+        r"[\d.]+ [KMGT]iB", free
+    )
+    assert before["oldest body kept"] == "2025-12-31 00:00:00 UTC"
+    assert (before["next prune"], after["next prune"]) == ("now", "2026-01-01 01:00:00 UTC")
+    assert elsewhere["next prune (not run by this process)"] == "unknown"

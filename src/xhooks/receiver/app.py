@@ -15,7 +15,7 @@ cannot commit answers 503, so X retries; nothing is acknowledged that is not sto
 | POST path, verified but not a JSON object | 200 after commit, its event stored `quarantined` (never dispatched) |
 | other method on path / unknown path | 405 / 404 |
 | GET health_path | 200 `{"store":"writable"}`; 503 `{"store":"failing", …}` or `{"store":"unwritable"}` (below) |
-| GET metrics_path | Prometheus text (`xhooks.metrics`) |
+| GET metrics_path | Prometheus text (`xhooks.metrics`), the storage gauges read from the store at each scrape |
 
 Health. `/healthz` answers 503 `{"store":"failing","failures":N,"for_seconds":S}` while the newest delivery
 commit failed less than `failing_for` seconds ago (default 30) and none has succeeded since; otherwise it commits a
@@ -152,7 +152,7 @@ class Receiver:
             if path == self.health_path and method in ("GET", "HEAD"):
                 await self._health(send)
             elif path == self.metrics_path and method == "GET":
-                await _send(send, 200, self.metrics.render(), [(b"content-type", CONTENT_TYPE.encode())])
+                await self._metrics(send)
             else:
                 await _respond(send, 404, {"error": f"no webhook at {path}"})
         elif method == "POST":
@@ -282,6 +282,14 @@ class Receiver:
             await _respond(send, 200, {"store": "writable"})
         else:
             await _respond(send, 503, {"store": "unwritable"})
+
+    async def _metrics(self, send: Send) -> None:
+        """The metrics, with the storage gauges read from the store now (`xhooks.metrics`)."""
+        try:
+            self.metrics.storage(await self.store.storage())
+        except StoreError:
+            self.metrics.storage(None)
+        await _send(send, 200, self.metrics.render(), [(b"content-type", CONTENT_TYPE.encode())])
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
