@@ -79,10 +79,12 @@ async def test_the_overview_shows_store_size_free_disk_oldest_body_and_the_next_
     pruner = Pruner(store, RetentionPolicy(interval=3600), clock)
     try:
         await store.record(Delivery.received("/webhook", _xaa("old"), NOW - 86400))
+        await store.mark("alert:disk_low", NOW - 60, NOW - 60, 0.0)  # the watcher's alert, still firing
         size = (await store.storage()).size
-        with serve_app(Dashboard(store, DashboardConfig(), pruner=pruner)) as url:
+        with serve_app(Dashboard(store, DashboardConfig(), clock=lambda: NOW, pruner=pruner)) as url:
             async with httpx.AsyncClient(base_url=url) as http:
-                before = _cards((await http.get("/_xhooks/")).text)
+                page = (await http.get("/_xhooks/")).text
+                before = _cards(page)
                 pruner.next_at = NOW + 3600  # what a finished round leaves
                 after = _cards((await http.get("/_xhooks/")).text)
         with serve_app(Dashboard(store, DashboardConfig())) as url:
@@ -97,3 +99,4 @@ async def test_the_overview_shows_store_size_free_disk_oldest_body_and_the_next_
     assert before["oldest body kept"] == "2025-12-31 00:00:00 UTC"
     assert (before["next prune"], after["next prune"]) == ("now", "2026-01-01 01:00:00 UTC")
     assert elsewhere["next prune (not run by this process)"] == "unknown"
+    assert "Watcher alert disk_low, firing since 2025-12-31 23:59 UTC." in page

@@ -227,7 +227,7 @@ class Dashboard(Site):
 async def _watcher_alerts(store: Store, webhook_ids: list[str], now: float) -> list[tuple[str, str, str]]:
     """The watcher's alerts still firing, read from the spans it keeps in the store (`alert:<name>`: a span
     that starts and ends at the same moment has fired and not been resolved)."""
-    names = [("receiver_down", "/replay")]
+    names = [("receiver_down", "/replay"), ("disk_low", "/")]
     for webhook_id in webhook_ids:
         names += [(f"webhook_invalid:{webhook_id}", "/webhooks"), (f"replay_failed:{webhook_id}", "/replay")]
     firing = []
