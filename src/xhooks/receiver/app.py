@@ -23,7 +23,8 @@ heartbeat and answers 200 `{"store":"writable"}`, or 503 `{"store":"unwritable"}
 alone is not enough: on a full disk it still fits in WAL pages already allocated while a 2-3 KB delivery does
 not, so it answered 200 while every POST got 503. The window lets a receiver that a load balancer took out of
 rotation come back: with no POST for `failing_for` seconds there is no fresh evidence, the heartbeat decides, and
-if deliveries still fail the next one puts health back to 503 (at most one POST per window is spent finding out).
+if deliveries still fail, the first one puts health back to 503 (what it costs is the POSTs a balancer
+sends before its next health check, each answered 503 and retried by X).
 
 For the watcher (`xhooks.watch`), the receiver logs every CRC it handles (time, latency, outcome), beats a
 heartbeat into the store every `heartbeat` seconds while it runs (span `up`), and marks each POST whose
