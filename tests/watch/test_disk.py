@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.watch.conftest import Sink, world_at
+from xhooks.cli.watch import disk_low
 from xhooks.clock import ManualClock
+from xhooks.config import Settings
+from xhooks.errors import ConfigError
 from xhooks.store import Storage
 from xhooks.store.sqlite import SQLiteStore
 from xhooks.watch import Alerts, WatchConfig, Watcher
@@ -87,3 +92,14 @@ async def test_a_watcher_round_checks_the_disk_unless_both_thresholds_are_off(tm
             watcher.disk.measure = low
             await watcher.step()
             assert list(watcher.alerts.active) == [ALERT]
+
+
+def test_the_thresholds_come_from_the_file_or_the_environment_and_off_turns_one_off() -> None:
+    assert disk_low(Settings({}, {}, None)) == {"disk_low_share": 0.10, "disk_low_bytes": GIB}
+    from_file = Settings({}, {"disk_low_share": 0.2, "disk_low_bytes": 5 * GIB}, None)
+    assert disk_low(from_file) == {"disk_low_share": 0.2, "disk_low_bytes": 5 * GIB}
+    from_env = Settings({"XHOOKS_DISK_LOW_SHARE": "off", "XHOOKS_DISK_LOW_BYTES": "2048"}, {}, None)
+    assert disk_low(from_env) == {"disk_low_share": None, "disk_low_bytes": 2048}
+    for wrong in ({"disk_low_share": 10}, {"disk_low_bytes": "lots"}):
+        with pytest.raises(ConfigError, match="disk_low"):
+            disk_low(Settings({}, wrong, None))
