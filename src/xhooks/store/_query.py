@@ -1,4 +1,4 @@
-"""The SQL the engines share: the WHERE clause for an `EventQuery` (qmark placeholders; PostgreSQL renumbers)
+"""The SQL the engines share: the WHERE clause for an `EventQuery` (qmark placeholders; PostgreSQL renumbers),
 the per-path counts of `Store.stats` and the oldest body of `Store.storage`."""
 
 from __future__ import annotations
