@@ -16,6 +16,10 @@
 | `xhooks_dead_letters` | gauge | an event runs out of attempts (counted by this process) |
 | `xhooks_webhook_valid{webhook_id}` | gauge | the watcher reads X's `valid` (1 or 0) |
 | `xhooks_replay_jobs{state}` | gauge | the watcher's replay jobs change state |
+| `xhooks_store_size_bytes` | gauge | `/metrics` is read (`Store.storage`: SQLite file + WAL, `pg_database_size`) |
+| `xhooks_disk_free_bytes`, `…_total_bytes` | gauge | `/metrics` is read (the store's file system; NaN: PostgreSQL) |
+| `xhooks_oldest_body_timestamp_seconds` | gauge | `/metrics` is read (NaN when no body is kept) |
+| `xhooks_next_prune_timestamp_seconds` | gauge | the background pruner ends a round (NaN: none runs in this process) |
 
 Delivery results: `stored`, `duplicate` (every event of it was already stored), `quarantined` (stored, but
 its body is not a JSON object, so it is never handed to handlers), `signature_missing`, `signature_mismatch`,
@@ -24,6 +28,11 @@ its body is not a JSON object, so it is never handed to handlers), `signature_mi
 Cost on the hot path: a delivery touches two pre-bound counter children and one histogram, about 2 µs in all
 (measured with `timeit`, prometheus-client 0.26: `Counter.inc` 0.4 µs, `Histogram.observe` 0.8 µs,
 `labels(…).inc` 1.3 µs, which is why label children are cached here).
+
+Storage gauges are read from the store when `/metrics` is scraped (a cheap read: file sizes and one
+index-backed query), so they are never older than the scrape; a read that fails sets them to NaN rather than
+leaving old numbers up. NaN is also what an unknown value reads: Prometheus compares it false with anything,
+so an alert rule on free disk stays quiet where free disk cannot be seen instead of firing on a zero.
 
 Each `Metrics` has its own registry, so several receivers in one process (tests, several apps) do not collide.
 """
@@ -35,11 +44,13 @@ from collections.abc import Sequence
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from xhooks.protocol.envelope import EventRef
+from xhooks.store.base import Storage
 
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 3.0)
+_UNKNOWN = float("nan")
 _SLOW = (0.01, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 1800.0, 3600.0)
 
 
@@ -82,6 +93,17 @@ class Metrics:
             "xhooks_webhook_valid", "1 while X reports the webhook valid, else 0.", ["webhook_id"], registry=r
         )
         self.replay_jobs = Gauge("xhooks_replay_jobs", "The watcher's replay jobs, by state.", ["state"], registry=r)
+        self.store_size = Gauge("xhooks_store_size_bytes", "Bytes the store takes on disk.", registry=r)
+        self.disk_free = Gauge("xhooks_disk_free_bytes", "Free bytes of the store's file system.", registry=r)
+        self.disk_total = Gauge("xhooks_disk_total_bytes", "Bytes of the store's file system.", registry=r)
+        self.oldest_body = Gauge(
+            "xhooks_oldest_body_timestamp_seconds", "Unix time of the oldest delivery whose body is kept.", registry=r
+        )
+        self.next_prune = Gauge(
+            "xhooks_next_prune_timestamp_seconds", "Unix time of the background pruner's next round.", registry=r
+        )
+        self.storage(None)
+        self.pruning(None)
         self._results: dict[str, Counter] = {}
         self._types: dict[str, Counter] = {}
         self._crc_results: dict[str, Counter] = {}
@@ -133,6 +155,19 @@ class Metrics:
             self.handler_retries.inc()
         else:
             self.dead_letters.inc()
+
+    # -- storage ---------------------------------------------------------------------------------------
+
+    def storage(self, storage: Storage | None) -> None:
+        """Set the storage gauges from a `Store.storage` read; None (the read failed) makes them all unknown."""
+        gauges = (self.store_size, self.disk_free, self.disk_total, self.oldest_body)
+        values = (None,) * 4 if storage is None else (storage.size, storage.free, storage.total, storage.oldest_body)
+        for gauge, value in zip(gauges, values, strict=True):
+            gauge.set(_UNKNOWN if value is None else value)
+
+    def pruning(self, next_at: float | None) -> None:
+        """The background pruner's next round is at `next_at` (None: no pruner runs here)."""
+        self.next_prune.set(_UNKNOWN if next_at is None else next_at)
 
     # -- output ----------------------------------------------------------------------------------------
 

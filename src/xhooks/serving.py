@@ -43,7 +43,7 @@ from xhooks.receiver import Receiver, ServeConfig, listen_socket, server_config
 from xhooks.relay import RelayConfig, relays_for
 from xhooks.service import Service
 from xhooks.store import Store, open_store
-from xhooks.store.pruner import Pruner
+from xhooks.store.pruner import Pruner, background_pruner
 from xhooks.store.retention import RetentionPolicy
 from xhooks.stream import Recover, StreamConfig, StreamConsumer
 from xhooks.watch import WatchConfig, WatchService, Window
@@ -131,13 +131,13 @@ def build_servers(config: ProcessConfig, signals: bool = True) -> tuple[uvicorn.
     """
     store = open_store(config.db, durability=config.durability)
     metrics = config.metrics or Metrics()
-    receiver = Receiver(
-        store, config.apps, max_body=config.max_body, metrics=metrics, services=_services(config, store, metrics)
-    )
+    pruner = background_pruner(store, config.retention, metrics)
+    services = _services(config, store, metrics, pruner)
+    receiver = Receiver(store, config.apps, max_body=config.max_body, metrics=metrics, services=services)
     dashboard = config.dashboard
     if dashboard is None:
         return _Server(server_config(config, receiver), lambda: None, signals), None
-    pages = Dashboard(store, dashboard)
+    pages = Dashboard(store, dashboard, pruner=pruner)
     if dashboard.port is None:
         return _Server(server_config(config, Mount(dashboard.prefix, pages, receiver)), pages.close, signals), None
     main = _Server(server_config(config, Mount(dashboard.prefix, elsewhere, receiver)), pages.close, signals)
@@ -152,8 +152,9 @@ def build_servers(config: ProcessConfig, signals: bool = True) -> tuple[uvicorn.
     return main, _Server(own, pages.close, signals=False)
 
 
-def _services(config: ProcessConfig, store: Store, metrics: Metrics) -> list[Service]:
-    """The long-running parts `config` asks for, on the process's store and metrics."""
+def _services(config: ProcessConfig, store: Store, metrics: Metrics, pruner: Pruner | None) -> list[Service]:
+    """The long-running parts `config` asks for, on the process's store and metrics (`pruner` is built by the
+    caller, which shows its next round on the dashboard)."""
     services: list[Service] = []
     if config.hooks is not None:
         paths = {app.name: app.path for app in config.apps}
@@ -179,8 +180,8 @@ def _services(config: ProcessConfig, store: Store, metrics: Metrics) -> list[Ser
         )
     if config.relay is not None:
         services.extend(relays_for(store, config.relay))
-    if config.retention is not None and config.retention.background:
-        services.append(Pruner(store, config.retention))
+    if pruner is not None:
+        services.append(pruner)
     return services
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import httpx
@@ -128,6 +129,7 @@ def test_show_and_stats_tell_a_tombstone(tmp_path: Path) -> None:
     stats = CliRunner().invoke(app, ["events", "stats", "--db", str(db)])
     assert "events 4  duplicates 0  unparsed 0  tombstones 2" in stats.output
     assert "oldest body kept: received 1970-01-10 00:00:00.000Z" in stats.output
+    assert re.search(r"^store \d+\.\d KiB, [\d.]+ [KMGT]iB free$", stats.output, re.M), stats.output
 
 
 def test_forget_erases_a_user_and_stats_lists_the_audit_record(tmp_path: Path) -> None:

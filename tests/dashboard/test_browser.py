@@ -23,7 +23,10 @@ def test_overview_shows_counters_alerts_and_what_to_do_next(stack: Stack, page: 
     assert "No open alerts" in page.locator(".all-clear").inner_text()
     assert "X lists no webhook for this app" in page.locator("#x-webhooks").inner_text()
     assert "Nothing has arrived yet" in page.locator("main").inner_text()
-    assert page.locator(".card").count() == 9
+    assert page.locator(".card").count() == 9 + 4  # the counters, then the storage cards
+    storage = page.locator("#storage").inner_text()
+    assert "store size" in storage and "free disk (" in storage and "oldest body kept" in storage
+    assert "next prune" in storage and "not run by this process" not in storage  # serve hands its pruner over
 
 
 def test_triggered_event_appears_in_the_live_tail_without_reload_and_shows_its_raw_body(

@@ -1,4 +1,4 @@
-"""The overview's per-path counts and relay sinks (issues 14 and 16), read from a real SQLite store."""
+"""The overview's per-path counts, relay sinks and storage (issues 14, 16 and 15), read from a real SQLite store."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from pathlib import Path
 import httpx
 
 from tests.support import serve_app
+from xhooks.clock import ManualClock
 from xhooks.dashboard import DashboardConfig
 from xhooks.dashboard.app import Dashboard
 from xhooks.store import Delivery, DeliveryPath
+from xhooks.store.base import byte_size
+from xhooks.store.pruner import Pruner
+from xhooks.store.retention import RetentionPolicy
 from xhooks.store.sqlite import SQLiteStore
 
 NOW = 1_767_225_600.0
@@ -100,3 +104,40 @@ async def test_the_event_page_lists_every_attempt_and_the_overview_every_erasure
     assert _row(page, "attempts", "2")[2:6] == ["0.500 s", "worker-b", "handled", "—"]
     ((_, *erased),) = _rows(overview, "erasures")
     assert erased == ["user:8", "1", "1", "GDPR request 42"]
+
+
+def _cards(html: str) -> dict[str, str]:
+    """The storage cards as {label: value}, tags stripped."""
+    body = html.split('id="storage"', 1)[1].split("</div>\n<p", 1)[0]
+    pairs = re.findall(r'<span class="n">(.*?)</span><span>(.*?)</span>', body, re.S)
+    return {re.sub(r"<[^>]+>", "", label).strip(): re.sub(r"<[^>]+>", "", value).strip() for value, label in pairs}
+
+
+async def test_the_overview_shows_store_size_free_disk_oldest_body_and_the_next_prune(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "x.db")
+    await store.start()
+    clock = ManualClock(NOW)
+    pruner = Pruner(store, RetentionPolicy(interval=3600), clock)
+    try:
+        await store.record(Delivery.received("/webhook", _xaa("old"), NOW - 86400))
+        await store.mark("alert:disk_low", NOW - 60, NOW - 60, 0.0)  # the watcher's alert, still firing
+        size = (await store.storage()).size
+        with serve_app(Dashboard(store, DashboardConfig(), clock=lambda: NOW, pruner=pruner)) as url:
+            async with httpx.AsyncClient(base_url=url) as http:
+                page = (await http.get("/_xhooks/")).text
+                before = _cards(page)
+                pruner.next_at = NOW + 3600  # what a finished round leaves
+                after = _cards((await http.get("/_xhooks/")).text)
+        with serve_app(Dashboard(store, DashboardConfig())) as url:
+            elsewhere = _cards(httpx.get(url + "/_xhooks/").text)
+    finally:
+        await store.close()
+    assert before["store size"] == byte_size(size)
+    [(free_label, free)] = [(label, value) for label, value in before.items() if label.startswith("free disk (")]
+    assert re.fullmatch(r"free disk \(\d+ % of [\d.]+ [KMGT]iB\)", free_label) and re.fullmatch(
+        r"[\d.]+ [KMGT]iB", free
+    )
+    assert before["oldest body kept"] == "2025-12-31 00:00:00 UTC"
+    assert (before["next prune"], after["next prune"]) == ("now", "2026-01-01 01:00:00 UTC")
+    assert elsewhere["next prune (not run by this process)"] == "unknown"
+    assert "Watcher alert disk_low, firing since 2025-12-31 23:59 UTC." in page

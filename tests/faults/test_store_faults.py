@@ -77,6 +77,8 @@ def test_disk_full_answers_503_then_recovers_without_restart(tmpfs: Path) -> Non
             during = _post_until(client, url, 503, 1_000, acked, _BIG)
             assert during[-1] == 503, f"a full disk never made the receiver answer 503: {during}"
             assert set(during) <= {200, 503}
+            health = client.get(url.replace("/webhook", "/healthz"))  # its heartbeat alone would still commit
+            assert (health.status_code, health.json()["store"]) == (503, "failing")
         after = _post_until(client, url, 200, 2_000, acked, 2_000)
         assert after[-1] == 200, f"the receiver did not recover once space was freed: {after}"
         assert _health(client, url) == 200

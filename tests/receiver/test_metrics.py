@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from xhooks.metrics import Metrics
 from xhooks.protocol import parse_envelope, signature
 from xhooks.protocol.events import Event
 from xhooks.receiver import AppConfig, Receiver
-from xhooks.store import Delivery
+from xhooks.store import Delivery, Storage
 from xhooks.store.sqlite import SQLiteStore
 
 TOKEN = "dGhpcy1pcy1hLWNyYy10b2tlbi1mcm9tLXg"
@@ -158,3 +160,27 @@ def test_stored_counts_a_mixed_delivery_as_stored() -> None:
 def test_metrics_path_cannot_be_a_webhook_path(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="/metrics"):
         Receiver(SQLiteStore(tmp_path / "x.db"), [AppConfig((SECRET,), path="/metrics")])
+
+
+def test_a_scrape_reads_the_stores_size_free_disk_and_oldest_body(url: str, tmp_path: Path) -> None:
+    before = scrape(url)
+    assert math.isnan(value(before, "xhooks_oldest_body_timestamp_seconds"))  # nothing kept yet
+    assert math.isnan(value(before, "xhooks_next_prune_timestamp_seconds"))  # no pruner in this process
+    assert _post(url, TWEET) == 200
+    after = scrape(url)
+    db = tmp_path / "metrics.db"
+    on_disk = db.stat().st_size + (tmp_path / "metrics.db-wal").stat().st_size
+    assert value(after, "xhooks_store_size_bytes") == on_disk > value(before, "xhooks_store_size_bytes")
+    assert value(after, "xhooks_oldest_body_timestamp_seconds") == 5e8  # the receiver's clock
+    disk = shutil.disk_usage(tmp_path)
+    assert value(after, "xhooks_disk_total_bytes") == disk.total
+    assert 0 < value(after, "xhooks_disk_free_bytes") <= disk.total
+
+
+def test_storage_gauges_read_nan_when_the_store_cannot_be_measured() -> None:
+    metrics = Metrics()
+    metrics.storage(Storage(10, 20, 30, 40.0))
+    metrics.storage(None)  # a failed read must not leave the last numbers up
+    sample = metrics.registry.get_sample_value
+    names = ("store_size_bytes", "disk_free_bytes", "disk_total_bytes", "oldest_body_timestamp_seconds")
+    assert all(math.isnan(sample(f"xhooks_{name}") or 0.0) for name in names)

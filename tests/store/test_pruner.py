@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
 
 from tests.store.test_contract import _delivery, _xaa
@@ -11,7 +12,7 @@ from xhooks.metrics import Metrics
 from xhooks.receiver import AppConfig
 from xhooks.serving import ProcessConfig, _services
 from xhooks.store import EventQuery, Store
-from xhooks.store.pruner import Pruner, prune
+from xhooks.store.pruner import Pruner, background_pruner, prune
 from xhooks.store.retention import DAY, PruneReport, RetentionPolicy
 from xhooks.store.sqlite import SQLiteStore
 
@@ -79,9 +80,25 @@ async def test_prune_by_hand_dry_run_then_for_real(tmp_path: Path) -> None:
 def test_serve_prunes_in_the_background_unless_turned_off(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "x.db")
     apps = [AppConfig(("s",))]
-    on = _services(ProcessConfig(apps=apps), store, Metrics())
-    off = _services(ProcessConfig(apps=apps, retention=RetentionPolicy(background=False)), store, Metrics())
-    assert [type(service) for service in on] == [Pruner] and off == []
+    on = ProcessConfig(apps=apps).retention
+    off = ProcessConfig(apps=apps, retention=RetentionPolicy(background=False)).retention
+    pruner = background_pruner(store, on)
+    assert pruner is not None and background_pruner(store, off) is None and background_pruner(store, None) is None
+    assert _services(ProcessConfig(apps=apps), store, Metrics(), pruner) == [pruner]
+
+
+async def test_the_pruner_sets_the_next_prune_gauge_after_each_round(store: Store) -> None:
+    metrics, clock = Metrics(), ManualClock(T0)
+    pruner = Pruner(store, RetentionPolicy(interval=3600), clock, metrics)
+    sample = metrics.registry.get_sample_value
+    assert math.isnan(sample("xhooks_next_prune_timestamp_seconds") or 0.0)  # unknown until a round has run
+    task = asyncio.ensure_future(pruner.run())
+    try:
+        await _rounds(pruner, 1)
+        assert sample("xhooks_next_prune_timestamp_seconds") == T0 + 3600
+    finally:
+        pruner.stop()
+        await task
 
 
 async def test_a_round_erases_what_a_revoking_user_stored_unless_turned_off(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from xhooks.errors import ConfigError
 from xhooks.protocol.lifecycle import DeliveryState
 from xhooks.protocol.scrub import scrub
 from xhooks.store import EVENT_STATUSES, EventQuery, SyncReader, open_reader
-from xhooks.store.base import SINK_RATE_WINDOW
+from xhooks.store.base import SINK_RATE_WINDOW, byte_size
 from xhooks.store.erasure import ErasureRecord
 from xhooks.store.pruner import forget
 
@@ -168,19 +168,23 @@ def export_command(
 @app.command("stats")
 def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Counts: deliveries, events, duplicates, tombstones, by type, status and path (webhook, stream), unparsed,
-    rejections; the oldest body still kept; each relay sink's backlog, sends in the last minute and last error."""
+    rejections; the store's size, the free disk beside it and the oldest body still kept; each relay sink's
+    backlog, sends in the last minute and last error."""
     with _reader(db) as store:
         stats = store.stats()
+        storage = store.storage()
         sinks = store.sinks(time.time() - SINK_RATE_WINDOW)
     if as_json:
-        _print_json({**msgspec.to_builtins(stats), "sinks": sinks})
+        _print_json({**msgspec.to_builtins(stats), "storage": storage, "sinks": sinks})
         return
     typer.echo(
         f"deliveries {stats.deliveries}  events {stats.events}  duplicates {stats.duplicates}"
         f"  unparsed {stats.unparsed}  tombstones {stats.tombstones}"
     )
-    if stats.oldest_body is not None:
-        typer.echo(f"oldest body kept: received {_time(stats.oldest_body)}")
+    free = "free disk unknown (a database server's)" if storage.free is None else f"{byte_size(storage.free)} free"
+    typer.echo(f"store {byte_size(storage.size)}, {free}")
+    if storage.oldest_body is not None:
+        typer.echo(f"oldest body kept: received {_time(storage.oldest_body)}")
     for record in stats.erasures:
         typer.echo(f"erased: {describe_erasure(record)}")
     for title, counts in (

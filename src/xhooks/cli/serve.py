@@ -11,6 +11,7 @@ from uvicorn.config import LOG_LEVELS
 
 from xhooks._net import is_loopback
 from xhooks.cli._logging import configure_logging
+from xhooks.cli.watch import disk_low
 from xhooks.cli.worker import (
     AppOption,
     ConcurrencyOption,
@@ -275,6 +276,7 @@ def _watcher(
         interval=float(settings.get("watch_interval", None, 60.0)),
         webhook_ids=tuple(settings.get_list("webhook_id")),
         alert_url=settings.get("alert_url", alert_url),
+        **disk_low(settings),
     )
     return config, f"watcher on (every {config.interval:g} s)"
 

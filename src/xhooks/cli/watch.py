@@ -5,17 +5,18 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from xhooks.client import DEFAULT_BASE_URL, Credentials
 from xhooks.client.times import check_replay_window, parse_time
 from xhooks.config import Settings
+from xhooks.errors import ConfigError
 from xhooks.watch import JobState, WatchConfig
 from xhooks.watch.watcher import recover_window, run_watcher
 
-__all__ = ["recover_command", "register", "watch_command"]
+__all__ = ["disk_low", "recover_command", "register", "watch_command"]
 
 DbOpt = Annotated[
     str | None, typer.Option(help="The receiver's store: a SQLite path or postgresql://… [default: xhooks.db]")
@@ -23,6 +24,30 @@ DbOpt = Annotated[
 ApiOpt = Annotated[str | None, typer.Option(help=f"API base URL. Env: XHOOKS_API_BASE. [default: {DEFAULT_BASE_URL}]")]
 BearerOpt = Annotated[str | None, typer.Option(help="App bearer token. Env: XHOOKS_BEARER_TOKEN.")]
 ConfigOpt = Annotated[Path | None, typer.Option(help="A TOML config file. [default: ./xhooks.toml if present]")]
+
+
+def disk_low(settings: Settings) -> dict[str, Any]:
+    """The `disk_low` thresholds of `WatchConfig` from `disk_low_share` (a fraction, default 0.1) and
+    `disk_low_bytes` (default 1 GiB), in `xhooks.toml` or `XHOOKS_DISK_LOW_SHARE` / `XHOOKS_DISK_LOW_BYTES`;
+    `off` turns one off. For `xhooks watch` and `xhooks serve` alike.
+
+    Raises:
+        ConfigError: a share outside 0..1 or a byte count that is not a whole number.
+    """
+    defaults = WatchConfig()
+    share_text, bytes_text = settings.get("disk_low_share"), settings.get("disk_low_bytes")
+    try:
+        share = defaults.disk_low_share if share_text is None else None if _off(share_text) else float(share_text)
+        least = defaults.disk_low_bytes if bytes_text is None else None if _off(bytes_text) else int(bytes_text)
+    except ValueError as exc:
+        raise ConfigError(f"disk_low_share is a fraction like 0.1 and disk_low_bytes a byte count: {exc}") from None
+    if share is not None and not 0 < share < 1:
+        raise ConfigError(f"disk_low_share must be between 0 and 1 (0.1 is 10 %), not {share}")
+    return {"disk_low_share": share, "disk_low_bytes": least}
+
+
+def _off(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower() in ("off", "none", "")
 
 
 def watch_command(
@@ -46,6 +71,7 @@ def watch_command(
         interval=float(settings.get("watch_interval", interval, 60.0)),
         webhook_ids=tuple(webhooks),
         alert_url=settings.get("alert_url", alert_url),
+        **disk_low(settings),
     )
     typer.echo(f"xhooks: watching {', '.join(webhooks) or 'every webhook'} every {options.interval:g} s", err=True)
     with contextlib.suppress(KeyboardInterrupt):

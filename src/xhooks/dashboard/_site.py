@@ -22,6 +22,7 @@ from markupsafe import Markup
 from xhooks._types import Receive, Scope, Send
 from xhooks.dashboard._http import Request, Response, read_request, redirect
 from xhooks.dashboard.security import SESSION_COOKIE, Guard, cross_site
+from xhooks.store.base import byte_size
 
 __all__ = ["Handler", "Site"]
 
@@ -66,6 +67,7 @@ def _environment() -> jinja2.Environment:
     )
     env.globals["ts"] = _timestamp
     env.globals["x_ts"] = _x_timestamp
+    env.globals["byte_size"] = byte_size
     return env
 
 

@@ -25,6 +25,7 @@ from xhooks.dashboard.security import Guard
 from xhooks.errors import ClientError, ConfigError, StoreError
 from xhooks.protocol.lifecycle import DeliveryState
 from xhooks.store.base import EVENT_STATUSES, SINK_RATE_WINDOW, CrcRecord, EventQuery, Store, StoredEvent
+from xhooks.store.pruner import Pruner
 
 __all__ = ["Dashboard"]
 
@@ -37,8 +38,9 @@ class Dashboard(Site):
 
     ```python
     store = open_store("xhooks.db")
-    dashboard = Dashboard(store, DashboardConfig(apps=(("/webhook", "/webhook"),)))
-    app = Mount("/_xhooks", dashboard, Receiver(store, apps))     # the receiver's lifespan starts the store
+    pruner = Pruner(store, RetentionPolicy())                      # the overview shows its next round
+    dashboard = Dashboard(store, DashboardConfig(apps=(("/webhook", "/webhook"),)), pruner=pruner)
+    app = Mount("/_xhooks", dashboard, Receiver(store, apps, services=[pruner]))  # its lifespan starts both
     ```
     """
 
@@ -57,10 +59,13 @@ class Dashboard(Site):
         store: Store,
         config: DashboardConfig | None = None,
         clock: Callable[[], float] = time.time,
+        pruner: Pruner | None = None,
     ) -> None:
         self.config = config or DashboardConfig()
         super().__init__(self.config.prefix, Guard(self.config.host, self.config.token), clock)
         self.store = store
+        self.pruner = pruner
+        """The background pruner of this process, whose next round the overview shows; None: none runs here."""
         self.route("GET", "/", self.overview)
         self.route("GET", "/live", self.live)
         self.route("GET", "/live/stream", self.live_stream)
@@ -105,6 +110,8 @@ class Dashboard(Site):
             req,
             "overview.html",
             stats=stats,
+            storage=await self.store.storage(),
+            pruner=self.pruner,
             webhooks=webhooks,
             x_error=x_error,
             paths=paths,
@@ -228,7 +235,7 @@ class Dashboard(Site):
 async def _watcher_alerts(store: Store, webhook_ids: list[str], now: float) -> list[tuple[str, str, str]]:
     """The watcher's alerts still firing, read from the spans it keeps in the store (`alert:<name>`: a span
     that starts and ends at the same moment has fired and not been resolved)."""
-    names = [("receiver_down", "/replay")]
+    names = [("receiver_down", "/replay"), ("disk_low", "/")]
     for webhook_id in webhook_ids:
         names += [(f"webhook_invalid:{webhook_id}", "/webhooks"), (f"replay_failed:{webhook_id}", "/replay")]
     firing = []

@@ -20,7 +20,7 @@ from xhooks.errors import StoreError, XhooksError
 from xhooks.metrics import Metrics
 from xhooks.service import Services
 from xhooks.store import EventQuery, Store, open_store
-from xhooks.store.pruner import Pruner
+from xhooks.store.pruner import background_pruner
 from xhooks.store.retention import RetentionPolicy
 
 __all__ = ["WorkerConfig", "build_worker", "redispatch", "run_workers", "workers_in_background"]
@@ -64,8 +64,8 @@ def build_worker(store: Store, hooks: XHooks, config: WorkerConfig) -> Worker:
 async def _run(config: WorkerConfig, hooks: XHooks, started: threading.Event | None, worker_box: list[Worker]) -> None:
     store = open_store(config.db)
     await store.start()
-    retention = config.retention
-    beside = Services([Pruner(store, retention)] if retention is not None and retention.background else [])
+    pruner = background_pruner(store, config.retention, config.metrics)
+    beside = Services([pruner] if pruner is not None else [])
     try:
         worker = build_worker(store, hooks, config)
         worker_box.append(worker)

@@ -14,8 +14,17 @@ cannot commit answers 503, so X retries; nothing is acknowledged that is not sto
 | POST path, verified JSON object | 200 after commit; 503 if the store cannot commit |
 | POST path, verified but not a JSON object | 200 after commit, its event stored `quarantined` (never dispatched) |
 | other method on path / unknown path | 405 / 404 |
-| GET health_path | 200 `{"store":"writable"}` or 503 |
-| GET metrics_path | Prometheus text (`xhooks.metrics`) |
+| GET health_path | 200 `{"store":"writable"}`; 503 `{"store":"failing", …}` or `{"store":"unwritable"}` (below) |
+| GET metrics_path | Prometheus text (`xhooks.metrics`), the storage gauges read from the store at each scrape |
+
+Health. `/healthz` answers 503 `{"store":"failing","failures":N,"for_seconds":S}` while the newest delivery
+commit failed less than `failing_for` seconds ago (default 30) and none has succeeded since; otherwise it commits a
+heartbeat and answers 200 `{"store":"writable"}`, or 503 `{"store":"unwritable"}` when that fails. The heartbeat
+alone is not enough: on a full disk it still fits in WAL pages already allocated while a 2-3 KB delivery does
+not, so it answered 200 while every POST got 503. The window lets a receiver that a load balancer took out of
+rotation come back: with no POST for `failing_for` seconds there is no fresh evidence, the heartbeat decides, and
+if deliveries still fail, the first one puts health back to 503 (what it costs is the POSTs a balancer
+sends before its next health check, each answered 503 and retried by X).
 
 For the watcher (`xhooks.watch`), the receiver logs every CRC it handles (time, latency, outcome), beats a
 heartbeat into the store every `heartbeat` seconds while it runs (span `up`), and marks each POST whose
@@ -97,6 +106,7 @@ class Receiver:
         metrics_path: str = "/metrics",
         heartbeat: float | None = 10.0,
         heartbeat_gap: float | None = None,
+        failing_for: float = 30.0,
         services: Sequence[Service] = (),
     ) -> None:
         if not apps:
@@ -116,6 +126,8 @@ class Receiver:
         self.metrics = metrics or Metrics()
         self.metrics_path = metrics_path
         self._outage = _Outage()
+        self.failing_for = failing_for
+        """Seconds after a failed delivery commit (with none committed since) during which health answers 503."""
         self.heartbeat = heartbeat
         """Seconds between heartbeats (span `up` in the store) while the lifespan runs; None: no heartbeat."""
         self.heartbeat_gap = heartbeat_gap or 3 * (heartbeat or 0.0)
@@ -141,7 +153,7 @@ class Receiver:
             if path == self.health_path and method in ("GET", "HEAD"):
                 await self._health(send)
             elif path == self.metrics_path and method == "GET":
-                await _send(send, 200, self.metrics.render(), [(b"content-type", CONTENT_TYPE.encode())])
+                await self._metrics(send)
             else:
                 await _respond(send, 404, {"error": f"no webhook at {path}"})
         elif method == "POST":
@@ -232,11 +244,11 @@ class Receiver:
         try:
             intake = await self.store.record(delivery)
         except StoreError as exc:
-            self._outage.failed(app.path, exc, time.monotonic())
+            self._outage.failed(app.path, exc, self.clock())
             self.metrics.delivery("store_error")
             await _respond(send, 503, {"error": "the store cannot commit; X will retry"}, [(b"retry-after", b"1")])
             return
-        self._outage.succeeded(app.path, time.monotonic())
+        self._outage.succeeded(app.path, self.clock())
         self.metrics.stored(
             delivery.events, intake.duplicates, time.perf_counter() - started, delivery.shape.quarantined
         )
@@ -262,10 +274,23 @@ class Receiver:
     # -- health and lifespan ---------------------------------------------------------------------------
 
     async def _health(self, send: Send) -> None:
-        if await self.store.check_writable(self.clock()):
+        now = self.clock()
+        outage = self._outage
+        if outage.since is not None and now - outage.last_failed_at < self.failing_for:
+            failing = {"store": "failing", "failures": outage.failures, "for_seconds": round(now - outage.since, 3)}
+            await _respond(send, 503, failing)
+        elif await self.store.check_writable(now):
             await _respond(send, 200, {"store": "writable"})
         else:
             await _respond(send, 503, {"store": "unwritable"})
+
+    async def _metrics(self, send: Send) -> None:
+        """The metrics, with the storage gauges read from the store now (`xhooks.metrics`)."""
+        try:
+            self.metrics.storage(await self.store.storage())
+        except StoreError:
+            self.metrics.storage(None)
+        await _send(send, 200, self.metrics.render(), [(b"content-type", CONTENT_TYPE.encode())])
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -329,17 +354,23 @@ async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes,
 class _Outage:
     """The log of a store that cannot commit: its first 503 in full, then one line every `every` seconds with how
     many more there were, and one when it commits again. A disk-full outage under X's retries answers thousands
-    of POSTs with 503; a line each would flood the log (and fill a pipe nobody reads, blocking the process)."""
+    of POSTs with 503; a line each would flood the log (and fill a pipe nobody reads, blocking the process).
+
+    Times are the receiver's clock. `since` (the first failure) and `last_failed_at` (the newest) also decide
+    health (`Receiver._health`); both are cleared by the next commit."""
 
     def __init__(self, every: float = 10.0) -> None:
         self.every = every
         self.since: float | None = None
+        self.last_failed_at = 0.0
+        self.failures = 0
+        """POSTs answered 503 since `since`."""
         self._logged_at = 0.0
         self._unlogged = 0
-        self._total = 0
 
     def failed(self, path: str, exc: StoreError, now: float) -> None:
-        self._total += 1
+        self.failures += 1
+        self.last_failed_at = now
         if self.since is None:
             self.since = self._logged_at = now
             logger.error("POST %s answered 503, the store cannot commit: %s", path, exc)
@@ -360,7 +391,7 @@ class _Outage:
         logger.info(
             "POST %s committed: the store commits again after %d POSTs answered 503 over %.0f s",
             path,
-            self._total,
+            self.failures,
             now - self.since,
         )
-        self.since, self._unlogged, self._total = None, 0, 0
+        self.since, self._unlogged, self.failures = None, 0, 0

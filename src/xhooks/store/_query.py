@@ -1,5 +1,5 @@
-"""The SQL the engines share: the WHERE clause for an `EventQuery` (qmark placeholders; PostgreSQL renumbers)
-and the per-path counts of `Store.stats`."""
+"""The SQL the engines share: the WHERE clause for an `EventQuery` (qmark placeholders; PostgreSQL renumbers),
+the per-path counts of `Store.stats` and the oldest body of `Store.storage`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from xhooks.store.base import DeliveryPath, EventQuery
 
 __all__ = [
     "COUNT_BY_PATH",
+    "OLDEST_BODY",
     "PATH_NAMES",
     "RELAY_COLUMNS",
     "RELAY_VIEW",
@@ -21,6 +22,8 @@ __all__ = [
 PATH_NAMES = tuple(path.value for path in DeliveryPath)
 COUNT_BY_PATH = "SELECT " + ", ".join(f"count({name}_at)" for name in PATH_NAMES) + " FROM events"
 """Events each path carried at least once, in the order of `PATH_NAMES` (the `<path>_at` columns)."""
+OLDEST_BODY = "SELECT min(received_at) FROM deliveries WHERE pruned_at IS NULL"
+"""When the oldest delivery whose body is kept arrived (`Storage.oldest_body`; the `deliveries_unpruned` index)."""
 
 
 def numbered(statement: str) -> str:

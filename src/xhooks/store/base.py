@@ -34,10 +34,12 @@ __all__ = [
     "Intake",
     "Span",
     "Stats",
+    "Storage",
     "Store",
     "StoredDelivery",
     "StoredEvent",
     "arrival_status",
+    "byte_size",
     "completed_status",
     "failed_status",
     "relayable",
@@ -238,10 +240,43 @@ class Stats(msgspec.Struct, frozen=True):
     """Events by the path that brought them first."""
     tombstones: int = 0
     """Events whose body went (pruned or erased): only their key and counts are kept (`store/retention.py`)."""
-    oldest_body: float | None = None
-    """When the oldest delivery whose body is still kept was received; None when none is."""
     erasures: list[ErasureRecord] = msgspec.field(default_factory=list)
     """The newest erasure audit records (at most 20), newest first."""
+
+
+class Storage(msgspec.Struct, frozen=True):
+    """The room a store takes and has left (`Store.storage`): what the dashboard, `/metrics` and the watcher's
+    disk alert read. Kept apart from `Stats` because it is cheap (file sizes and one index-backed read, no counts
+    over the whole store), so it can be read on every metrics scrape and watcher round."""
+
+    size: int
+    """Bytes the store takes: SQLite its file and WAL; PostgreSQL `pg_database_size` of its whole database (a
+    `search_path` schema shares it with whatever else lives there)."""
+    free: int | None
+    """Bytes free on the file system that holds it; None when this process cannot know (PostgreSQL: the server's
+    disk is not visible to a client)."""
+    total: int | None
+    """Bytes of that file system in all; None when `free` is."""
+    oldest_body: float | None
+    """When the oldest delivery whose body is still kept was received; None when none is."""
+
+    @property
+    def free_ratio(self) -> float | None:
+        """`free` as a share of `total` (0.0 to 1.0); None when either is unknown."""
+        return None if self.free is None or not self.total else self.free / self.total
+
+
+def byte_size(count: int) -> str:
+    """`count` bytes as people read them, in powers of 1024 (`512 B`, `3.4 MiB`, `18.0 GiB`): one spelling for
+    the CLI, the dashboard and the watcher's alerts."""
+    if count < 1024:
+        return f"{count} B"
+    size = float(count)
+    for unit in ("KiB", "MiB", "GiB"):
+        size /= 1024
+        if size < 1024:
+            return f"{size:.1f} {unit}"
+    return f"{size / 1024:.1f} TiB"
 
 
 SINK_RATE_WINDOW = 60.0
@@ -496,6 +531,10 @@ class Store(ABC):
     @abstractmethod
     async def stats(self) -> Stats:
         """Counts over the whole store, read in one snapshot."""
+
+    @abstractmethod
+    async def storage(self) -> Storage:
+        """The store's size on disk, the free disk beside it (when the engine can see it) and its oldest body."""
 
     @abstractmethod
     async def sinks(self, since: float) -> Sequence[SinkStats]:

@@ -41,7 +41,16 @@ from xhooks.errors import StoreError
 from xhooks.store import _postgres_retention
 from xhooks.store import _postgres_schema as sql
 from xhooks.store._postgres_errors import FOREIGN_ERRORS, mapped
-from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, SINK_STATS, numbered, source, where
+from xhooks.store._query import (
+    COUNT_BY_PATH,
+    OLDEST_BODY,
+    PATH_NAMES,
+    RELAY_COLUMNS,
+    SINK_STATS,
+    numbered,
+    source,
+    where,
+)
 from xhooks.store.base import (
     TAKE_IN_BATCH,
     Attempt,
@@ -53,6 +62,7 @@ from xhooks.store.base import (
     SinkStats,
     Span,
     Stats,
+    Storage,
     Store,
     StoredDelivery,
     StoredEvent,
@@ -608,6 +618,14 @@ class PostgresStore(Store):
             rows = await conn.fetch(numbered(SINK_STATS), since)
         return [SinkStats(*row) for row in rows]
 
+    async def storage(self) -> Storage:
+        """`pg_database_size` of the connected database; the server's free disk is not visible to a client, so
+        `free` is None (watch it on the database host)."""
+        async with self._reading() as conn:
+            size = await conn.fetchval("SELECT pg_database_size(current_database())")
+            oldest = await conn.fetchval(OLDEST_BODY)
+        return Storage(int(size), None, None, None if oldest is None else float(oldest))
+
     async def stats(self) -> Stats:
         async with self._reading() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             deliveries = await conn.fetchval("SELECT count(*) FROM deliveries")
@@ -619,7 +637,6 @@ class PostgresStore(Store):
             by_path = await conn.fetchrow(COUNT_BY_PATH)
             first_by_path = await conn.fetch("SELECT first_path, count(*) FROM events GROUP BY 1")
             tombstones = await conn.fetchval("SELECT count(*) FROM events WHERE pruned_at IS NOT NULL")
-            oldest = await conn.fetchval("SELECT min(received_at) FROM deliveries WHERE pruned_at IS NULL")
             erasures = await conn.fetch(RECENT_ERASURES)
         return Stats(
             int(deliveries),
@@ -632,6 +649,5 @@ class PostgresStore(Store):
             {name: int(count) for name, count in zip(PATH_NAMES, by_path, strict=True)},
             {row[0]: int(row[1]) for row in first_by_path},
             int(tombstones),
-            None if oldest is None else float(oldest),
             [ErasureRecord(*row) for row in erasures],
         )

@@ -24,12 +24,13 @@ from pathlib import Path
 
 from xhooks.clock import Clock, SystemClock
 from xhooks.errors import StoreError
+from xhooks.metrics import Metrics
 from xhooks.store.base import Store
 from xhooks.store.erasure import POST_DELETE_TYPES, REVOKE_TYPES, ErasureRecord
 from xhooks.store.registry import open_store
 from xhooks.store.retention import PruneReport, RetentionPolicy
 
-__all__ = ["Pruner", "forget", "prune"]
+__all__ = ["Pruner", "background_pruner", "forget", "prune"]
 
 logger = logging.getLogger("xhooks.store")
 
@@ -37,14 +38,17 @@ logger = logging.getLogger("xhooks.store")
 class Pruner:
     """Prune `store` by `policy` every `policy.interval` seconds of `clock`, until `stop()`.
 
-    `last` is the report of the newest round and `next_at` when the next one starts (for metrics and the
-    dashboard).
+    `last` is the report of the newest round and `next_at` when the next one starts (for the dashboard; with
+    `metrics`, also the gauge `xhooks_next_prune_timestamp_seconds`).
     """
 
-    def __init__(self, store: Store, policy: RetentionPolicy, clock: Clock | None = None) -> None:
+    def __init__(
+        self, store: Store, policy: RetentionPolicy, clock: Clock | None = None, metrics: Metrics | None = None
+    ) -> None:
         self.store = store
         self.policy = policy
         self.clock = clock or SystemClock()
+        self.metrics = metrics
         self.last = PruneReport()
         self.erased: list[ErasureRecord] = []
         """Every erasure the pruner made on X's revoke events, oldest first."""
@@ -67,6 +71,8 @@ class Pruner:
                     self.last.tombstones,
                 )
             self.next_at = self.clock.now() + self.policy.interval
+            if self.metrics is not None:
+                self.metrics.pruning(self.next_at)
             await self._wait(self.policy.interval)
 
     async def round(self) -> PruneReport:
@@ -101,6 +107,12 @@ class Pruner:
 
     def stop(self) -> None:
         self._stopping.set()
+
+
+def background_pruner(store: Store, policy: RetentionPolicy | None, metrics: Metrics | None = None) -> Pruner | None:
+    """The pruner `serve` and `worker` run beside their work: None when retention is off (`policy` None) or
+    pruning is left to `xhooks db prune` (`background = false`)."""
+    return Pruner(store, policy, metrics=metrics) if policy is not None and policy.background else None
 
 
 def prune(db: str | Path, policy: RetentionPolicy, *, dry_run: bool = False, now: float | None = None) -> PruneReport:

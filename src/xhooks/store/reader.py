@@ -15,6 +15,7 @@ from xhooks.store.base import (
     SinkStats,
     Span,
     Stats,
+    Storage,
     Store,
     StoredDelivery,
     StoredEvent,
@@ -68,6 +69,9 @@ class SyncReader:
 
     def sinks(self, since: float) -> Sequence[SinkStats]:
         return self._run(self.store.sinks, since)
+
+    def storage(self) -> Storage:
+        return self._run(self.store.storage)
 
     def spans(self, kind: str, since: float) -> Sequence[Span]:
         return self._run(self.store.spans, kind, since)

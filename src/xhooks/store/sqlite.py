@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import queue
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -37,7 +38,7 @@ from xhooks._threads import name_os_thread
 from xhooks.errors import SchemaMismatch, StoreError
 from xhooks.store import _sqlite_retention
 from xhooks.store import _sqlite_schema as sql
-from xhooks.store._query import COUNT_BY_PATH, PATH_NAMES, RELAY_COLUMNS, SINK_STATS, source, where
+from xhooks.store._query import COUNT_BY_PATH, OLDEST_BODY, PATH_NAMES, RELAY_COLUMNS, SINK_STATS, source, where
 from xhooks.store.base import (
     TAKE_IN_BATCH,
     Attempt,
@@ -49,6 +50,7 @@ from xhooks.store.base import (
     SinkStats,
     Span,
     Stats,
+    Storage,
     Store,
     StoredDelivery,
     StoredEvent,
@@ -518,6 +520,12 @@ class SQLiteStore(Store):
     async def stats(self) -> Stats:
         return await self._readers.run(_stats)
 
+    async def storage(self) -> Storage:
+        """The file and its WAL (the `-shm` index is a few pages and is not data), and the free space of the file
+        system that holds them: where a full disk would stop commits."""
+        [(oldest,)] = await self._readers.fetch(OLDEST_BODY)
+        return await asyncio.to_thread(_measure, Path(self.path), oldest)
+
     async def sinks(self, since: float) -> Sequence[SinkStats]:
         def read(conn: sqlite3.Connection) -> list[SinkStats]:
             return [SinkStats(*row) for row in conn.execute(SINK_STATS, (since,))]
@@ -539,7 +547,6 @@ def _stats(conn: sqlite3.Connection) -> Stats:
         by_path = dict(zip(PATH_NAMES, conn.execute(COUNT_BY_PATH).fetchone(), strict=True))
         first_by_path = dict(conn.execute("SELECT first_path, count(*) FROM events GROUP BY 1"))
         (tombstones,) = conn.execute("SELECT count(*) FROM events WHERE pruned_at IS NOT NULL").fetchone()
-        (oldest,) = conn.execute("SELECT min(received_at) FROM deliveries WHERE pruned_at IS NULL").fetchone()
         erasures = [ErasureRecord(*row) for row in conn.execute(RECENT_ERASURES)]
     finally:
         conn.execute("COMMIT")
@@ -554,9 +561,18 @@ def _stats(conn: sqlite3.Connection) -> Stats:
         by_path,
         first_by_path,
         tombstones,
-        oldest,
         erasures,
     )
+
+
+def _measure(path: Path, oldest_body: float | None) -> Storage:
+    wal = path.with_name(path.name + "-wal")
+    try:
+        size = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+        disk = shutil.disk_usage(path.parent)
+    except OSError as exc:
+        raise StoreError(f"cannot measure {path}: {exc}") from exc
+    return Storage(size, disk.free, disk.total, oldest_body)
 
 
 class _Readers:

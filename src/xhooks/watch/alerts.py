@@ -1,8 +1,8 @@
 """Alerts: what the watcher says when something goes wrong, and again when it is right.
 
-An alert has a name (`webhook_invalid:<id>`, `receiver_down`, `replay_failed:<id>`) and fires or resolves.
-Firing an alert that is already firing changes nothing (no repeated messages); resolving one that is not
-firing does nothing. Each change is:
+An alert has a name (`webhook_invalid:<id>`, `receiver_down`, `replay_failed:<id>`, `disk_low`, …) and fires
+or resolves. Firing an alert that is already firing changes nothing (no repeated messages); resolving one that
+is not firing does nothing. Each change is:
 
 - a log line on the `xhooks.watch` logger: WARNING when it fires, INFO when it resolves;
 - with `webhook_url`, a JSON POST `{"text", "alert", "state": "firing"|"resolved", "since", "at"}`: `text` is

@@ -1,10 +1,10 @@
 """The watcher: webhook health and downtime recovery in one loop, inside `xhooks serve` or alone (`xhooks watch`).
 
 Every `interval` it reads X's webhooks (re-validating invalid ones), recovers missed windows for the valid
-ones, and checks that neither delivery path (webhook, X Activity stream) went silent while the other carries
-events. A round that fails (X unreachable, the store unreadable) is logged and the next round tries
-again: the watcher itself must never stop silently either. `recover` is the same machinery for one window
-asked for by hand (`xhooks recover --since T`).
+ones, checks that neither delivery path (webhook, X Activity stream) went silent while the other carries
+events, and that the disk beside the store is not running out. A round that fails (X unreachable, the store
+unreadable) is logged and the next round tries again: the watcher itself must never stop silently either.
+`recover` is the same machinery for one window asked for by hand (`xhooks recover --since T`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from xhooks.errors import ConfigError, XhooksError
 from xhooks.metrics import Metrics
 from xhooks.store import Store, open_store
 from xhooks.watch.alerts import Alerts
+from xhooks.watch.disk import DiskWatch
 from xhooks.watch.health import HealthWatcher
 from xhooks.watch.paths import PathWatch
 from xhooks.watch.recovery import JobState, Recovery, ReplayTask, Window
@@ -57,6 +58,11 @@ class WatchConfig:
     ago (`xhooks.watch.paths`; None: never)."""
     silent_path_least: int = 5
     """…and it missed at least this many."""
+    disk_low_share: float | None = 0.10
+    """Alert `disk_low` when the free disk beside the store is below this share of its file system
+    (`xhooks.watch.disk`; None: no share threshold)…"""
+    disk_low_bytes: int | None = 1 << 30
+    """…or below this many bytes, whichever is crossed first (None: no byte threshold; both None: no check)."""
 
 
 class Watcher:
@@ -106,11 +112,17 @@ class Watcher:
             if config.silent_path_after is None
             else PathWatch(store, self.alerts, after=config.silent_path_after, least=config.silent_path_least)
         )
+        self.disk = (
+            None
+            if config.disk_low_share is None and config.disk_low_bytes is None
+            else DiskWatch(store, self.alerts, share=config.disk_low_share, least=config.disk_low_bytes)
+        )
         self.failed_rounds = 0
         self._stopping = asyncio.Event()
 
     async def step(self) -> None:
-        """One round: health first, then recovery for the webhooks that are valid, then the delivery paths.
+        """One round: health first, then recovery for the webhooks that are valid, then the delivery paths and
+        the free disk beside the store.
 
         Raises:
             XhooksError: X or the store could not be reached; `run` logs it and goes on.
@@ -119,6 +131,8 @@ class Watcher:
         await self.recovery.step([status.webhook_id for status in statuses if status.valid])
         if self.paths is not None:
             await self.paths.check(self.clock.now())
+        if self.disk is not None:
+            await self.disk.check()
 
     def stop(self) -> None:
         """Ask `run` to return: a round in progress is cut short (it holds nothing the next round cannot redo)."""
