@@ -1,7 +1,7 @@
 """The retention soak (issue 15, done-means 1): `xhooks serve --app` at a steady rate with a short retention.
 
 ```
-python -m bench.retention                  # 2 phases x 180 s at 40 deliveries/s, about 7 minutes
+python -m bench.retention                  # 2 phases x 180 s at 40 deliveries/s, about 10 minutes
 python -m bench.retention --duration 900   # longer
 ```
 
