@@ -58,6 +58,7 @@ def test_private_types_only_for_the_user_who_authorized_the_app(running: Running
         ("chat.sent", "dm.read"),
         ("like.create", "like.read"),
         ("mute.unmute", "mute.read"),
+        ("block.block", "block.read"),
     ],
 )
 def test_an_oauth2_token_needs_the_scope_of_the_event_family(running: Running, event_type: str, scope: str) -> None:
