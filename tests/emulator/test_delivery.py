@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.emulator.conftest import Consumer, Running, start
+from tests.emulator.conftest import X_DELIVERY_HEADERS, Consumer, Running, start
 from tests.support import serve_app
 from xhooks.emulator import EmulatorConfig
 from xhooks.emulator.delivery import encode
@@ -57,24 +57,6 @@ def test_a_consumer_that_reserialises_the_body_is_refused(running: Running, cons
     running.trigger("post.create")
     running.settle()
     assert consumer.received == [] and consumer.rejected == 1
-
-
-# The header names of a captured X delivery (a DM, 2019; docs/emulator.md gives the source) without the ones the
-# receiving side's load balancer added (X-Amzn-Trace-Id, X-Forwarded-*).
-X_DELIVERY_HEADERS = {
-    "host",
-    "content-length",
-    "content-type",
-    "finagle-ctx-com.twitter.finagle.deadline",
-    "finagle-ctx-com.twitter.finagle.retries",
-    "finagle-http-retryable-request",
-    "x-b3-flags",
-    "x-b3-parentspanid",
-    "x-b3-sampled",
-    "x-b3-spanid",
-    "x-b3-traceid",
-    "x-twitter-webhooks-signature",
-}
 
 
 def test_deliveries_carry_x_header_set_and_nothing_else(running: Running, consumer_of: tuple[Consumer, str]) -> None:
