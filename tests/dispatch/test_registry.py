@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -48,3 +49,17 @@ def test_unknown_event_skips_typed_handlers_but_not_the_catch_all() -> None:
 def test_empty_type_is_refused() -> None:
     with pytest.raises(ValueError):
         XHooks().on("")
+
+
+@pytest.mark.parametrize("example", ["aaa.user_event.revoke.json", "xaa.oauth.revoke.json"])
+def test_ignore_own_actions_still_runs_revoke_handlers(example: str) -> None:
+    """A revoke names the revoking user as both actor and `for_user_id`, yet it is never an echo of the bot."""
+    body = (Path(__file__).resolve().parents[1] / "fixtures" / "x-api" / "examples" / example).read_bytes()
+    (ref,) = parse_envelope(body).events
+    event = decode_event(body, ref.index, ref.event_type)
+    assert event.for_user_id is not None and event.actor_id == event.for_user_id  # what made it look like an echo
+    seen: list[Event] = []
+    hooks = XHooks(ignore_own_actions=True)
+    hooks.on(type(event))(lambda event, ctx: seen.append(event))
+    assert not hooks.is_own_action(event) and not hooks.ignores(event)
+    assert asyncio.run(hooks.dispatch(event, CONTEXT)) == 1 and seen == [event]

@@ -23,6 +23,25 @@ from xhooks.emulator.activity_rules import PRIVATE_FAMILIES, family
 from xhooks.errors import VerificationError
 from xhooks.protocol import crc_response, crc_token_from_query, verify
 
+# The header names of a captured X delivery (a DM, 2019; docs/emulator.md gives the source) without the ones the
+# receiving side's load balancer added (X-Amzn-Trace-Id, X-Forwarded-*).
+X_DELIVERY_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "content-type",
+        "finagle-ctx-com.twitter.finagle.deadline",
+        "finagle-ctx-com.twitter.finagle.retries",
+        "finagle-http-retryable-request",
+        "x-b3-flags",
+        "x-b3-parentspanid",
+        "x-b3-sampled",
+        "x-b3-spanid",
+        "x-b3-traceid",
+        "x-twitter-webhooks-signature",
+    }
+)
+
 
 @dataclass
 class Consumer:

@@ -53,7 +53,13 @@ def test_private_types_only_for_the_user_who_authorized_the_app(running: Running
 
 @pytest.mark.parametrize(
     ("event_type", "scope"),
-    [("dm.sent", "dm.read"), ("chat.sent", "dm.read"), ("like.create", "like.read"), ("mute.unmute", "mute.read")],
+    [
+        ("dm.sent", "dm.read"),
+        ("chat.sent", "dm.read"),
+        ("like.create", "like.read"),
+        ("mute.unmute", "mute.read"),
+        ("block.block", "block.read"),
+    ],
 )
 def test_an_oauth2_token_needs_the_scope_of_the_event_family(running: Running, event_type: str, scope: str) -> None:
     narrow = running.http.post("/_emulator/users", json={"scopes": "tweet.read users.read"}).json()
@@ -83,6 +89,9 @@ def test_oauth1_user_context_subscribes_to_private_events(running: Running) -> N
         pytest.param("mute.mute", "outbound", False, id="mute-is-actor-only"),
         pytest.param("block.block", "inbound", False, id="block-is-actor-only"),
         pytest.param("dm.sent", "sideways", False, id="unknown"),
+        pytest.param("profile.update.bio", "inbound", False, id="profile-is-not-directional"),
+        pytest.param("post.create", "outbound", False, id="post-is-not-directional"),
+        pytest.param("news.new", "inbound", False, id="news-is-not-directional"),
     ],
 )
 def test_direction_takes_x_values(running: Running, event_type: str, direction: str, accepted: bool) -> None:

@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.emulator.conftest import Consumer, Running, start
+from tests.emulator.conftest import X_DELIVERY_HEADERS, Consumer, Running, start
 from tests.support import serve_app
 from xhooks.emulator import EmulatorConfig
 from xhooks.emulator.delivery import encode
+from xhooks.emulator.state import Webhook
 
 
 def test_encode_is_compact_with_non_ascii_escaped() -> None:
@@ -56,24 +57,6 @@ def test_a_consumer_that_reserialises_the_body_is_refused(running: Running, cons
     running.trigger("post.create")
     running.settle()
     assert consumer.received == [] and consumer.rejected == 1
-
-
-# The header names of a captured X delivery (a DM, 2019; docs/emulator.md gives the source) without the ones the
-# receiving side's load balancer added (X-Amzn-Trace-Id, X-Forwarded-*).
-X_DELIVERY_HEADERS = {
-    "host",
-    "content-length",
-    "content-type",
-    "finagle-ctx-com.twitter.finagle.deadline",
-    "finagle-ctx-com.twitter.finagle.retries",
-    "finagle-http-retryable-request",
-    "x-b3-flags",
-    "x-b3-parentspanid",
-    "x-b3-sampled",
-    "x-b3-spanid",
-    "x-b3-traceid",
-    "x-twitter-webhooks-signature",
-}
 
 
 def test_deliveries_carry_x_header_set_and_nothing_else(running: Running, consumer_of: tuple[Consumer, str]) -> None:
@@ -265,3 +248,29 @@ def test_an_attempt_that_fails_in_an_unexpected_way_is_a_failed_attempt_and_retr
     assert entry["state"] == "delivered" and [a["status"] for a in entry["attempts"]] == [None, 200]
     assert entry["attempts"][0]["error"].startswith("AttributeError: ")
     assert len(consumer.received) == 1
+
+
+def test_the_default_emulator_contacts_local_hosts_only() -> None:
+    """`EmulatorConfig()` as `xhooks emulator` runs without `--remote-urls`: the CRC of a public URL is refused
+    without contacting it, and a delivery due to one is logged as not sent (issue 17)."""
+    for running in start(EmulatorConfig()):
+        url = "https://example.com/webhook"
+        refused = running.http.post("/2/webhooks", json={"url": url}, headers=running.bearer)
+        assert refused.status_code == 400
+        assert refused.json()["type"] == "https://api.twitter.com/2/problems/invalid-request"
+        (error,) = refused.json()["errors"]
+        assert error["message"] == "CrcValidationFailed: Unreachable: this emulator contacts local hosts only"
+        assert running.http.get("/2/webhooks", headers=running.bearer).json()["data"] == []
+        # a webhook a run with --remote-urls registered in the same database
+        now = running.emulator.clock.now()
+        webhook_id = running.emulator.new_id()
+        running.emulator.state.add_webhook(Webhook(webhook_id, running.app["id"], url, True, now, now, now))
+        body = {"event_type": "post.create", "filter": {"user_id": running.dev["id"]}, "webhook_id": webhook_id}
+        assert running.http.post("/2/activity/subscriptions", json=body, headers=running.bearer).status_code == 200
+        running.trigger("post.create")
+        running.settle()
+        (entry,) = running.deliveries(webhook_id)
+        assert [(attempt["status"], attempt["error"]) for attempt in entry["attempts"]] == [
+            (None, "not sent: this emulator contacts local hosts only")
+        ]
+        assert entry["state"] == "pending"  # retried on X's schedule, each attempt refused the same way

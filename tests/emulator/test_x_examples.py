@@ -1,5 +1,5 @@
 """Emulator deliveries against X's documented examples of the same events, field by field, and against the byte
-style of X's captured deliveries (docs/emulator.md, "Delivery", cites both).
+style and header set of X's captured deliveries (docs/emulator.md, "Delivery", cites them).
 
 A documented example is one instance of an object whose optional parts come and go, so an emulator object fits
 the examples when it has every key all of them have, no key none of them has (unless named below, with the X
@@ -15,7 +15,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.emulator.conftest import Consumer, Running
+import pytest
+
+from tests.emulator.conftest import X_DELIVERY_HEADERS, Consumer, Running
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "x-api" / "examples"
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -78,15 +80,38 @@ def assert_fits(
 
 
 def assert_x_byte_style(body: bytes) -> None:
-    """X's captured bodies: compact, ASCII only (non-ASCII as lower-case `\\uXXXX`), every `/` as `\\/`."""
+    """X's captured bodies: compact, ASCII only (non-ASCII as lower-case `\\uXXXX`), every `/` as `\\/`, `<` and
+    `>` as `\\u003c` `\\u003e`. Each caller's event carries URLs, so a body without `\\/` is one that lost them."""
     assert body.isascii() and b"\n" not in body
     assert b'": ' not in body and b'", "' not in body and b"}, {" not in body
-    assert b"/" not in body.replace(b"\\/", b"")
+    assert b"\\/" in body and b"/" not in body.replace(b"\\/", b"")
+    assert b"<" not in body and b">" not in body
     assert re.findall(rb"\\u[0-9a-fA-F]{4}", body) == re.findall(rb"\\u[0-9a-f]{4}", body)
 
 
-def _subscribe_activity(running: Running, event_type: str, user: dict[str, Any], webhook_id: str) -> None:
-    body = {"event_type": event_type, "filter": {"user_id": user["id"]}, "tag": event_type, "webhook_id": webhook_id}
+def assert_x_headers(headers: dict[str, str]) -> None:
+    """The header names of X's captured delivery, no more and no fewer, and its JSON content type."""
+    assert set(headers) == X_DELIVERY_HEADERS, sorted(set(headers) ^ X_DELIVERY_HEADERS)
+    assert headers["content-type"] == "application/json"
+
+
+def _profiled_users(running: Running) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two users with a bio, a location and a website, as the documented users have."""
+    profile = {"description": "Building with the X API @XDevelopers", "location": "Boulder, CO"}
+    first, second = (
+        running.http.post("/_emulator/users", json={"username": name, "url": "https://example.com", **profile}).json()
+        for name in ("example_user", "other_user")
+    )
+    return first, second
+
+
+def _subscribe_activity(running: Running, event_type: str, user: dict[str, Any], webhook_id: str, **flt: str) -> None:
+    body = {
+        "event_type": event_type,
+        "filter": {"user_id": user["id"], **flt},
+        "tag": event_type,
+        "webhook_id": webhook_id,
+    }
     response = running.http.post("/2/activity/subscriptions", json=body, headers=running.user_bearer(user))
     assert response.status_code == 200, response.text
 
@@ -108,6 +133,8 @@ def test_a_dm_sent_through_the_api_arrives_as_x_documents_it(
     _send_dm(running, running.dev, running.friend, "Hello World!")
     running.settle()
     (body,) = consumer.received
+    (headers,) = consumer.headers
+    assert_x_headers(headers)
     assert_x_byte_style(body)
     ours, documented = json.loads(body), _example("aaa.direct_message_events.json")
     # X's captured DMs and its enterprise example carry `profile_image_url` next to `profile_image_url_https`
@@ -127,18 +154,15 @@ def test_x_activity_dm_and_mention_arrive_as_x_documents_them(
     """v2 users with `*_str` twins, `verified_type`, entities; Posts with `edit_controls`, `includes.tweets`."""
     consumer, url = consumer_of
     webhook_id = running.register(url)["id"]
-    profile = {"description": "Building with the X API @XDevelopers", "location": "Boulder, CO"}
-    first, second = (
-        running.http.post("/_emulator/users", json={"username": name, "url": "https://example.com", **profile}).json()
-        for name in ("example_user", "other_user")
-    )
+    first, second = _profiled_users(running)
     _subscribe_activity(running, "dm.sent", first, webhook_id)
     _subscribe_activity(running, "post.mention.create", second, webhook_id)
     _send_dm(running, first, second, "Thanks for the update!")
     running.trigger("post.mention.create", user_id=first["id"], target_id=second["id"], text="hey")
     running.settle()
     dm, mention = consumer.received
-    for body in (dm, mention):
+    for body, headers in zip(consumer.received, consumer.headers, strict=True):
+        assert_x_headers(headers)
         assert_x_byte_style(body)
     # users without an affiliate badge have no `affiliation` (the live `dm.received` in 3P-VERCEL sample-messages)
     assert_fits(json.loads(dm), [_example("xaa.dm.sent.json")], optional=frozenset({"affiliation"}))
@@ -155,3 +179,61 @@ def test_x_activity_dm_and_mention_arrive_as_x_documents_them(
     assert data["payload"]["in_reply_to_user_id"] == second["id"]
     author = next(user for user in data["includes"]["users"] if user["id"] == first["id"])
     assert author["most_recent_tweet_id"] == data["payload"]["id"]
+
+
+# Keys every documented user has but X sends only when the user has them: `affiliation` with an affiliate badge
+# (the live `dm.received` users in 3P-VERCEL sample-messages have none), `pinned_tweet_id` once a Post is pinned,
+# `profile_geo_enrichment` when X resolved the profile's location to places; the emulator's users have none of
+# them (docs/emulator.md, "What still differs from X", user objects).
+USER_SET = frozenset({"affiliation", "pinned_tweet_id", "profile_geo_enrichment"})
+BIO = "Building with the X API: https://docs.x.com/x-api"
+
+
+@pytest.mark.parametrize(
+    ("event_type", "flt", "extra", "optional"),
+    [
+        pytest.param("post.create", {}, frozenset(), frozenset(), id="post.create"),
+        pytest.param("post.delete", {}, frozenset(), frozenset(), id="post.delete"),
+        # X's example was delivered to a subscription filtered on `direction: outbound`, and `filter` echoes it;
+        # its Post author has no website, so no `entities.url` (the `post.create` example's user has one), and
+        # the liked Post quotes one with a link: `entities` and `referenced_tweets`, which a Post has only when
+        # its author wrote a link, mention or hashtag, or replied, quoted or reposted (the emulator's does not)
+        pytest.param(
+            "like.create",
+            {"direction": "outbound"},
+            frozenset({"url"}),
+            frozenset({"entities", "referenced_tweets"}),
+            id="like.create",
+        ),
+        # the example's target left `location` unset and has no @mention in its bio, so no
+        # `entities.description` (its source, like every other documented user, has both)
+        pytest.param("follow.follow", {}, frozenset({"location", "description"}), frozenset(), id="follow.follow"),
+        pytest.param("profile.update.bio", {}, frozenset(), frozenset(), id="profile.update.bio"),
+        pytest.param("dm.received", {}, frozenset(), frozenset(), id="dm.received"),
+    ],
+)
+def test_x_activity_events_arrive_as_x_documents_them(
+    running: Running,
+    consumer_of: tuple[Consumer, str],
+    event_type: str,
+    flt: dict[str, str],
+    extra: frozenset[str],
+    optional: frozenset[str],
+) -> None:
+    """One delivery of `event_type` against X's documented example of it: fields, bytes and headers."""
+    consumer, url = consumer_of
+    webhook_id = running.register(url)["id"]
+    monitored, other = _profiled_users(running)
+    _subscribe_activity(running, event_type, monitored, webhook_id, **flt)
+    if event_type == "dm.received":
+        _send_dm(running, other, monitored, "Thanks for the update! https://docs.x.com/x-api")
+    else:
+        running.trigger(event_type, user_id=monitored["id"], target_id=other["id"], text=BIO)
+    running.settle()
+    (body,) = consumer.received
+    (headers,) = consumer.headers
+    assert_x_headers(headers)
+    assert_x_byte_style(body)
+    ours = json.loads(body)
+    assert ours["data"]["event_type"] == event_type and ours["data"]["filter"] == {"user_id": monitored["id"], **flt}
+    assert_fits(ours, [_example(f"xaa.{event_type}.json")], extra, USER_SET | optional)

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import requests
 
 from tests.emulator.conftest import Consumer, Running
 
@@ -139,6 +140,13 @@ def test_users_lookups_refuse_what_x_refuses(running: Running) -> None:
     assert refused.status_code == 403 and "users.read" in refused.json()["detail"]
 
 
+def _assert_forbidden(error: requests.HTTPError, detail: str) -> None:
+    """X's 403 problem for a refused DM action (docs/emulator.md: X documents no `detail` or `type` for these)."""
+    assert error.response is not None and error.response.status_code == 403
+    assert error.response.headers["content-type"] == "application/problem+json"
+    assert error.response.json() == {"title": "Forbidden", "detail": detail, "type": "about:blank", "status": 403}
+
+
 def test_sdk_sends_looks_up_deletes_and_blocks_direct_messages(running: Running) -> None:
     """Every Direct Message method of xdk (8 of 9 answered 404 before; issue 17)."""
     from xdk.direct_messages.models import (
@@ -180,14 +188,16 @@ def test_sdk_sends_looks_up_deletes_and_blocks_direct_messages(running: Running)
     assert one.data.text == "hello" and one.data.dm_conversation_id == conversation_id
 
     theirs = friends_client.direct_messages  # type: ignore[attr-defined]
-    with pytest.raises(Exception, match="403"):
+    with pytest.raises(requests.HTTPError) as refused:
         theirs.delete_events(sent.data.dm_event_id)  # only the sender may delete
+    _assert_forbidden(refused.value, "You can only delete Direct Messages you sent")
     assert dms.delete_events(sent.data.dm_event_id).data.deleted is True
     assert dms.get_events_by_id(sent.data.dm_event_id).errors[0].resource_type == "dm_event"
 
     assert friends_client.users.block_dms(dev["id"]).data.blocked is True  # type: ignore[attr-defined]
-    with pytest.raises(Exception, match="403"):
+    with pytest.raises(requests.HTTPError) as refused:
         dms.create_by_participant_id(friend["id"], body=CreateByParticipantIdRequest(text="still there?"))
+    _assert_forbidden(refused.value, "You cannot send messages to this user")
     assert friends_client.users.unblock_dms(dev["id"]).data.blocked is False  # type: ignore[attr-defined]
     assert dms.create_by_participant_id(friend["id"], body=CreateByParticipantIdRequest(text="ok")).data
 
@@ -221,3 +231,26 @@ def test_other_boolean_spellings_get_x_400(running: Running, value: str) -> None
         headers=running.bearer,
     )
     assert response.status_code == 400 and response.json()["errors"][0]["parameters"] == {"dry_run": [value]}
+
+
+def test_sdk_dm_media_download_is_refused_as_documented(running: Running) -> None:
+    """The 9th DM method of xdk: the emulator holds no media, so even a real DM's media path is X's 404 problem
+    (docs/emulator.md, "What still differs from X", DM media)."""
+    from xdk.direct_messages.models import CreateByParticipantIdRequest
+
+    dms = _client(running, running.dev).direct_messages  # type: ignore[attr-defined]
+    sent = dms.create_by_participant_id(running.friend["id"], body=CreateByParticipantIdRequest(text="a picture"))
+    oauth2 = xdk.Client(base_url=running.url, access_token=running.dev["oauth2_access_token"])
+    path = f"/2/dm_conversations/media/{sent.data.dm_event_id}/1146654567674912769/1146654567674912769"
+    with pytest.raises(requests.HTTPError) as refused:
+        oauth2.direct_messages.dm_conversations_media_download(*path.rsplit("/", 3)[1:])
+    response = refused.value.response
+    assert response is not None and response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    detail = f"The requested resource {path} was not found"
+    assert response.json() == {
+        "errors": [{"message": detail}],
+        "title": "Not Found Error",
+        "detail": detail,
+        "type": "https://api.twitter.com/2/problems/resource-not-found",
+    }

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from xhooks.dispatch import XHooks
 from xhooks.protocol import Shape, parse_envelope
 from xhooks.protocol.events import LikeCreate, OAuthRevoke, decode_event
 
@@ -69,3 +70,6 @@ def test_like_create_names_its_liker(flt: dict[str, str], liked_author: str, act
     body = _body({"event_uuid": "-3", "filter": flt, "event_type": "like.create", "payload": payload})
     event = decode_event(body, 0, "like.create")
     assert isinstance(event, LikeCreate) and event.actor_id == actor
+    # the like is for the subscribed user "1": skipped as the bot's own exactly when "1" is the liker
+    assert event.for_user_id == "1"
+    assert XHooks(ignore_own_actions=True).ignores(event) is (actor == "1")

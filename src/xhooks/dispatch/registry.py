@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from xhooks.errors import ConfigError
-from xhooks.protocol.events import Event
+from xhooks.protocol.events import Event, OAuthRevoke, Revoke
 
 __all__ = ["Context", "Handler", "XHooks", "type_matches"]
 
@@ -119,7 +119,11 @@ class XHooks:
         return any(_matches(self._routes[index][0], event) for index in self._transactional)
 
     def is_own_action(self, event: Event) -> bool:
-        """True when the event's actor is the user it was delivered for."""
+        """True when the event's actor is the user it was delivered for. A revoke (`user_event.revoke`,
+        `oauth.revoke`) never is: the user who revoked is the one it is for, but it is no echo of the bot's own
+        activity, and its handlers (erasing the user's data, say) must run."""
+        if isinstance(event, (Revoke, OAuthRevoke)):
+            return False
         return event.for_user_id is not None and event.actor_id == event.for_user_id
 
     def ignores(self, event: Event) -> bool:

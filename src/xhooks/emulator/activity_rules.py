@@ -8,9 +8,11 @@ Theory (docs/emulator.md, "X Activity API rules", has the table and its sources)
 * An OAuth 2.0 user token must hold the scope of the event's family: `dm.read` for `dm.*` and `chat.*`,
   `like.read`, `mute.read`, `block.read`, and `tweet.read` for every other type. OAuth 1.0a user tokens carry
   the app's permissions instead of scopes.
-* `mute.*` and `block.*` are actor-only: no `direction`. `dm.*` and `chat.*` take `sent` / `received` (X's
-  changelog) as well as the OpenAPI's `inbound` / `outbound`; the other user-filtered types take `inbound` /
-  `outbound`. `canonical_direction` maps each accepted value to the one the routing compares.
+* `direction` is for directional events only (X's OpenAPI: "Optional direction filter for directional
+  events"): `follow.*` and `like.*` take `inbound` / `outbound`; `dm.*` and `chat.*` take `sent` / `received`
+  (X's changelog) as well as the OpenAPI's `inbound` / `outbound`. `mute.*` and `block.*` are actor-only, and
+  profile, post, Spaces, broadcast and news events have no direction: any `direction` is X's 400.
+  `canonical_direction` maps each accepted value to the one the routing compares.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from xhooks.emulator.errors import forbidden, invalid_value, unsupported_auth
 __all__ = ["PRIVATE_FAMILIES", "canonical_direction", "check_access", "check_direction", "family", "scope_for"]
 
 PRIVATE_FAMILIES = frozenset({"dm", "chat", "like", "mute", "block"})
-ACTOR_ONLY_FAMILIES = frozenset({"mute", "block"})
+DIRECTIONAL_FAMILIES = frozenset({"follow", "like", "dm", "chat"})
 SCOPES = {"dm": "dm.read", "chat": "dm.read", "like": "like.read", "mute": "mute.read", "block": "block.read"}
 DIRECTIONS = {"inbound": "inbound", "outbound": "outbound"}
 MESSAGE_DIRECTIONS = {**DIRECTIONS, "sent": "outbound", "received": "inbound"}
@@ -38,7 +40,7 @@ def scope_for(event_type: str) -> str:
 
 def _directions(event_type: str) -> dict[str, str]:
     kind = family(event_type)
-    if kind in ACTOR_ONLY_FAMILIES:
+    if kind not in DIRECTIONAL_FAMILIES:
         return {}
     return MESSAGE_DIRECTIONS if kind in ("dm", "chat") else DIRECTIONS
 
