@@ -136,6 +136,8 @@ class Receiver:
         self._crc_log: list[CrcRecord] = []
         self._crc_flush: asyncio.TimerHandle | None = None
         self._crc_flushed_at = -1.0
+        self._crc_lines = 0
+        """CRC lines logged since the last flush of the CRC log (at most `CRC_LOG_PER_SECOND`)."""
         self._crc_unlogged = 0
         self._writing: set[asyncio.Task[None]] = set()
         self.services = Services(services)
@@ -171,29 +173,34 @@ class Receiver:
         try:
             token = crc_token_from_query(scope["query_string"], header, app.consumer_secrets)
         except VerificationError as exc:
-            status, outcome, reason = exc.status_hint, type(exc).__name__, str(exc)
+            status, outcome = exc.status_hint, type(exc).__name__
+            self._crc_line(logging.WARNING, "CRC GET %s refused with %d %s: %s", app.path, status, outcome, exc)
             await self.store.record_rejection(app.name, f"crc:{outcome}", at)
-            await _respond(send, status, {"error": reason})
+            await _respond(send, status, {"error": str(exc)})
         else:
-            status, outcome, reason = 200, "answered", ""
+            status, outcome = 200, "answered"
+            self._crc_line(logging.INFO, "CRC GET %s answered", app.path)
             await _respond(send, status, crc_response(token, app.consumer_secrets[0]))
         latency = time.perf_counter() - started
         self.metrics.crc(outcome, latency, at)
-        self._log_crc(app.path, CrcRecord(app.name, at, latency, status, outcome), reason)
+        self._log_crc(CrcRecord(app.name, at, latency, status, outcome))
 
-    def _log_crc(self, path: str, record: CrcRecord, reason: str) -> None:
-        """Log a CRC and queue it for the store's CRC log, at most `CRC_LOG_PER_SECOND` a second: the queue goes
-        to the store at most once a second, so a lone CRC is logged and written at once, and a flood becomes one
-        write a second of at most that many records, and one line saying how many more there were. (A line per
-        CRC cost a fifth of a flooded CRC's CPU, and a flood of GETs must not turn into a disk write each.)"""
-        if len(self._crc_log) < CRC_LOG_PER_SECOND:
-            self._crc_log.append(record)
-            if record.status == 200:
-                logger.info("CRC GET %s answered", path)
-            else:
-                logger.warning("CRC GET %s refused with %d %s: %s", path, record.status, record.outcome, reason)
+    def _crc_line(self, level: int, message: str, *args: object) -> None:
+        """Log a CRC before it is answered (so the line is there when the answer is), at most
+        `CRC_LOG_PER_SECOND` a second; the others are counted, and `_flush_crc_log` logs how many. (A line per CRC
+        cost a fifth of a flooded CRC's CPU, and filled stderr at the flood's rate.)"""
+        if self._crc_lines < CRC_LOG_PER_SECOND:
+            self._crc_lines += 1
+            logger.log(level, message, *args)
         else:
             self._crc_unlogged += 1
+
+    def _log_crc(self, record: CrcRecord) -> None:
+        """Queue a CRC for the store's log; the queue goes to the store at most once a second, so a lone CRC is
+        written at once and a flood becomes one write a second of at most `CRC_LOG_PER_SECOND` records (and one
+        line saying how many CRCs were not logged one by one)."""
+        if len(self._crc_log) < CRC_LOG_PER_SECOND:
+            self._crc_log.append(record)
         if self._crc_flush is None:
             delay = max(0.0, self._crc_flushed_at + 1.0 - time.monotonic())
             self._crc_flush = asyncio.get_running_loop().call_later(delay, self._flush_crc_log)
@@ -207,7 +214,7 @@ class Receiver:
                 self._crc_unlogged,
                 CRC_LOG_PER_SECOND,
             )
-            self._crc_unlogged = 0
+        self._crc_lines = self._crc_unlogged = 0
         self._crc_flushed_at = time.monotonic()
         task = asyncio.get_running_loop().create_task(self._write_crc_log(records))
         self._writing.add(task)
