@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-Action = Callable[[AsyncXClient, Request], Awaitable[str]]
+Action = Callable[["Dashboard", AsyncXClient, Request], Awaitable[str]]
+"""A form POST: the dashboard (its store, clock and settings), a client of X, the request; returns the result line."""
 
 
 def register(dash: Dashboard) -> None:
@@ -32,7 +33,6 @@ def register(dash: Dashboard) -> None:
     dash.route("GET", "/replay", lambda req: replay_page(dash, req))
     for path, action in ACTIONS.items():
         dash.route("POST", path, _runner(dash, action))
-    dash.route("POST", UNSUBSCRIBE, _runner(dash, lambda x, req: _unsubscribe(dash, x, req)))
 
 
 def _runner(dash: Dashboard, action: Action) -> Callable[[Request], Awaitable[Response]]:
@@ -42,7 +42,7 @@ def _runner(dash: Dashboard, action: Action) -> Callable[[Request], Awaitable[Re
             return redirect(back, error="no bearer token: set XHOOKS_BEARER_TOKEN (and XHOOKS_API_BASE) first")
         try:
             async with dash.client() as x:
-                message = await action(x, req)
+                message = await action(dash, x, req)
         except (ClientError, ConfigError) as exc:
             return redirect(back, error=str(exc))
         return redirect(back, ok=message)
@@ -136,24 +136,24 @@ def _field(req: Request, name: str) -> str:
     return value
 
 
-async def _create(x: AsyncXClient, req: Request) -> str:
+async def _create(dash: Dashboard, x: AsyncXClient, req: Request) -> str:
     hook = await x.create_webhook(_field(req, "url"))
     return f"webhook {hook.id} created for {hook.url} (the CRC passed)"
 
 
-async def _validate(x: AsyncXClient, req: Request) -> str:
+async def _validate(dash: Dashboard, x: AsyncXClient, req: Request) -> str:
     webhook_id = req.params["webhook_id"]
     result = await x.validate_webhook(webhook_id)
     return f"webhook {webhook_id} {'is valid' if result.valid else 'failed the CRC: still invalid'}"
 
 
-async def _delete(x: AsyncXClient, req: Request) -> str:
+async def _delete(dash: Dashboard, x: AsyncXClient, req: Request) -> str:
     webhook_id = req.params["webhook_id"]
     await x.delete_webhook(webhook_id)
     return f"webhook {webhook_id} deleted"
 
 
-async def _subscribe(x: AsyncXClient, req: Request) -> str:
+async def _subscribe(dash: Dashboard, x: AsyncXClient, req: Request) -> str:
     webhook_id = req.params["webhook_id"]
     await x.add_subscription(webhook_id)
     return f"the configured user is subscribed to {webhook_id}"
@@ -172,25 +172,25 @@ async def _unsubscribe(dash: Dashboard, x: AsyncXClient, req: Request) -> str:
     )
 
 
-async def _delete_activity(x: AsyncXClient, req: Request) -> str:
+async def _delete_activity(dash: Dashboard, x: AsyncXClient, req: Request) -> str:
     subscription_id = req.params["subscription_id"]
     await x.delete_activity_subscription(subscription_id)
     return f"X Activity subscription {subscription_id} deleted"
 
 
-async def _link(x: AsyncXClient, req: Request) -> str:
+async def _link(dash: Dashboard, x: AsyncXClient, req: Request) -> str:
     webhook_id = req.params["webhook_id"]
     await x.create_stream_link(webhook_id)
     return f"Filtered Stream now delivers to {webhook_id}"
 
 
-async def _unlink(x: AsyncXClient, req: Request) -> str:
+async def _unlink(dash: Dashboard, x: AsyncXClient, req: Request) -> str:
     webhook_id = req.params["webhook_id"]
     await x.delete_stream_link(webhook_id)
     return f"Filtered Stream no longer delivers to {webhook_id}"
 
 
-async def _replay(x: AsyncXClient, req: Request) -> str:
+async def _replay(dash: Dashboard, x: AsyncXClient, req: Request) -> str:
     now = datetime.now(UTC)
     from_date = parse_time(_field(req, "from_date"), now)
     to_date = parse_time(_field(req, "to_date"), now)
@@ -202,12 +202,12 @@ async def _replay(x: AsyncXClient, req: Request) -> str:
     )
 
 
-UNSUBSCRIBE = "/webhooks/{webhook_id}/subscriptions/{user_id}/delete"
 ACTIONS: dict[str, Action] = {
     "/webhooks": _create,
     "/webhooks/{webhook_id}/validate": _validate,
     "/webhooks/{webhook_id}/delete": _delete,
     "/webhooks/{webhook_id}/subscriptions": _subscribe,
+    "/webhooks/{webhook_id}/subscriptions/{user_id}/delete": _unsubscribe,
     "/activity/{subscription_id}/delete": _delete_activity,
     "/links/{webhook_id}": _link,
     "/links/{webhook_id}/delete": _unlink,
